@@ -1,0 +1,1 @@
+"""Textual stylesheets of the console, shipped inside the wheel as ``tui.styles``."""

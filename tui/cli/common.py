@@ -1,0 +1,79 @@
+"""What every subcommand shares: loading settings, one-line errors with exit 2, running async work."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from tui.config import AppSettings, ConfigError, KafkaSettings, load_app_settings, load_settings
+from tui.events import UnknownEventError
+from tui.layout import InstanceNameError
+
+T = TypeVar("T")
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, UnknownEventError, InstanceNameError)
+"""Errors that are the user's input: exit 2 with one line."""
+
+
+@dataclass
+class Context:
+    """Options given before the subcommand (``evokafka --brokers … --env-file … SUB``)."""
+
+    env_file: str | None = None
+    brokers: str | None = None
+    read_only: bool = False
+
+    def settings(self, **overrides: Any) -> KafkaSettings:
+        """The effective :class:`KafkaSettings`; invalid → exit 2 with one line per bad variable."""
+        if self.brokers:
+            overrides.setdefault("brokers", self.brokers)
+        try:
+            return load_settings(self.env_file, **overrides)
+        except ConfigError as exc:
+            fail_lines(exc.lines)
+
+    def app_settings(self, **overrides: Any) -> AppSettings:
+        """The effective :class:`AppSettings` (read-only flag applied)."""
+        if self.read_only:
+            overrides["read_only"] = True
+        try:
+            return load_app_settings(self.env_file, **overrides)
+        except ConfigError as exc:
+            fail_lines(exc.lines)
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``evokafka: message`` on stderr and exit (2: the user's input)."""
+    click.echo(f"evokafka: {message}", err=True)
+    sys.exit(code)
+
+
+def fail_lines(lines: list[str], code: int = 2) -> NoReturn:
+    """Print each line as ``evokafka: line`` on stderr and exit."""
+    for line in lines:
+        click.echo(f"evokafka: {line}", err=True)
+    sys.exit(code)
+
+
+def run(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run async work; Ctrl-C stops it cleanly (exit 130), user errors exit 2 with one line."""
+    try:
+        return asyncio.run(coro_factory())
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        sys.exit(130)
+    except USER_ERRORS as exc:
+        fail(str(exc))
+
+
+def parse_event_names(value: str) -> list[str]:
+    """``A,B , C`` → ``["A", "B", "C"]``."""
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -1,0 +1,69 @@
+"""``evokafka tail``: kcat-style JSON lines, without joining a consumer group."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tui.cli.common import Context, fail, pass_context, run
+from tui.kafka.options import ConnectionOptions, ConnectionSetupError
+from tui.kafka.streams import StartPosition, StreamError, read
+from tui.records import safe_json, to_json
+
+
+@click.command()
+@click.argument("topics", nargs=-1, required=True)
+@click.option("--key", "key", help="Only records with this key.")
+@click.option(
+    "--from",
+    "start",
+    default="latest",
+    show_default=True,
+    help="earliest | latest | -N (last N per partition) | @epoch-millis | ISO time.",
+)
+@click.option("--max", "max_records", type=click.IntRange(min=1), help="Stop after N records.")
+@click.option("--exit", "stop_at_end", is_flag=True, help="Stop at the end of the topics instead of following.")
+@click.option("--reveal", is_flag=True, help="Show the envelope's apikey unmasked.")
+@pass_context
+def command(
+    ctx: Context,
+    topics: tuple[str, ...],
+    key: str | None,
+    start: str,
+    max_records: int | None,
+    stop_at_end: bool,
+    reveal: bool,
+) -> None:
+    """Print the records of TOPICS as JSON lines (topic, partition, offset, timestamp, key, headers,
+    value). Ctrl-C stops."""
+    settings = ctx.settings()
+    try:
+        position = StartPosition.parse(start)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        options = ConnectionOptions.from_settings(settings)
+    except ConnectionSetupError as exc:
+        fail(str(exc))
+
+    async def tail() -> int:
+        count = 0
+        async for batch in read(options, list(topics), position, stop_at_end=stop_at_end):
+            for record in batch:
+                if key is not None and record.decoded.key != key:
+                    continue
+                sys.stdout.write(safe_json(to_json(record, reveal)) + "\n")
+                count += 1
+                if max_records is not None and count >= max_records:
+                    sys.stdout.flush()
+                    return count
+            sys.stdout.flush()
+        return count
+
+    try:
+        run(tail)
+    except StreamError as exc:
+        fail(str(exc), code=1)
+    except BrokenPipeError:
+        sys.exit(0)

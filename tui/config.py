@@ -1,0 +1,384 @@
+"""Configuration: the integration's own ``KAFKA_*`` variables, and evokafka's few of its own.
+
+Read from the environment and from a ``.env`` file. The reference's blocks pasted verbatim
+(``KEY = value`` with spaces around ``=``, ``#`` comment lines, blank lines) load as written.
+
+Pure domain module: no I/O beyond reading the ``.env`` file it is pointed at, no Textual, no aiokafka.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from dotenv.parser import parse_stream
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tui import events as catalog
+
+SaslMechanism = Literal["plain", "scram-sha-256", "scram-sha-512"]
+
+DEFAULT_ENV_FILE = ".env"
+
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+class ConfigError(ValueError):
+    """Invalid configuration: one line per bad variable (name, problem, what is allowed)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+class KafkaSettings(BaseSettings):
+    """Every ``KAFKA_*`` variable of the integration document, with the document's values as defaults.
+
+    Three resilience settings come from the design (the reference's numbers): the first reconnect delay,
+    the number of reconnect attempts and the number of send attempts per message.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="KAFKA_",
+        case_sensitive=False,
+        extra="ignore",
+        env_file=None,
+        validate_default=True,
+    )
+
+    # Basic connection
+    enabled: bool = True
+    """Master switch: ``false`` publishes nothing."""
+    client_id: str = "evolution-api"
+    brokers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["localhost:9092"])
+    """Comma-separated ``host:port`` list."""
+    connection_timeout: int = Field(3000, ge=1)
+    """Milliseconds to establish a connection."""
+    request_timeout: int = Field(30000, ge=1)
+    """Milliseconds to wait for a request's answer."""
+
+    # Topics
+    global_enabled: bool = False
+    """Publish to the shared ``<prefix>.global.<event>`` topics too."""
+    topic_prefix: str = Field("evolution", min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
+    num_partitions: int = Field(1, ge=1, le=100000)
+    replication_factor: int = Field(1, ge=1, le=32767)
+    auto_create_topics: bool = False
+
+    # Consumer
+    consumer_group_id: str = Field("evolution-api-consumers", min_length=1)
+
+    # SASL
+    sasl_enabled: bool = False
+    sasl_mechanism: SaslMechanism = "plain"
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+
+    # SSL
+    ssl_enabled: bool = False
+    ssl_reject_unauthorized: bool = True
+    ssl_ca: Path | None = None
+    ssl_cert: Path | None = None
+    ssl_key: Path | None = None
+
+    # Resilience (design: the reference's numbers)
+    reconnect_initial_delay_ms: int = Field(5000, ge=1)
+    reconnect_max_attempts: int = Field(10, ge=1)
+    send_retries: int = Field(3, ge=1)
+    """Attempts per message before it is reported failed and the connection counts as lost."""
+
+    # Events, for the global topics (KAFKA_EVENTS_<NAME>)
+    events_application_startup: bool = False
+    events_instance_create: bool = False
+    events_instance_delete: bool = False
+    events_qrcode_updated: bool = True
+    events_connection_update: bool = True
+    events_status_instance: bool = False
+    events_remove_instance: bool = False
+    events_logout_instance: bool = False
+    events_messages_set: bool = True
+    events_messages_upsert: bool = True
+    events_messages_edited: bool = True
+    events_messages_update: bool = True
+    events_messages_delete: bool = True
+    events_send_message: bool = True
+    events_send_message_update: bool = True
+    events_contacts_set: bool = True
+    events_contacts_upsert: bool = True
+    events_contacts_update: bool = True
+    events_presence_update: bool = True
+    events_chats_set: bool = True
+    events_chats_upsert: bool = True
+    events_chats_update: bool = True
+    events_chats_delete: bool = True
+    events_groups_upsert: bool = True
+    events_groups_update: bool = True
+    events_group_participants_update: bool = True
+    events_labels_edit: bool = True
+    events_labels_association: bool = True
+    events_call: bool = True
+    events_typebot_start: bool = False
+    events_typebot_change_status: bool = False
+
+    @field_validator("brokers", mode="before")
+    @classmethod
+    def _split_brokers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("no broker given; allowed: comma-separated host:port list")
+            for broker in value:
+                host, sep, port = str(broker).rpartition(":")
+                if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                    raise ValueError(f"{broker!r} is not host:port; allowed: comma-separated host:port list")
+        return value
+
+    @field_validator("sasl_mechanism", mode="before")
+    @classmethod
+    def _mechanism_any_case(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip().lower().replace("_", "-")
+        return value
+
+    @field_validator("ssl_ca", "ssl_cert", "ssl_key", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def event_enabled(self, event: catalog.Event) -> bool:
+        """``KAFKA_EVENTS_<NAME>``: whether ``event`` goes to the global topic."""
+        return bool(getattr(self, f"events_{event.name.lower()}"))
+
+    @property
+    def max_reconnect_delay_ms(self) -> int:
+        """The backoff cap: 2^5 times the first delay, as Evolution API does."""
+        return self.reconnect_initial_delay_ms * 32
+
+
+class AppSettings(BaseSettings):
+    """evokafka's own settings (``EVOKAFKA_*``), and the Evolution API server to take instances from."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_file=None, populate_by_name=True)
+
+    registry_topic: str = Field(
+        "__evokafka_instances",
+        validation_alias=AliasChoices("EVOKAFKA_REGISTRY_TOPIC"),
+        pattern=r"^[A-Za-z0-9_-]{1,249}$",
+    )
+    """The compacted topic holding per-instance settings. No dots: it can never parse as an event topic."""
+    read_only: bool = Field(False, validation_alias=AliasChoices("EVOKAFKA_READ_ONLY"))
+    """Refuse every write (publish, registry, topic creation) in the Kafka layer."""
+    pane_buffer: int = Field(5000, ge=10, le=1_000_000, validation_alias=AliasChoices("EVOKAFKA_PANE_BUFFER"))
+    """Records a stream pane keeps; older ones fall out (counted, never silently)."""
+    evolution_api_url: str | None = Field(None, validation_alias=AliasChoices("EVOLUTION_API_URL"))
+    evolution_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("EVOLUTION_API_KEY"))
+
+
+def _isolated(model: type[_S]) -> type[_S]:
+    """``model`` reading only its keyword arguments: :func:`load_settings` merges the sources itself."""
+
+    class Isolated(model):  # type: ignore[valid-type,misc]
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings,)
+
+    Isolated.__name__ = model.__name__
+    Isolated.__qualname__ = model.__qualname__
+    return Isolated
+
+
+def read_env_file(path: str | os.PathLike[str] | None) -> dict[str, str]:
+    """Read a ``.env`` file; a line that is not ``KEY = value`` is a :class:`ConfigError`.
+
+    A missing default ``.env`` is no error; a missing file that was asked for by name is.
+    """
+    if path is None:
+        return {}
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError([f"{file}: no such file"])
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{file}: cannot read ({exc.__class__.__name__}: {exc})"]) from None
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            line = binding.original.string.strip().splitlines()[0] if binding.original.string.strip() else ""
+            problems.append(
+                f"{file}:{binding.original.line}: cannot parse {line[:60]!r}; expected KEY = value"
+            )
+        elif binding.key is not None:
+            values[binding.key] = binding.value or ""
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def _variable(model: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if model is KafkaSettings:
+        return f"KAFKA_{field.upper()}"
+    info = model.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field.upper()
+
+
+def _allowed(model: type[BaseSettings], field: str) -> str:
+    info = model.model_fields.get(field)
+    if info is None:
+        return ""
+    annotation = info.annotation
+    if annotation is bool:
+        return "true or false"
+    if annotation is int:
+        bounds = [m for m in info.metadata if hasattr(m, "ge") or hasattr(m, "le")]
+        low = next((m.ge for m in bounds if hasattr(m, "ge")), None)
+        return f"an integer >= {low}" if low is not None else "an integer"
+    if field == "sasl_mechanism":
+        return "plain, scram-sha-256, scram-sha-512 (any case)"
+    if field == "topic_prefix":
+        return "letters, digits, '.', '_', '-'"
+    if field == "registry_topic":
+        return "letters, digits, '_', '-' (no dots), at most 249"
+    return ""
+
+
+def _report(model: type[BaseSettings], error: ValidationError, source: Mapping[str, str]) -> list[str]:
+    lines: list[str] = []
+    seen: set[str] = set()
+    for item in error.errors():
+        var = _variable(model, item["loc"])
+        if var in seen:
+            continue
+        seen.add(var)
+        field = str(item["loc"][0]) if item["loc"] else ""
+        raw = source.get(var, source.get(var.lower(), item.get("input")))
+        shown = "***" if "PASSWORD" in var or "KEY" in var and "API" in var else repr(raw)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        allowed = _allowed(model, field)
+        tail = f"; allowed: {allowed}" if allowed and "allowed:" not in message else ""
+        lines.append(f"{var}={shown}: {message}{tail}")
+    return lines
+
+
+def _collect(env_file: str | os.PathLike[str] | None, environ: Mapping[str, str] | None) -> dict[str, str]:
+    values = dict(read_env_file(env_file))
+    env = os.environ if environ is None else environ
+    values.update(env)  # the environment wins over .env, as pydantic-settings does
+    return values
+
+
+def default_env_file(env_file: str | os.PathLike[str] | None) -> str | os.PathLike[str] | None:
+    """The ``.env`` to read: the one given, else ``./.env`` when it exists, else none."""
+    if env_file is not None:
+        return env_file
+    return DEFAULT_ENV_FILE if Path(DEFAULT_ENV_FILE).is_file() else None
+
+
+def load_settings(
+    env_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> KafkaSettings:
+    """Load :class:`KafkaSettings` from ``environ`` (default: the process environment) and ``env_file``.
+
+    ``overrides`` (field names, e.g. ``brokers="h:1"``) win over both. Invalid values raise
+    :class:`ConfigError` with one line per bad variable.
+    """
+    values = _collect(default_env_file(env_file), environ)
+    data: dict[str, Any] = {}
+    for key, value in values.items():
+        upper = key.upper()
+        if upper.startswith("KAFKA_"):
+            field = upper.removeprefix("KAFKA_").lower()
+            if field in KafkaSettings.model_fields:
+                data[field] = value
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        # Build from the merged mapping only, so the result does not depend on hidden sources.
+        return _ISOLATED_KAFKA(**data)
+    except ValidationError as exc:
+        raise ConfigError(_report(KafkaSettings, exc, values)) from None
+
+
+def load_app_settings(
+    env_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> AppSettings:
+    """Load :class:`AppSettings` the same way as :func:`load_settings`."""
+    values = _collect(default_env_file(env_file), environ)
+    data: dict[str, Any] = {}
+    for name, info in AppSettings.model_fields.items():
+        alias = info.validation_alias
+        var = str(alias.choices[0]) if isinstance(alias, AliasChoices) else name.upper()
+        for key, value in values.items():
+            if key.upper() == var:
+                data[name] = value
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return _ISOLATED_APP(**data)
+    except ValidationError as exc:
+        raise ConfigError(_report(AppSettings, exc, values)) from None
+
+
+_ISOLATED_KAFKA = _isolated(KafkaSettings)
+_ISOLATED_APP = _isolated(AppSettings)
+
+
+def mask(secret: SecretStr | None, reveal: bool = False) -> str:
+    """A secret as shown to people: ``********`` unless ``reveal``; empty stays empty."""
+    if secret is None:
+        return ""
+    value = secret.get_secret_value()
+    if not value:
+        return ""
+    return value if reveal else "********"
+
+
+GROUPS: dict[str, list[str]] = {
+    "Basic Connection": ["enabled", "client_id", "brokers", "connection_timeout", "request_timeout"],
+    "Topics": ["global_enabled", "topic_prefix", "num_partitions", "replication_factor", "auto_create_topics"],
+    "Consumer": ["consumer_group_id"],
+    "SASL": ["sasl_enabled", "sasl_mechanism", "sasl_username", "sasl_password"],
+    "SSL": ["ssl_enabled", "ssl_reject_unauthorized", "ssl_ca", "ssl_cert", "ssl_key"],
+    "Resilience": ["reconnect_initial_delay_ms", "reconnect_max_attempts", "send_retries"],
+    "Events": [f"events_{e.name.lower()}" for e in catalog.EVENTS],
+}
+"""The settings grouped as the integration document groups them."""
+
+
+def describe(settings: KafkaSettings, reveal: bool = False) -> dict[str, dict[str, Any]]:
+    """The effective settings by group, as ``{group: {VARIABLE: value}}``, secrets masked unless ``reveal``."""
+    out: dict[str, dict[str, Any]] = {}
+    for group, fields in GROUPS.items():
+        section: dict[str, Any] = {}
+        for field in fields:
+            value = getattr(settings, field)
+            if isinstance(value, SecretStr):
+                value = mask(value, reveal)
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, list):
+                value = ",".join(value)
+            section[f"KAFKA_{field.upper()}"] = value
+        out[group] = section
+    return out

@@ -1,0 +1,109 @@
+"""Connection options, built once from :class:`~tui.config.KafkaSettings`, used by every Kafka client.
+
+Publisher, stream readers, admin and registry all take their bootstrap list, client id, timeouts, SASL and
+SSL from here, so a setting means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.config import KafkaSettings
+
+_MECHANISMS = {"plain": "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512"}
+
+
+class ConnectionSetupError(ValueError):
+    """The SSL files named in the settings cannot be used (missing, unreadable, malformed)."""
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """What every aiokafka client of the project is given."""
+
+    bootstrap_servers: list[str]
+    client_id: str
+    connect_timeout_s: float
+    """``KAFKA_CONNECTION_TIMEOUT``: bound on reaching the cluster (aiokafka has no such option; the
+    services apply it around ``start()``)."""
+    request_timeout_ms: int
+    security_protocol: str
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: KafkaSettings) -> ConnectionOptions:
+        """Build the options; an unusable SSL file raises :class:`ConnectionSetupError` (one line)."""
+        ssl_on, sasl_on = settings.ssl_enabled, settings.sasl_enabled
+        protocol = {
+            (False, False): "PLAINTEXT",
+            (True, False): "SSL",
+            (False, True): "SASL_PLAINTEXT",
+            (True, True): "SASL_SSL",
+        }[(ssl_on, sasl_on)]
+        return cls(
+            bootstrap_servers=list(settings.brokers),
+            client_id=settings.client_id,
+            connect_timeout_s=settings.connection_timeout / 1000,
+            request_timeout_ms=settings.request_timeout,
+            security_protocol=protocol,
+            sasl_mechanism=_MECHANISMS[settings.sasl_mechanism] if sasl_on else None,
+            sasl_username=settings.sasl_username if sasl_on else None,
+            sasl_password=settings.sasl_password.get_secret_value() if sasl_on else None,
+            ssl_context=ssl_context(settings) if ssl_on else None,
+        )
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments shared by ``AIOKafkaProducer``, ``AIOKafkaConsumer`` and the admin client."""
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "client_id": self.client_id,
+            "request_timeout_ms": self.request_timeout_ms,
+            "security_protocol": self.security_protocol,
+        }
+        if self.ssl_context is not None:
+            kwargs["ssl_context"] = self.ssl_context
+        if self.sasl_mechanism is not None:
+            kwargs["sasl_mechanism"] = self.sasl_mechanism
+            kwargs["sasl_plain_username"] = self.sasl_username
+            kwargs["sasl_plain_password"] = self.sasl_password
+        return kwargs
+
+
+def ssl_context(settings: KafkaSettings) -> ssl.SSLContext:
+    """An SSL context from the *paths* in the settings; verification on unless
+    ``KAFKA_SSL_REJECT_UNAUTHORIZED=false``."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if settings.ssl_ca is not None:
+        try:
+            context.load_verify_locations(cafile=str(settings.ssl_ca))
+        except FileNotFoundError:
+            raise ConnectionSetupError(f"KAFKA_SSL_CA={settings.ssl_ca}: no such file") from None
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise ConnectionSetupError(
+                f"KAFKA_SSL_CA={settings.ssl_ca}: not a readable PEM CA certificate ({exc.__class__.__name__})"
+            ) from None
+    if settings.ssl_cert is not None:
+        try:
+            context.load_cert_chain(
+                certfile=str(settings.ssl_cert),
+                keyfile=str(settings.ssl_key) if settings.ssl_key is not None else None,
+            )
+        except FileNotFoundError:
+            raise ConnectionSetupError(
+                f"KAFKA_SSL_CERT={settings.ssl_cert} or KAFKA_SSL_KEY={settings.ssl_key}: no such file"
+            ) from None
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise ConnectionSetupError(
+                f"KAFKA_SSL_CERT/KAFKA_SSL_KEY: cannot load the client certificate ({exc.__class__.__name__})"
+            ) from None
+    elif settings.ssl_key is not None:
+        raise ConnectionSetupError("KAFKA_SSL_KEY is set without KAFKA_SSL_CERT")
+    if not settings.ssl_reject_unauthorized:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
