@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from tui import events as catalog
 
@@ -112,3 +112,34 @@ def parse_set_body(body: Any) -> InstanceSettings:
 def now_iso() -> str:
     """Now, ISO-8601 with milliseconds and ``Z``."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SettingsLookup(Protocol):
+    """Where a publisher finds an instance's settings: the cluster registry, or a stand-in."""
+
+    def get(self, instance: str) -> InstanceSettings | None:
+        """The instance's current settings, or None when it has none."""
+        ...
+
+
+class InMemorySettings:
+    """A :class:`SettingsLookup` held in memory (tests, and publishing without a registry)."""
+
+    def __init__(self, initial: Mapping[str, InstanceSettings] | None = None) -> None:
+        self._items: dict[str, InstanceSettings] = dict(initial or {})
+
+    def get(self, instance: str) -> InstanceSettings | None:
+        """The instance's settings, or None."""
+        return self._items.get(instance)
+
+    def set(self, instance: str, settings: InstanceSettings) -> None:
+        """Store ``settings`` for ``instance``."""
+        self._items[instance] = settings
+
+    def delete(self, instance: str) -> None:
+        """Forget ``instance``."""
+        self._items.pop(instance, None)
+
+    def all(self) -> dict[str, InstanceSettings]:
+        """Every instance's settings."""
+        return dict(self._items)

@@ -6,6 +6,7 @@ Every subcommand lives in its own module and registers itself on :data:`cli`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ import click
 from tui import __version__
 from tui.cli.common import USER_ERRORS, Context
 
-SUBCOMMANDS = ("config", "tail", "demo")
+SUBCOMMANDS = ("publish", "tail", "config", "instances", "topics", "doctor", "bench", "demo", "serve")
 """Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``."""
 
 
@@ -43,6 +44,8 @@ def cli(ctx: click.Context, brokers: str | None, env_file: str | None, read_only
 
 
 for _name in SUBCOMMANDS:
+    if importlib.util.find_spec(f"tui.cli.{_name}_cmd") is None:
+        continue  # a subcommand whose module is not in this build
     _module = importlib.import_module(f"tui.cli.{_name}_cmd")
     cli.add_command(_module.command, name=_name)
 

@@ -1,0 +1,159 @@
+"""Cluster administration: topics (list, describe, create), cluster id and brokers. Honours read-only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from tui.kafka.options import ConnectionOptions
+
+
+class ReadOnlyError(PermissionError):
+    """A write was asked for while evokafka runs read-only."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"read-only mode: refusing to {what}")
+
+
+class ClusterUnreachableError(ConnectionError):
+    """The cluster did not answer within the connection timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """A topic to create."""
+
+    name: str
+    partitions: int = 1
+    replication: int = 1
+    configs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    """What the cluster says about itself."""
+
+    cluster_id: str | None
+    brokers: list[str]
+    controller: int | None
+
+
+class Admin:
+    """A thin, typed layer over aiokafka's admin client, started with the connection timeout."""
+
+    def __init__(self, options: ConnectionOptions, *, read_only: bool = False) -> None:
+        self.options = options
+        self.read_only = read_only
+        self._client: AIOKafkaAdminClient | None = None
+
+    async def start(self) -> Admin:
+        """Connect; :class:`ClusterUnreachableError` after ``KAFKA_CONNECTION_TIMEOUT`` (at least 1 s)."""
+        client = AIOKafkaAdminClient(**self.options.client_kwargs())
+        try:
+            await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0))
+        except Exception as exc:
+            await _close_quietly(client)
+            servers = ",".join(self.options.bootstrap_servers)
+            raise ClusterUnreachableError(f"cannot reach the cluster at {servers}: {_why(exc)}") from None
+        self._client = client
+        return self
+
+    async def close(self) -> None:
+        """Disconnect."""
+        client, self._client = self._client, None
+        if client is not None:
+            await _close_quietly(client)
+
+    async def __aenter__(self) -> Admin:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def client(self) -> AIOKafkaAdminClient:
+        """The started aiokafka admin client."""
+        if self._client is None:
+            raise RuntimeError("Admin is not started")
+        return self._client
+
+    async def topics(self) -> dict[str, int]:
+        """Every topic with its partition count (internal ``__consumer_offsets`` left out)."""
+        metadata = await self.client.describe_topics()
+        out: dict[str, int] = {}
+        for topic in metadata:
+            name = topic.get("topic")
+            if not name or name == "__consumer_offsets" or topic.get("error_code", 0) != 0:
+                continue
+            out[str(name)] = len(topic.get("partitions", []))
+        return out
+
+    async def topic_names(self) -> set[str]:
+        """Every topic name (fast: from metadata)."""
+        names: list[str] = await self.client.list_topics()
+        return {n for n in names if n != "__consumer_offsets"}
+
+    async def create_topics(self, specs: Iterable[TopicSpec]) -> list[str]:
+        """Create the topics that do not exist yet; returns the names created. Refused when read-only."""
+        wanted = list(specs)
+        if not wanted:
+            return []
+        if self.read_only:
+            raise ReadOnlyError(f"create topics {', '.join(s.name for s in wanted[:3])}")
+        existing = await self.topic_names()
+        missing = [s for s in wanted if s.name not in existing]
+        if not missing:
+            return []
+        new = [
+            NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication, topic_configs=dict(s.configs))
+            for s in missing
+        ]
+        created: list[str] = []
+        try:
+            response = await self.client.create_topics(new)
+        except TopicAlreadyExistsError:
+            return []
+        errors = _create_errors(response)
+        for spec in missing:
+            code = errors.get(spec.name, 0)
+            if code in (0, 36):  # 36: TOPIC_ALREADY_EXISTS, someone else was faster
+                if code == 0:
+                    created.append(spec.name)
+            else:
+                raise RuntimeError(f"cannot create topic {spec.name}: error code {code}")
+        return created
+
+    async def cluster(self) -> ClusterInfo:
+        """Cluster id, brokers and controller."""
+        info: Any = await self.client.describe_cluster()
+        brokers = [f"{b['host']}:{b['port']}" for b in info.get("brokers", [])]
+        return ClusterInfo(info.get("cluster_id"), brokers, info.get("controller_id"))
+
+
+def _create_errors(response: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in getattr(response, "topic_errors", []) or []:
+        name, code = item[0], item[1]
+        out[str(name)] = int(code)
+    return out
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timed out"
+    return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+
+
+async def _close_quietly(client: AIOKafkaAdminClient) -> None:
+    try:
+        await client.close()
+    except Exception:  # closing a half-started client must not mask the real error
+        pass
