@@ -271,7 +271,7 @@ def _report(model: type[BaseSettings], error: ValidationError, source: Mapping[s
         seen.add(var)
         field = str(item["loc"][0]) if item["loc"] else ""
         raw = source.get(var, source.get(var.lower(), item.get("input")))
-        shown = "***" if "PASSWORD" in var or "KEY" in var and "API" in var else repr(raw)
+        shown = "***" if "PASSWORD" in var or ("KEY" in var and "API" in var) else repr(raw)
         message = str(item["msg"]).removeprefix("Value error, ")
         allowed = _allowed(model, field)
         tail = f"; allowed: {allowed}" if allowed and "allowed:" not in message else ""

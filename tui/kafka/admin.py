@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -153,7 +154,6 @@ def _why(exc: BaseException) -> str:
 
 
 async def _close_quietly(client: AIOKafkaAdminClient) -> None:
-    try:
+    # Closing a half-started client must not mask the real error.
+    with contextlib.suppress(Exception):
         await client.close()
-    except Exception:  # closing a half-started client must not mask the real error
-        pass

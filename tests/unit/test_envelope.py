@@ -1,0 +1,93 @@
+"""The envelope: body and headers exactly as the design says; decode never raises on any bytes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui import events
+from tui.envelope import MASK, build, decode, redact
+from tui.records import Record, safe_json, to_json
+
+MOMENT = datetime(2024, 3, 4, 10, 30, 0, tzinfo=UTC)
+
+
+def test_body_and_headers_match_the_design() -> None:
+    data = {"key": {"remoteJid": "5511999999999@s.whatsapp.net", "fromMe": False, "id": "3EB0XXXXX"}}
+    env = build(events.lookup("messages.upsert"), "my_instance", data, server_url="https://your-evolution-api.com",
+                sender="5511999999999", apikey="instance_api_key", now=MOMENT)
+    body = json.loads(env.encode())
+    assert list(body) == ["event", "instance", "data", "server_url", "date_time", "sender", "apikey", "timestamp"]
+    assert body["event"] == "messages.upsert"
+    assert body["date_time"] == "2024-03-04T10:30:00.000Z"
+    assert body["timestamp"] == 1709548200000
+    assert isinstance(body["timestamp"], int)
+    assert env.headers == [
+        ("event", b"messages.upsert"),
+        ("instance", b"my_instance"),
+        ("origin", b"WhatsApp"),
+        ("timestamp", b"2024-03-04T10:30:00.000Z"),
+    ]
+
+
+def test_milliseconds_are_kept() -> None:
+    env = build(events.lookup("CALL"), "i", {}, now=datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC))
+    assert env.body["date_time"] == "2024-01-01T00:00:00.123Z"
+    assert env.body["timestamp"] % 1000 == 123
+
+
+def test_decode_reads_an_envelope() -> None:
+    env = build(events.lookup("CALL"), "inst", {"a": 1}, now=MOMENT)
+    d = decode(env.encode(), env.headers, b"inst")
+    assert d.is_envelope and not d.flagged
+    assert (d.event, d.instance, d.key) == ("call", "inst", "inst")
+
+
+def test_decode_flags_what_it_cannot_read() -> None:
+    assert decode(None).is_null and decode(None).flagged
+    assert "empty value" in decode(b"").problems
+    assert decode(b"\xff\xfe\x00").raw == b"\xff\xfe\x00"
+    assert decode(b"not json").text == "not json"
+    assert any("not JSON" in p for p in decode(b"not json").problems)
+    assert any("not an object" in p for p in decode(b"[1,2]").problems)
+    deep = b"[" * 10000 + b"]" * 10000
+    assert decode(deep).flagged
+    d = decode(b"{}", [("event", b"\xff"), ("instance", None)], b"\xc3")
+    assert any("header" in p for p in d.problems) and any("key" in p for p in d.problems)
+
+
+@given(value=st.one_of(st.none(), st.binary(max_size=2000)),
+       headers=st.lists(st.tuples(st.text(max_size=20), st.one_of(st.none(), st.binary(max_size=50))), max_size=20),
+       key=st.one_of(st.none(), st.binary(max_size=50)))
+def test_decode_never_raises(value: bytes | None, headers: list[tuple[str, bytes | None]], key: bytes | None) -> None:
+    d = decode(value, headers, key)
+    assert d.size == (len(value) if value is not None else 0)
+    record = Record("t", 0, 0, 0, 0, key, value, headers)
+    line = safe_json(to_json(record))
+    assert "\x1b" not in line and "\n" not in line
+    assert not any(0x80 <= ord(c) <= 0x9F for c in line)
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                    lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=30))
+def test_decode_never_raises_on_any_json(value: object) -> None:
+    decode(json.dumps(value).encode())
+
+
+def test_redact_masks_apikey_unless_revealed() -> None:
+    body = {"event": "x", "instance": "i", "apikey": "secret", "data": {"apikey": "inner"}}
+    masked = redact(body)
+    assert masked["apikey"] == MASK and masked["data"]["apikey"] == MASK
+    assert body["apikey"] == "secret"
+    assert redact(body, reveal=True)["apikey"] == "secret"
+
+
+def test_tail_line_escapes_terminal_controls() -> None:
+    value = json.dumps({"event": "\x1b[31mred\x1b]0;title\x07", "instance": "\x9b2J"}).encode()
+    record = Record("t", 0, 1, 0, 0, b"[bold]k", value, [("h", b"\x1b[2J")])
+    line = safe_json(to_json(record))
+    assert "\x1b" not in line and "\x07" not in line and "\x9b" not in line
+    assert "\\u001b" in line and "\\u009b" in line
