@@ -1,0 +1,165 @@
+"""The bounded buffer behind a stream pane, with the counters the pane shows.
+
+Records arrive in batches at any rate; the buffer keeps the newest ``capacity`` of those that matched the
+pane's filters. Nothing leaves silently: every matched record is either still in the buffer or counted in
+``dropped``. The pane renders at a bounded frame rate: each frame calls :meth:`PaneBuffer.frame`, which counts
+the records that reached the screen (``displayed``) and those that fell out before any frame showed them.
+
+Counters (``matched == len(buffer) + dropped`` always holds):
+
+- ``received``: records read for the pane's subscription;
+- ``matched``: records that passed the filters and entered the buffer;
+- ``displayed``: matched records shown by at least one frame;
+- ``dropped``: records that fell out of the buffer (``dropped_unseen`` of them were never shown).
+
+Rates (received/s, displayed/s) come from a sliding window over an injectable clock, so tests are exact.
+
+Pure domain module: no I/O, no Textual, no aiokafka.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class PaneCounters:
+    """A snapshot of a pane's counters and rates."""
+
+    received: int
+    matched: int
+    displayed: int
+    dropped: int
+    dropped_unseen: int
+    buffered: int
+    capacity: int
+    received_rate: float
+    """Records received per second over the rate window."""
+    displayed_rate: float
+    """Records displayed per second over the rate window."""
+
+    def describe(self) -> str:
+        """One status line: rates, totals and drops."""
+        line = (
+            f"{self.received_rate:,.0f} rx/s  {self.displayed_rate:,.0f} shown/s  "
+            f"rx {self.received:,}  match {self.matched:,}  shown {self.displayed:,}  "
+            f"buf {self.buffered:,}/{self.capacity:,}"
+        )
+        if self.dropped:
+            line += f"  dropped {self.dropped:,}"
+            if self.dropped_unseen:
+                line += f" ({self.dropped_unseen:,} unseen)"
+        return line
+
+
+class PaneBuffer(Generic[T]):
+    """The newest ``capacity`` matched records of a pane, and its counters."""
+
+    def __init__(self, capacity: int, *, clock: Clock = time.monotonic, rate_window: float = 2.0) -> None:
+        if capacity < 1:
+            raise ValueError("a pane buffer holds at least one record")
+        self.capacity = capacity
+        self._clock = clock
+        self._window = rate_window
+        self._items: deque[T] = deque()
+        self.received = 0
+        self.matched = 0
+        self.displayed = 0
+        self.dropped = 0
+        self.dropped_unseen = 0
+        self._unseen = 0
+        """Records in the buffer that no frame has shown yet (always the newest ones)."""
+        self.version = 0
+        """Bumped whenever the contents change: a frame renders only when it moved."""
+        self._samples: deque[tuple[float, int, int]] = deque([(clock(), 0, 0)])
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items)
+
+    def __getitem__(self, index: int) -> T:
+        return self._items[index]
+
+    @property
+    def pending(self) -> int:
+        """Matched records in the buffer that no frame has shown yet."""
+        return self._unseen
+
+    def add(self, received: int, matched: Iterable[T]) -> int:
+        """Count ``received`` records read, keep the ``matched`` ones; returns how many fell out."""
+        self.received += received
+        fell = 0
+        for item in matched:
+            self._items.append(item)
+            self.matched += 1
+            self._unseen += 1
+            if len(self._items) > self.capacity:
+                self._items.popleft()
+                fell += 1
+                # The oldest record leaves first; it was unseen only if every record in the buffer is.
+                if self._unseen > len(self._items):
+                    self._unseen -= 1
+                    self.dropped_unseen += 1
+        self.dropped += fell
+        if received or fell or self._unseen:
+            self.version += 1
+        return fell
+
+    def frame(self) -> int:
+        """A frame showed the buffer as it is now: returns how many records it showed for the first time."""
+        shown, self._unseen = self._unseen, 0
+        self.displayed += shown
+        self._sample()
+        return shown
+
+    def clear(self) -> int:
+        """Empty the buffer (the operator asked); cleared records count as dropped. Returns how many."""
+        gone = len(self._items)
+        self.dropped += gone
+        self.dropped_unseen += self._unseen
+        self._unseen = 0
+        self._items.clear()
+        self.version += 1
+        return gone
+
+    def snapshot(self) -> list[T]:
+        """The buffered records, oldest first (a copy)."""
+        return list(self._items)
+
+    def _sample(self) -> None:
+        now = self._clock()
+        self._samples.append((now, self.received, self.displayed))
+        # Keep one sample older than the window so the rate spans the whole window.
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self._window:
+            self._samples.popleft()
+
+    def counters(self) -> PaneCounters:
+        """The counters now, with the rates over the last window."""
+        now = self._clock()
+        rx_rate = shown_rate = 0.0
+        first = self._samples[0]
+        span = now - first[0]
+        if span > 0:
+            rx_rate = (self.received - first[1]) / span
+            shown_rate = (self.displayed - first[2]) / span
+        return PaneCounters(
+            received=self.received,
+            matched=self.matched,
+            displayed=self.displayed,
+            dropped=self.dropped,
+            dropped_unseen=self.dropped_unseen,
+            buffered=len(self._items),
+            capacity=self.capacity,
+            received_rate=rx_rate,
+            displayed_rate=shown_rate,
+        )
