@@ -1,0 +1,299 @@
+"""The instance registry on the real broker: replay, live follow, /kafka/set semantics, corrupt records."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from tests.conftest import async_wait_until
+from tui import events as catalog
+from tui.config import KafkaSettings
+from tui.instances import InstanceSettings
+from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.options import ConnectionOptions
+from tui.kafka.registry import InstanceRegistry
+from tui.kafka.streams import StartPosition, read
+from tui.layout import InstanceNameError, parse_topic
+from tui.records import Record
+
+pytestmark = pytest.mark.broker
+
+Factory = Callable[..., Awaitable[InstanceRegistry]]
+
+
+@pytest.fixture
+def topic(prefix: str) -> str:
+    """A registry topic of this test's own."""
+    return f"__evokafka_instances_{prefix}"
+
+
+@pytest.fixture
+async def registries(settings: KafkaSettings, topic: str) -> AsyncIterator[Factory]:
+    """Start independent registries on ``topic``; all are stopped at the end."""
+    started: list[InstanceRegistry] = []
+
+    async def make(**kwargs: Any) -> InstanceRegistry:
+        registry = InstanceRegistry(settings, topic=kwargs.pop("topic", topic), **kwargs)
+        await registry.start()
+        started.append(registry)
+        return registry
+
+    yield make
+    for registry in started:
+        await registry.stop()
+
+
+async def raw_records(settings: KafkaSettings, topic: str) -> list[Record]:
+    """Every record of ``topic`` as written, read without the registry."""
+    out: list[Record] = []
+    options = ConnectionOptions.from_settings(settings)
+    async for batch in read(options, [topic], StartPosition("earliest"), stop_at_end=True):
+        out.extend(batch)
+    return out
+
+
+async def produce_raw(settings: KafkaSettings, topic: str, records: list[tuple[bytes | None, bytes | None]]) -> None:
+    """Write records straight to ``topic`` with aiokafka, bypassing the registry."""
+    producer = AIOKafkaProducer(**ConnectionOptions.from_settings(settings).client_kwargs(), acks="all")
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send_and_wait(topic, key=key, value=value)
+    finally:
+        await producer.stop()
+
+
+async def test_two_readers_see_a_change_made_by_a_third(registries: Factory) -> None:
+    reader_a = await registries()
+    reader_b = await registries()
+    writer = await registries()
+    assert reader_a.get("alice") is None
+
+    stored = await writer.set_request("alice", True, ["MESSAGES_UPSERT", "connection.update"])
+
+    expected = InstanceSettings(True, ("CONNECTION_UPDATE", "MESSAGES_UPSERT"), stored.updated_at)
+    assert stored == expected
+    await async_wait_until(lambda: reader_a.get("alice") == expected and reader_b.get("alice") == expected, 5)
+
+    await writer.disable("alice")
+    await async_wait_until(lambda: all(r.get("alice") == InstanceSettings(
+        False, (), writer.get("alice").updated_at  # type: ignore[union-attr]
+    ) for r in (reader_a, reader_b)), 5)
+
+
+async def test_a_write_is_visible_to_the_writer_on_return(registries: Factory) -> None:
+    registry = await registries()
+    for round_ in range(5):
+        stored = await registry.toggle("bob", "MESSAGES_UPSERT")
+        assert registry.get("bob") == stored
+        assert stored.enabled is (round_ % 2 == 0)
+
+
+async def test_the_topic_is_created_compacted_with_no_dots(
+    registries: Factory, settings: KafkaSettings, topic: str
+) -> None:
+    await registries()
+    async with Admin(ConnectionOptions.from_settings(settings)) as admin:
+        assert topic in await admin.topic_names()
+        [response] = await admin.client.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    entries = {e[0]: e[1] for resource in response.resources for e in resource[4]}
+    assert entries.get("cleanup.policy") == "compact"
+    # The default name can never parse as an event topic, whatever the prefix.
+    assert "." not in "__evokafka_instances"
+    assert parse_topic("__evokafka_instances", settings.topic_prefix) is None
+
+
+async def test_disabled_is_stored_with_no_events(registries: Factory, settings: KafkaSettings, topic: str) -> None:
+    registry = await registries()
+    stored = await registry.set_request("carol", False, ["MESSAGES_UPSERT", "CALL"])
+    assert stored.enabled is False and stored.events == ()
+    assert not any(stored.enables(e) for e in catalog.EVENTS)
+    [record] = await raw_records(settings, topic)
+    assert record.key == b"carol"
+    assert orjson.loads(record.value or b"") == {"enabled": False, "events": [], "updated_at": stored.updated_at}
+
+
+async def test_enabled_with_no_events_means_all(registries: Factory) -> None:
+    registry = await registries()
+    stored = await registry.set_request("dave", True, [])
+    assert stored.all_events
+    assert all(stored.enables(e) for e in catalog.EVENTS)
+    # Enabling an instance that has no entry gives it every event too.
+    assert (await registry.enable("erin")).all_events
+    # Switching one event off from "all" leaves all but that one.
+    fewer = await registry.toggle("dave", "CALL")
+    assert fewer.enabled and len(fewer.events) == len(catalog.EVENTS) - 1 and "CALL" not in fewer.events
+
+
+async def test_alias_group_update_is_stored_as_groups_update(
+    registries: Factory, settings: KafkaSettings, topic: str
+) -> None:
+    registry = await registries()
+    stored = await registry.set_request("frank", True, ["GROUP_UPDATE", "messages.upsert"])
+    assert stored.events == ("MESSAGES_UPSERT", "GROUPS_UPDATE")
+    toggled = await registry.toggle("frank", "GROUP_UPDATE")
+    assert toggled.events == ("MESSAGES_UPSERT",)
+    values = [orjson.loads(r.value or b"") for r in await raw_records(settings, topic)]
+    assert values[0]["events"] == ["MESSAGES_UPSERT", "GROUPS_UPDATE"]
+    assert values[1]["events"] == ["MESSAGES_UPSERT"]
+
+
+async def test_unknown_event_is_refused_and_nothing_is_written(
+    registries: Factory, settings: KafkaSettings, topic: str
+) -> None:
+    registry = await registries()
+    with pytest.raises(catalog.UnknownEventError, match=r"MESAGES_UPSERT.*MESSAGES_UPSERT"):
+        await registry.set_request("gina", True, ["MESAGES_UPSERT"])
+    with pytest.raises(catalog.UnknownEventError):
+        await registry.toggle("gina", "nope.nothing")
+    assert registry.get("gina") is None
+    assert await raw_records(settings, topic) == []
+
+
+@pytest.mark.parametrize("name", ["", "has space", "a/b", "global", "ünïcode", "x" * 240])
+async def test_illegal_instance_name_is_refused(
+    registries: Factory, settings: KafkaSettings, topic: str, name: str
+) -> None:
+    registry = await registries()
+    for write in (
+        lambda: registry.set_request(name, True, []),
+        lambda: registry.set(name, InstanceSettings(True)),
+        lambda: registry.enable(name),
+        lambda: registry.disable(name),
+        lambda: registry.toggle(name, "CALL"),
+        lambda: registry.delete(name),
+    ):
+        with pytest.raises(InstanceNameError, match="illegal instance name"):
+            await write()
+    assert await raw_records(settings, topic) == []
+
+
+async def test_names_with_dots_dashes_and_underscores_are_fine(registries: Factory) -> None:
+    registry = await registries()
+    stored = await registry.enable("acme.sales-team_2")
+    assert registry.get("acme.sales-team_2") == stored
+
+
+async def test_deletion_reaches_every_reader_and_survives_replay(
+    registries: Factory, settings: KafkaSettings, topic: str
+) -> None:
+    writer = await registries()
+    reader = await registries()
+    changes: list[tuple[str, InstanceSettings | None]] = []
+    reader.subscribe(lambda name, value: changes.append((name, value)))
+    await writer.enable("hank")
+    await writer.enable("ivy")
+    await async_wait_until(lambda: reader.get("hank") is not None and reader.get("ivy") is not None, 5)
+
+    await writer.delete("hank")
+    assert writer.get("hank") is None
+    await async_wait_until(lambda: reader.get("hank") is None, 5)
+    assert changes[-1] == ("hank", None)
+    assert [name for name, _ in changes] == ["hank", "ivy", "hank"]
+
+    records = await raw_records(settings, topic)
+    assert records[-1].key == b"hank" and records[-1].value is None
+
+    late = await registries()  # replays the topic from the start
+    assert set(late.all()) == {"ivy"}
+    assert late.all()["ivy"] == writer.get("ivy")
+
+
+async def test_subscribers_see_every_change_and_can_unsubscribe(registries: Factory) -> None:
+    writer = await registries()
+    reader = await registries()
+    seen: list[tuple[str, bool | None]] = []
+    unsubscribe = reader.subscribe(lambda name, value: seen.append((name, value.enabled if value else None)))
+    reader.subscribe(lambda name, value: 1 / 0)  # a broken subscriber must not stop the registry
+    await writer.enable("jay")
+    await writer.disable("jay")
+    await writer.toggle("jay", "CALL")
+    await async_wait_until(lambda: len(seen) == 3, 5)
+    assert seen == [("jay", True), ("jay", False), ("jay", True)]
+    unsubscribe()
+    await writer.delete("jay")
+    await async_wait_until(lambda: reader.get("jay") is None, 5)
+    assert len(seen) == 3
+
+
+async def test_corrupt_records_are_reported_and_skipped(
+    registries: Factory, settings: KafkaSettings, topic: str
+) -> None:
+    live = await registries()
+    await live.set_request("kate", True, ["CALL"])
+    await produce_raw(
+        settings,
+        topic,
+        [
+            (b"kate", b"\xff\x00 garbage \x81"),  # not UTF-8, not JSON
+            (b"kate", b'{"enabled": "yes", "events": []}'),  # JSON, wrong shape
+            (b"kate", b'{"enabled": true, "events": ["NO_SUCH_EVENT"]}'),  # unknown event
+            (b"kate", b"[1, 2, 3]"),  # JSON, not an object
+            (None, b'{"enabled": true, "events": []}'),  # no key
+            (b"bad name!", b'{"enabled": true, "events": []}'),  # illegal instance name
+            (b"\xfe\xfe", b'{"enabled": true, "events": []}'),  # key not UTF-8
+        ],
+    )
+    await live.set_request("liam", True, [])  # a good record after the junk still applies
+
+    await async_wait_until(lambda: len(live.problems) == 7, 5)
+    assert live.get("kate") == InstanceSettings(True, ("CALL",), live.get("kate").updated_at)  # type: ignore[union-attr]
+    assert live.get("liam") is not None and live.get("liam").all_events  # type: ignore[union-attr]
+    assert [p.offset for p in live.problems] == [1, 2, 3, 4, 5, 6, 7]
+    assert [p.key for p in live.problems][:4] == ["kate"] * 4
+    assert live.problems[4].key is None and "without a key" in live.problems[4].reason
+    assert "not JSON" in live.problems[0].reason
+    assert "enabled" in live.problems[1].reason
+    assert "NO_SUCH_EVENT" in live.problems[2].reason
+    assert "illegal instance name" in live.problems[5].reason
+    assert "UTF-8" in live.problems[6].reason
+
+    replayed = await registries()  # a registry started on the damaged topic starts all the same
+    assert replayed.all() == live.all()
+    assert len(replayed.problems) == 7
+
+
+async def test_read_only_refuses_every_write(registries: Factory, settings: KafkaSettings, topic: str) -> None:
+    writer = await registries()
+    await writer.enable("mia")
+    registry = await registries(read_only=True)
+    assert registry.get("mia") == writer.get("mia")
+    for write in (
+        lambda: registry.set_request("mia", True, []),
+        lambda: registry.set("mia", InstanceSettings(True)),
+        lambda: registry.enable("mia"),
+        lambda: registry.disable("mia"),
+        lambda: registry.toggle("mia", "CALL"),
+        lambda: registry.delete("mia"),
+    ):
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            await write()
+    assert len(await raw_records(settings, topic)) == 1
+
+
+async def test_read_only_does_not_create_the_topic_and_picks_it_up_later(
+    registries: Factory, settings: KafkaSettings, topic: str
+) -> None:
+    reader = await registries(read_only=True)
+    assert reader.all() == {} and reader.synced
+    async with Admin(ConnectionOptions.from_settings(settings)) as admin:
+        assert topic not in await admin.topic_names()
+    writer = await registries()
+    await writer.enable("noah")
+    await async_wait_until(lambda: reader.get("noah") is not None, 10)
+
+
+async def test_updated_at_travels_with_the_record(registries: Factory) -> None:
+    writer = await registries()
+    reader = await registries()
+    stored = await writer.set(
+        "olga", InstanceSettings(True, ("MESSAGES_UPSERT",), "2020-01-01T00:00:00.000Z")
+    )
+    assert stored.updated_at != "2020-01-01T00:00:00.000Z"  # a write is stamped now
+    await async_wait_until(lambda: reader.get("olga") is not None, 5)
+    assert reader.get("olga") == stored
