@@ -61,6 +61,8 @@ class DemoInstance:
     """The instance's own number as a JID: the envelope's ``sender``."""
     profile_name: str
     language: Language
+    apikey: str
+    """The instance's token, as Evolution API puts it in the envelope's ``apikey`` (a secret: shown masked)."""
 
 
 # name, profile name, language, enabled, events (empty = all). Ordered so that the first five already show
@@ -111,6 +113,11 @@ def _owner_number(name: str) -> str:
     return f"55119{digits}{PERSONAL}"
 
 
+def _token(name: str) -> str:
+    # Shaped like Evolution API's instance tokens (32 upper-case hex digits), stable per name.
+    return "".join(f"{zlib.crc32(f'{name}:{part}'.encode()):08X}" for part in range(4))
+
+
 def demo_instances(count: int = DEFAULT_INSTANCES) -> list[DemoInstance]:
     """The first ``count`` seeded instances (beyond the named ones: ``demo-09``, ``demo-10``, …).
 
@@ -126,7 +133,7 @@ def demo_instances(count: int = DEFAULT_INSTANCES) -> list[DemoInstance]:
             name = f"demo-{index + 1:02d}"
             profile, language, enabled, events = f"Demo {index + 1}", Language.PT, True, ()
         settings = InstanceSettings.from_request(enabled, events)
-        out.append(DemoInstance(name, settings, _owner_number(name), profile, language))
+        out.append(DemoInstance(name, settings, _owner_number(name), profile, language, _token(name)))
     return out
 
 
