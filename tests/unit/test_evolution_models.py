@@ -21,6 +21,8 @@ The bodies below are shaped field for field like Evolution API v2's (repository 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tui import events as catalog
@@ -34,7 +36,7 @@ from tui.evolution.models import (
 )
 from tui.instances import InstanceSettings
 
-FETCH_INSTANCES = [
+FETCH_INSTANCES: list[dict[str, Any]] = [
     {
         "id": "cm0x1y2z30000abcd1234efgh",
         "name": "acme-sales",
@@ -125,7 +127,7 @@ FETCH_INSTANCES = [
     },
 ]
 
-KAFKA_FIND = {
+KAFKA_FIND: dict[str, Any] = {
     "id": "cm0x1y2z30004abcd1234efgh",
     "enabled": True,
     "events": ["MESSAGES_UPSERT", "MESSAGES_UPDATE", "QRCODE_UPDATED", "CONNECTION_UPDATE"],
