@@ -1,0 +1,714 @@
+"""The event publisher: Evolution API's Kafka producer, done so an operator can watch it work.
+
+:meth:`EventPublisher.publish` builds the envelope, routes it (per-instance topic when the instance's
+settings enable the event, global topic when ``KAFKA_GLOBAL_ENABLED`` and ``KAFKA_EVENTS_<NAME>`` hold, both,
+or nowhere) and hands each record to one aiokafka producer without waiting for it: many records are in flight
+at once, and the returned :class:`PublishTicket` resolves when each one is acknowledged or finally failed.
+
+Rules (the reference's numbers are the settings' defaults):
+
+- ``acks=all``, one request in flight per broker connection (aiokafka's sender never has more than one
+  produce request per node outstanding, so per-partition order holds), idempotence *requested*; a broker
+  that refuses it (Tansu does, for aiokafka) gets a producer without it, and the status says so.
+- A record gets up to ``KAFKA_SEND_RETRIES`` attempts. When an attempt fails, no new record is handed over
+  until every record in flight has settled, and the failed ones go back to the front of the queue in the
+  order they were handed over — so records with the same key are acknowledged in hand-over order. After the
+  last attempt a record is reported failed with its error and the connection counts as lost.
+- A lost connection is re-made with backoff (:class:`~tui.kafka.reconnect.ReconnectPolicy`): first delay
+  ``KAFKA_RECONNECT_INITIAL_DELAY_MS``, doubling, capped at 2^5 times the first, at most
+  ``KAFKA_RECONNECT_MAX_ATTEMPTS`` attempts; then FAILED (queued records are reported failed) until
+  :meth:`EventPublisher.retry`.
+- Every record handed over ends acknowledged or reported failed: ``sent == acknowledged + failed`` once
+  :meth:`EventPublisher.flush` returns.
+- ``KAFKA_AUTO_CREATE_TOPICS=true`` creates exactly the topics published to, once per topic (per connection:
+  a restarted broker may have lost them); ``false`` checks that the topic exists and reports a missing one as
+  the record's error instead of letting the broker auto-create it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError, ProducerClosed
+
+from tui import events as catalog
+from tui import layout
+from tui.config import KafkaSettings
+from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
+from tui.instances import SettingsLookup
+from tui.kafka.admin import Admin, ClusterUnreachableError, ReadOnlyError, TopicSpec
+from tui.kafka.options import ConnectionOptions
+from tui.kafka.reconnect import ReconnectPolicy
+
+log = logging.getLogger(__name__)
+
+MAX_UNSETTLED = 100_000
+"""Records in the publisher (queued or in flight) before :meth:`EventPublisher.publish` waits for room."""
+STATUS_INTERVAL_S = 0.1
+"""Counter-only changes reach subscribers at most this often; state changes reach them at once."""
+LINGER_MS = 5
+MAX_BATCH_BYTES = 256 * 1024
+
+
+class PublisherState(StrEnum):
+    """Where the publisher's connection stands."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PublisherStatus:
+    """A snapshot of the publisher: connection state, reconnect schedule, counters, idempotence."""
+
+    state: PublisherState
+    attempt: int
+    """Reconnect attempt n (0 when not reconnecting)."""
+    max_attempts: int
+    """N = ``KAFKA_RECONNECT_MAX_ATTEMPTS``."""
+    delay_ms: int
+    """The current backoff delay (0 when none)."""
+    next_try_at: float | None
+    """``time.time()`` of the next attempt, for a live countdown (None while trying or not reconnecting)."""
+    last_error: str | None
+    sent: int
+    """Records handed over to the publisher."""
+    acknowledged: int
+    retried: int
+    """Attempts after the first (a record sent three times counts two)."""
+    failed: int
+    """Records reported failed (with their error); never silently dropped."""
+    idempotence: bool | None
+    """None: not known yet; False: the broker refused it, carrying on with acks=all and one in flight."""
+
+    @property
+    def in_flight(self) -> int:
+        """Records handed over and not settled yet."""
+        return self.sent - self.acknowledged - self.failed
+
+    def describe(self) -> str:
+        """One loggable line."""
+        if self.state is PublisherState.RECONNECTING:
+            head = f"reconnecting: attempt {self.attempt}/{self.max_attempts}, delay {self.delay_ms} ms"
+            if self.next_try_at is not None:
+                head += f", next try in {max(0.0, self.next_try_at - time.time()):.1f}s"
+            else:
+                head += ", trying now"
+        elif self.state is PublisherState.FAILED:
+            head = f"failed after {self.max_attempts} reconnect attempts; retry to reconnect"
+        else:
+            head = self.state.value
+        if self.last_error and self.state is not PublisherState.CONNECTED:
+            head += f" (last error: {self.last_error})"
+        idem = {
+            None: "idempotence unknown",
+            True: "idempotence on",
+            False: "idempotence OFF (refused by the broker; acks=all, 1 request in flight)",
+        }[self.idempotence]
+        return (
+            f"{head}; sent {self.sent}, acknowledged {self.acknowledged}, retried {self.retried}, "
+            f"failed {self.failed}, in flight {self.in_flight}; {idem}"
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one record: where it was written, or why it was not."""
+
+    topic: str
+    key: str
+    partition: int | None
+    offset: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        """Acknowledged by the broker."""
+        return self.error is None
+
+
+class PublishTicket:
+    """Returned by :meth:`EventPublisher.publish` at once; the records are in flight."""
+
+    def __init__(self, route: layout.Route, results: Sequence[asyncio.Future[Delivery]]) -> None:
+        self.route = route
+        """Where the event goes and why (no targets: nothing was sent)."""
+        self._results = list(results)
+
+    @property
+    def done(self) -> bool:
+        """Whether every record has settled."""
+        return all(f.done() for f in self._results)
+
+    async def wait(self) -> list[Delivery]:
+        """One :class:`Delivery` per target, after its acknowledgement or final failure."""
+        return [await asyncio.shield(f) for f in self._results]
+
+
+@dataclass(slots=True, eq=False)
+class _Record:
+    """One record on its way: queued, in flight, or waiting for another attempt."""
+
+    seq: int
+    target: layout.Target
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    result: asyncio.Future[Delivery]
+    attempts: int = 0
+
+    @property
+    def lane(self) -> tuple[str, str]:
+        return (self.target.topic, self.target.key)
+
+
+class _TopicMissingError(Exception):
+    """The topic does not exist and auto-creation is off."""
+
+
+@dataclass(slots=True)
+class _Counters:
+    sent: int = 0
+    acknowledged: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class EventPublisher:
+    """Publishes Evolution API events to Kafka with visible reconnect and backoff; loses nothing silently."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        lookup: SettingsLookup,
+        *,
+        options: ConnectionOptions | None = None,
+        read_only: bool = False,
+        server_url: str = DEFAULT_SERVER_URL,
+        apikey: str | None = None,
+        origin: str = DEFAULT_ORIGIN,
+    ) -> None:
+        self.settings = settings
+        self.lookup = lookup
+        self.options = options or ConnectionOptions.from_settings(settings)
+        self.read_only = read_only
+        self.server_url = server_url
+        self.apikey = apikey
+        self.origin = origin
+        self.policy = ReconnectPolicy.from_settings(settings)
+        self._state = PublisherState.DISCONNECTED
+        self._delay_ms = 0
+        self._next_try_at: float | None = None
+        self._last_error: str | None = None
+        self._counters = _Counters()
+        self._idempotence: bool | None = None
+        self._idempotence_refused = False
+        self._subscribers: list[Callable[[PublisherStatus], None]] = []
+        self._emit_handle: asyncio.TimerHandle | None = None
+        self._seq = 0
+        self._pending: deque[_Record] = deque()
+        self._in_flight: dict[int, _Record] = {}
+        self._current: _Record | None = None
+        self._attempt_failures: list[tuple[_Record, str]] = []
+        self._draining = False
+        self._lane_acked: dict[tuple[str, str], int] = {}
+        self._unsettled = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._wake = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._retry = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: Admin | None = None
+        self._ready_topics: set[str] = set()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- observing -------------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> PublisherStatus:
+        """The current snapshot."""
+        c = self._counters
+        reconnecting = self._state is PublisherState.RECONNECTING
+        return PublisherStatus(
+            state=self._state,
+            attempt=self.policy.attempt if reconnecting else 0,
+            max_attempts=self.policy.max_attempts,
+            delay_ms=self._delay_ms if reconnecting else 0,
+            next_try_at=self._next_try_at if reconnecting else None,
+            last_error=self._last_error,
+            sent=c.sent,
+            acknowledged=c.acknowledged,
+            retried=c.retried,
+            failed=c.failed,
+            idempotence=self._idempotence,
+        )
+
+    def subscribe(self, callback: Callable[[PublisherStatus], None]) -> Callable[[], None]:
+        """Call ``callback`` with each new status (state changes at once, counters throttled).
+
+        Returns a function that unsubscribes.
+        """
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self) -> None:
+        if self._emit_handle is not None:
+            self._emit_handle.cancel()
+            self._emit_handle = None
+        status = self.status
+        log.debug("publisher: %s", status.describe())
+        for callback in list(self._subscribers):
+            try:
+                callback(status)
+            except Exception:  # an observer's bug must not stop the publisher
+                log.exception("publisher status subscriber failed")
+
+    def _changed(self) -> None:
+        # Counters change per record (tens of thousands per second): tell observers at a bounded rate.
+        if self._emit_handle is None and self._subscribers:
+            with contextlib.suppress(RuntimeError):
+                self._emit_handle = asyncio.get_running_loop().call_later(STATUS_INTERVAL_S, self._emit)
+
+    def _set_state(
+        self, state: PublisherState, *, delay_ms: int = 0, next_try_at: float | None = None
+    ) -> None:
+        self._state = state
+        self._delay_ms = delay_ms
+        self._next_try_at = next_try_at
+        if state is PublisherState.CONNECTED:
+            log.info("publisher connected to %s", ",".join(self.options.bootstrap_servers))
+        self._emit()
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start connecting in the background. Never raises because the broker is down: the state shows
+        it and the reconnect schedule runs."""
+        if self._supervisor is not None:
+            return
+        if self._closed:
+            raise RuntimeError("a stopped EventPublisher cannot be started again")
+        self._pump = asyncio.create_task(self._run_pump(), name="publisher:pump")
+        self._supervisor = asyncio.create_task(self._supervise(), name="publisher:connection")
+        # Let the supervisor show CONNECTING before start() returns.
+        await asyncio.sleep(0)
+
+    async def stop(self) -> None:
+        """Flush what is in flight (each record ends acknowledged or failed), then close."""
+        if self._closed:
+            return
+        if self._state is PublisherState.CONNECTED and self._unsettled:
+            bound = self.options.request_timeout_ms / 1000 * self.settings.send_retries + 5
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.flush(), timeout=bound)
+        self._closed = True
+        for task in (self._supervisor, self._pump):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._supervisor = self._pump = None
+        # The producer flushes what it holds; each record settles through its callback.
+        await self._disconnect()
+        self._fail_everything("publisher stopped before the record was acknowledged")
+        self._set_state(PublisherState.DISCONNECTED)
+
+    async def flush(self) -> None:
+        """Wait until every record handed over so far is acknowledged or reported failed."""
+        await self._idle.wait()
+
+    def retry(self) -> None:
+        """After FAILED: reset the schedule and start reconnecting again (idempotence is asked for anew)."""
+        if self._state is PublisherState.FAILED:
+            self._idempotence_refused = False
+            self._retry.set()
+
+    # -- publishing ------------------------------------------------------------------------------------
+
+    async def publish(
+        self,
+        event: catalog.Event | str,
+        instance: str,
+        data: Any,
+        *,
+        sender: str | None = None,
+        server_url: str | None = None,
+        apikey: str | None = None,
+    ) -> PublishTicket:
+        """Route and hand over ``event`` of ``instance``; returns at once with a ticket to wait on.
+
+        Raises :class:`~tui.events.UnknownEventError` / :class:`~tui.layout.InstanceNameError` on bad
+        input, :class:`~tui.kafka.admin.ReadOnlyError` when read-only.
+        """
+        resolved = event if isinstance(event, catalog.Event) else catalog.lookup(event)
+        layout.validate_instance(instance, self.settings.topic_prefix)
+        if self.read_only:
+            raise ReadOnlyError(f"publish {resolved.wire} of {instance}")
+        route = layout.route(self.settings, instance, resolved, self.lookup.get(instance))
+        if not route.targets:
+            return PublishTicket(route, [])
+        envelope = build(
+            resolved,
+            instance,
+            data,
+            server_url=server_url or self.server_url,
+            sender=sender,
+            apikey=apikey if apikey is not None else self.apikey,
+            origin=self.origin,
+        )
+        value = envelope.encode()
+        loop = asyncio.get_running_loop()
+        results: list[asyncio.Future[Delivery]] = []
+        for target in route.targets:
+            while self._unsettled >= MAX_UNSETTLED:
+                self._room.clear()
+                await self._room.wait()
+            self._seq += 1
+            record = _Record(self._seq, target, value, envelope.headers, loop.create_future())
+            results.append(record.result)
+            self._counters.sent += 1
+            self._unsettled += 1
+            self._idle.clear()
+            if self._closed:
+                self._settle_failed(record, "publisher stopped")
+            elif self._state is PublisherState.FAILED:
+                self._settle_failed(record, f"not sent: the publisher has failed ({self._last_error}); retry")
+            else:
+                self._pending.append(record)
+                self._wake.set()
+        self._changed()
+        return PublishTicket(route, results)
+
+    # -- settling --------------------------------------------------------------------------------------
+
+    def _settled(self) -> None:
+        self._unsettled -= 1
+        if self._unsettled == 0:
+            self._idle.set()
+        if self._unsettled < MAX_UNSETTLED:
+            self._room.set()
+        self._changed()
+
+    def _settle_ok(self, record: _Record, partition: int, offset: int) -> None:
+        if record.result.done():
+            return
+        self._counters.acknowledged += 1
+        lane = record.lane
+        if self._lane_acked.get(lane, -1) < record.seq:
+            self._lane_acked[lane] = record.seq
+        record.result.set_result(Delivery(record.target.topic, record.target.key, partition, offset, None))
+        self._settled()
+
+    def _settle_failed(self, record: _Record, error: str) -> None:
+        if record.result.done():
+            return
+        self._counters.failed += 1
+        log.warning("record to %s (key %s) failed: %s", record.target.topic, record.target.key, error)
+        record.result.set_result(Delivery(record.target.topic, record.target.key, None, None, error))
+        self._settled()
+
+    def _fail_everything(self, error: str) -> None:
+        leftovers = [*self._attempt_failures]
+        self._attempt_failures.clear()
+        for record, why in leftovers:
+            self._settle_failed(record, f"{error}: {why}")
+        if self._current is not None:
+            self._settle_failed(self._current, error)
+            self._current = None
+        for record in list(self._in_flight.values()):
+            self._settle_failed(record, error)
+        self._in_flight.clear()
+        while self._pending:
+            self._settle_failed(self._pending.popleft(), error)
+
+    # -- the pump: hands records to the producer in order ----------------------------------------------
+
+    def _may_hand_over(self) -> bool:
+        return (
+            self._state is PublisherState.CONNECTED
+            and self._producer is not None
+            and not self._draining
+            and not self._lost.is_set()
+            and bool(self._pending)
+        )
+
+    async def _run_pump(self) -> None:
+        while True:
+            if not self._may_hand_over():
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            record = self._pending.popleft()
+            self._current = record
+            try:
+                await self._hand_over(record)
+            except asyncio.CancelledError:
+                # stop() cancelled us mid-hand-over: the record stays in _current and is reported failed.
+                raise
+            except Exception as exc:  # a bug here must not strand the record
+                log.exception("publisher: handing over a record failed")
+                self._settle_failed(record, _why(exc))
+            self._current = None
+            self._maybe_finish_drain()
+
+    async def _hand_over(self, record: _Record) -> None:
+        producer = self._producer
+        assert producer is not None
+        target = record.target
+        try:
+            await self._ensure_topic(target.topic)
+        except _TopicMissingError as exc:
+            self._settle_failed(record, str(exc))
+            return
+        except ReadOnlyError as exc:
+            self._settle_failed(record, str(exc))
+            return
+        except Exception as exc:
+            record.attempts += 1
+            self._attempt_failed(record, exc)
+            return
+        record.attempts += 1
+        if record.attempts > 1:
+            self._counters.retried += 1
+        try:
+            future = await producer.send(
+                target.topic, record.value, key=target.key.encode(), headers=record.headers
+            )
+        except Exception as exc:
+            if _retriable(exc):
+                self._attempt_failed(record, exc)
+            else:
+                self._settle_failed(record, _why(exc))
+            return
+        self._in_flight[record.seq] = record
+        future.add_done_callback(lambda f, r=record: self._on_result(r, f))
+
+    def _on_result(self, record: _Record, future: asyncio.Future[Any]) -> None:
+        self._in_flight.pop(record.seq, None)
+        if future.cancelled():
+            self._attempt_failed(record, ProducerClosed())
+        elif (exc := future.exception()) is None:
+            metadata = future.result()
+            self._settle_ok(record, int(metadata.partition), int(metadata.offset))
+        elif _retriable(exc):
+            self._attempt_failed(record, exc)
+        else:
+            self._settle_failed(record, _why(exc))
+        self._maybe_finish_drain()
+
+    def _attempt_failed(self, record: _Record, exc: BaseException) -> None:
+        # Stop handing over: the records behind this one must not overtake it.
+        self._draining = True
+        self._attempt_failures.append((record, _why(exc)))
+        self._maybe_finish_drain()
+
+    def _maybe_finish_drain(self) -> None:
+        if not self._draining or self._in_flight or self._current is not None:
+            return
+        failures = sorted(self._attempt_failures, key=lambda item: item[0].seq)
+        self._attempt_failures.clear()
+        again: list[_Record] = []
+        lost_error: str | None = None
+        for record, error in failures:
+            if self._closed:
+                self._settle_failed(record, f"publisher stopped: {error}")
+            elif self._lane_acked.get(record.lane, -1) > record.seq:
+                # Sending it again would put it behind a later record of the same key.
+                self._settle_failed(
+                    record,
+                    f"not retried: a later record with the same key was already acknowledged; {error}",
+                )
+            elif record.attempts >= self.settings.send_retries:
+                self._settle_failed(record, f"failed after {record.attempts} attempts: {error}")
+                lost_error = error
+            else:
+                again.append(record)
+        # Back to the front, in hand-over order.
+        self._pending.extendleft(reversed(again))
+        self._draining = False
+        if lost_error is not None:
+            self._last_error = lost_error
+            self._lost.set()
+        self._wake.set()
+        self._changed()
+
+    async def _ensure_topic(self, topic: str) -> None:
+        if topic in self._ready_topics:
+            return
+        admin = self._admin
+        assert admin is not None
+        timeout = self.options.request_timeout_ms / 1000
+        if self.settings.auto_create_topics:
+            spec = TopicSpec(topic, self.settings.num_partitions, self.settings.replication_factor)
+            await asyncio.wait_for(admin.create_topics([spec]), timeout=timeout)
+        else:
+            names = await asyncio.wait_for(admin.topic_names(), timeout=timeout)
+            if topic not in names:
+                raise _TopicMissingError(
+                    f"topic {topic} does not exist and KAFKA_AUTO_CREATE_TOPICS=false; "
+                    "create it (evokafka topics create) or turn auto-creation on"
+                )
+        self._ready_topics.add(topic)
+
+    # -- the connection --------------------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        immediate = True
+        while True:
+            await self._connect_with_backoff(immediate)
+            self.policy.reset()
+            self._last_error = None
+            self._set_state(PublisherState.CONNECTED)
+            self._wake.set()
+            await self._lost.wait()
+            log.warning("publisher: connection lost: %s", self._last_error)
+            await self._disconnect()
+            self._lost.clear()
+            immediate = False
+
+    async def _connect_with_backoff(self, immediate: bool) -> None:
+        while True:
+            if immediate:
+                immediate = False
+                self._set_state(PublisherState.CONNECTING)
+            else:
+                delay = self.policy.next_delay()
+                if delay is None:
+                    await self._wait_in_failed()
+                    immediate = True
+                    continue
+                self._set_state(
+                    PublisherState.RECONNECTING, delay_ms=delay, next_try_at=time.time() + delay / 1000
+                )
+                await asyncio.sleep(delay / 1000)
+                self._set_state(PublisherState.RECONNECTING, delay_ms=delay)
+            try:
+                await self._connect()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._last_error = _why(exc)
+                log.info("publisher: cannot connect: %s", self._last_error)
+
+    async def _wait_in_failed(self) -> None:
+        self._set_state(PublisherState.FAILED)
+        # Holding records for an operator who may never come back would hide them: report them now.
+        self._fail_everything(
+            f"not sent: gave up after {self.policy.max_attempts} reconnect attempts ({self._last_error})"
+        )
+        self._retry.clear()
+        await self._retry.wait()
+        self._retry.clear()
+        self.policy.reset()
+
+    async def _connect(self) -> None:
+        timeout = max(self.options.connect_timeout_s, 1.0)
+        admin = Admin(self.options, read_only=self.read_only)
+        await admin.start()
+        producer: AIOKafkaProducer | None = None
+        try:
+            if not self._idempotence_refused:
+                try:
+                    producer = await self._started_producer(idempotent=True, timeout=timeout)
+                    self._idempotence = True
+                except Exception as exc:
+                    if _is_connection_error(exc):
+                        raise
+                    # The cluster answered (the admin connected) but would not give a producer id.
+                    self._idempotence_refused = True
+                    log.warning(
+                        "publisher: the broker refused idempotence (%s); carrying on with acks=all and "
+                        "one request in flight",
+                        _why(exc),
+                    )
+            if producer is None:
+                producer = await self._started_producer(idempotent=False, timeout=timeout)
+                self._idempotence = False
+        except BaseException:
+            await admin.close()
+            raise
+        self._admin, self._producer = admin, producer
+        # A broker that restarted may have lost its topics: make (or check) them again.
+        self._ready_topics.clear()
+
+    async def _started_producer(self, *, idempotent: bool, timeout: float) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(
+            **self.options.client_kwargs(),
+            acks="all",
+            enable_idempotence=idempotent,
+            linger_ms=LINGER_MS,
+            max_batch_size=MAX_BATCH_BYTES,
+        )
+        try:
+            await asyncio.wait_for(producer.start(), timeout=timeout)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), timeout=timeout)
+            raise
+        return producer
+
+    async def _disconnect(self) -> None:
+        producer, self._producer = self._producer, None
+        admin, self._admin = self._admin, None
+        if producer is not None:
+            bound = self.options.request_timeout_ms / 1000 + 5
+            try:
+                await asyncio.wait_for(producer.stop(), timeout=bound)
+            except Exception as exc:
+                log.warning("publisher: closing the producer: %s", _why(exc))
+        if admin is not None:
+            await admin.close()
+
+
+def _retriable(exc: BaseException) -> bool:
+    """A failure of the link (worth another attempt), not of the record itself."""
+    if isinstance(exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed):
+        return True
+    return bool(getattr(exc, "retriable", False))
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
+
+    return isinstance(exc, KafkaConnectionError | NodeNotReadyError | OSError)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, ClusterUnreachableError):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = exc.__class__.__name__
+    return f"{name}: {text}" if text and text != name else name
+
+
+__all__ = [
+    "Delivery",
+    "EventPublisher",
+    "PublishTicket",
+    "PublisherState",
+    "PublisherStatus",
+]
