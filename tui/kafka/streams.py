@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.kafka.options import ConnectionOptions
 from tui.records import Record
+from tui.views import Selection
 
 
 class StreamError(RuntimeError):
@@ -77,22 +78,56 @@ async def assign(
     if missing:
         raise StreamError(f"no such topic: {', '.join(missing)}")
     client.assign(partitions)
+    await seek(client, partitions, start)
+    return partitions
+
+
+async def seek(client: AIOKafkaConsumer, partitions: Sequence[TopicPartition], start: StartPosition) -> None:
+    """Move each assigned partition of ``partitions`` to ``start``."""
+    if not partitions:
+        return
     if start.kind == "earliest":
         await client.seek_to_beginning(*partitions)
     elif start.kind == "latest":
         await client.seek_to_end(*partitions)
     elif start.kind == "last":
-        begin = await client.beginning_offsets(partitions)
-        end = await client.end_offsets(partitions)
+        begin = await client.beginning_offsets(list(partitions))
+        end = await client.end_offsets(list(partitions))
         for tp in partitions:
             client.seek(tp, max(begin[tp], end[tp] - start.value))
     else:
-        found_offsets = await client.offsets_for_times({tp: start.value for tp in partitions})
-        end = await client.end_offsets(partitions)
+        begin = await client.beginning_offsets(list(partitions))
+        end = await client.end_offsets(list(partitions))
         for tp in partitions:
-            hit = found_offsets.get(tp)
-            client.seek(tp, hit.offset if hit is not None else end[tp])
-    return partitions
+            client.seek(tp, await offset_for_time(client, tp, start.value, begin[tp], end[tp]))
+
+
+async def offset_for_time(
+    client: AIOKafkaConsumer, tp: TopicPartition, millis: int, begin: int, end: int, probe_timeout_ms: int = 5000
+) -> int:
+    """The first offset of ``tp`` whose record time is ``millis`` or later (``end`` when none).
+
+    Found by binary search over the records themselves (log2(n) single-record reads), not by the broker's
+    ListOffsets-by-time answer: the test broker answers that with offset 0 whatever the time
+    (test-broker.md), and a wrong start is worse than a few reads. Assumes times grow with offsets, as
+    Kafka's own time index does. ``tp`` must be assigned; its position is left anywhere.
+    """
+    low, high = begin, end
+    while low < high:
+        middle = (low + high) // 2
+        client.seek(tp, middle)
+        fetched = await client.getmany(tp, timeout_ms=probe_timeout_ms, max_records=1)
+        found = fetched.get(tp) or []
+        if not found:
+            # Nothing readable from here to the end within the bound: the records before decide.
+            high = middle
+            continue
+        record = found[0]
+        if record.timestamp >= millis:
+            high = middle
+        else:
+            low = record.offset + 1
+    return low
 
 
 async def _partitions_for(client: AIOKafkaConsumer, topic: str, timeout: float) -> set[int]:
@@ -164,3 +199,159 @@ async def read(
                 yield records
     finally:
         await client.stop()
+
+
+async def _cluster_partitions(client: AIOKafkaConsumer) -> dict[str, set[int]]:
+    # Metadata for *all* topics, asked without naming any: naming a missing topic in a metadata request can
+    # auto-create it on brokers with auto-creation on, and a reader must never create topics. aiokafka's public
+    # ``topics()`` gives names only, so the client's own all-topics request is used for the partitions too.
+    cluster = await client._client.fetch_all_metadata()
+    out: dict[str, set[int]] = {}
+    for topic in cluster.topics():
+        found = cluster.partitions_for_topic(topic)
+        if found:
+            out[str(topic)] = set(found)
+    return out
+
+
+class StreamSubscription:
+    """Live reading of a :class:`~tui.views.Selection` without joining a consumer group.
+
+    The topics are the union of raw names, the layout picks (instances x events on per-instance topics, events
+    on the global topics; names from :func:`tui.layout.topic_name`) and the topics matching ``pattern``
+    (internal ``__*`` topics only when named). Named topics that do not exist yet, and topics created later
+    that match the regex, are picked up while reading (every ``refresh_s``) and read from their beginning:
+    everything in them is newer than the subscription. ``start`` applies to the topics found at start.
+
+    :meth:`pause` stops fetching (nothing is lost: reading resumes where it stopped); :attr:`parked` says
+    when the reader has actually stopped.
+    """
+
+    def __init__(
+        self,
+        options: ConnectionOptions,
+        selection: Selection,
+        *,
+        prefix: str,
+        start: StartPosition | None = None,
+        batch_max: int = 2000,
+        batch_timeout_ms: int = 100,
+        refresh_s: float = 2.0,
+    ) -> None:
+        self.options = options
+        self.selection = selection
+        self.prefix = prefix
+        self.start_position = start or StartPosition("latest")
+        self.batch_max = batch_max
+        self.batch_timeout_ms = batch_timeout_ms
+        self.refresh_s = refresh_s
+        self._regex = selection.regex()
+        self._client: AIOKafkaConsumer | None = None
+        self._assigned: list[TopicPartition] = []
+        self.missing: list[str] = []
+        """Named topics that do not exist (yet)."""
+        self._last_refresh = 0.0
+        self._running = asyncio.Event()
+        self._running.set()
+        self.parked = asyncio.Event()
+        """Set while paused and not fetching."""
+        self.received = 0
+
+    @property
+    def topics(self) -> list[str]:
+        """The topics being read now."""
+        return sorted({tp.topic for tp in self._assigned})
+
+    @property
+    def partitions(self) -> list[TopicPartition]:
+        """The partitions being read now."""
+        return list(self._assigned)
+
+    @property
+    def paused(self) -> bool:
+        """Whether reading is paused."""
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        """Stop fetching after the batch in hand."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        """Fetch again from where reading stopped."""
+        self.parked.clear()
+        self._running.set()
+
+    async def start(self) -> None:
+        """Connect (bounded by the connection timeout) and position every partition found."""
+        self.selection.check(self.prefix)
+        client = consumer(self.options)
+        servers = ",".join(self.options.bootstrap_servers)
+        try:
+            await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0) * 3)
+        except Exception as exc:
+            await client.stop()
+            raise StreamError(f"cannot reach the cluster at {servers}: {exc or exc.__class__.__name__}") from None
+        self._client = client
+        try:
+            await self._refresh(initial=True)
+        except Exception:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Disconnect."""
+        client, self._client = self._client, None
+        self._running.set()
+        if client is not None:
+            await client.stop()
+
+    def _wanted(self, existing: dict[str, set[int]]) -> tuple[set[str], list[str]]:
+        named = set(self.selection.named_topics(self.prefix))
+        found = {t for t in named if t in existing}
+        if self._regex is not None:
+            found.update(t for t in existing if not t.startswith("__") and self._regex.fullmatch(t))
+        return found, sorted(named - set(existing))
+
+    async def _refresh(self, *, initial: bool = False) -> None:
+        client = self._require()
+        self._last_refresh = asyncio.get_running_loop().time()
+        existing = await _cluster_partitions(client)
+        wanted, self.missing = self._wanted(existing)
+        current = set(self._assigned)
+        new = [TopicPartition(t, p) for t in sorted(wanted) for p in sorted(existing[t])]
+        added = [tp for tp in new if tp not in current]
+        if not added:
+            return
+        # ``assign`` replaces the assignment and forgets positions: keep the ones we have.
+        positions = {tp: await client.position(tp) for tp in self._assigned}
+        self._assigned = [*self._assigned, *added]
+        client.assign(self._assigned)
+        for tp, offset in positions.items():
+            client.seek(tp, offset)
+        await seek(client, added, self.start_position if initial else StartPosition("earliest"))
+
+    def _require(self) -> AIOKafkaConsumer:
+        if self._client is None:
+            raise StreamError("the subscription is not started")
+        return self._client
+
+    async def batches(self) -> AsyncIterator[list[Record]]:
+        """Batches of records (never empty) for as long as the subscription runs."""
+        loop = asyncio.get_running_loop()
+        while self._client is not None:
+            if not self._running.is_set():
+                self.parked.set()
+                await self._running.wait()
+                continue
+            if (self.missing or self._regex is not None) and loop.time() - self._last_refresh >= self.refresh_s:
+                await self._refresh()
+            client = self._require()
+            if not self._assigned:
+                # Nothing exists yet: wait for the next look at the cluster's topics.
+                await asyncio.sleep(min(self.refresh_s, 0.5))
+                continue
+            fetched = await client.getmany(timeout_ms=self.batch_timeout_ms, max_records=self.batch_max)
+            records = [to_record(m) for msgs in fetched.values() for m in msgs]
+            if records:
+                self.received += len(records)
+                yield records

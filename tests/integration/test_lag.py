@@ -1,0 +1,54 @@
+"""Consumer lag on the real broker, from a group that committed offsets."""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from tui.config import KafkaSettings
+from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.lag import LagMonitor, group_lag
+from tui.kafka.options import ConnectionOptions
+
+pytestmark = pytest.mark.broker
+
+
+async def test_committed_end_and_lag_per_partition(settings: KafkaSettings, prefix: str) -> None:
+    options = ConnectionOptions.from_settings(settings)
+    topic, other = f"{prefix}.lagged", f"{prefix}.untouched"
+    async with Admin(options) as admin:
+        await admin.create_topics([TopicSpec(topic, 2), TopicSpec(other, 1)])
+    producer = AIOKafkaProducer(**options.client_kwargs())
+    await producer.start()
+    try:
+        for i in range(10):
+            await producer.send_and_wait(topic, b"x", partition=i % 2)
+        await producer.send_and_wait(other, b"y")
+    finally:
+        await producer.stop()
+    group = f"{prefix}-group"
+    committer = AIOKafkaConsumer(**options.client_kwargs(), group_id=group, enable_auto_commit=False)
+    await committer.start()
+    try:
+        committer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        await committer.commit({TopicPartition(topic, 0): 2, TopicPartition(topic, 1): 5})
+    finally:
+        await committer.stop()
+
+    lag = await group_lag(options, group, pattern=rf"{prefix}\..*")
+    rows = {(p.topic, p.partition): (p.committed, p.end, p.lag) for p in lag.partitions}
+    assert rows == {(topic, 0): (2, 5, 3), (topic, 1): (5, 5, 0)}
+    assert lag.total == 3
+
+    monitor = LagMonitor(options, group)
+    await monitor.start()
+    try:
+        full = await monitor.snapshot([topic, other], include_uncommitted=True)
+        assert {(p.topic, p.partition): p.lag for p in full.partitions} == {
+            (topic, 0): 3, (topic, 1): 0, (other, 0): None
+        }
+        unknown = await monitor.snapshot([topic])
+        assert len(unknown.partitions) == 2
+    finally:
+        await monitor.stop()
+    assert (await group_lag(options, f"{prefix}-nobody", [topic])).partitions == ()

@@ -1,0 +1,135 @@
+"""Consumer lag of a group: per topic and partition, the committed offset, the end offset and the lag.
+
+aiokafka's admin ``list_consumer_group_offsets`` cannot decode this project's test broker's answer
+(test-broker.md), so committed offsets are asked the way a consumer of the group asks them: a consumer
+configured with the group's id calls ``committed()`` for each partition. It never subscribes, so it never
+joins the group, never triggers a rebalance and never commits anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from tui.kafka.options import ConnectionOptions
+from tui.kafka.streams import StreamError
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionLag:
+    """The lag of a group on one partition."""
+
+    topic: str
+    partition: int
+    committed: int | None
+    """None: the group never committed on this partition."""
+    end: int
+    """The partition's end offset (next offset to be written)."""
+
+    @property
+    def lag(self) -> int | None:
+        """Records the group has still to process (None when it never committed)."""
+        return None if self.committed is None else max(self.end - self.committed, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLag:
+    """A group's lag over every partition it committed on (or every partition asked for)."""
+
+    group: str
+    partitions: tuple[PartitionLag, ...]
+
+    @property
+    def total(self) -> int:
+        """The sum of the known lags."""
+        return sum(p.lag or 0 for p in self.partitions)
+
+
+class LagMonitor:
+    """Asks a group's committed offsets and the end offsets; keep it started to refresh live."""
+
+    def __init__(self, options: ConnectionOptions, group: str, *, concurrency: int = 32) -> None:
+        if not group.strip():
+            raise ValueError("a consumer group id is needed")
+        self.options = options
+        self.group = group
+        self._concurrency = concurrency
+        self._client: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        """Connect, bounded by the connection timeout; :class:`StreamError` when the cluster is unreachable."""
+        kwargs = self.options.client_kwargs()
+        kwargs.update(group_id=self.group, enable_auto_commit=False)
+        client = AIOKafkaConsumer(**kwargs)
+        try:
+            await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0) * 3)
+        except Exception as exc:
+            await client.stop()
+            servers = ",".join(self.options.bootstrap_servers)
+            raise StreamError(f"cannot reach the cluster at {servers}: {exc or exc.__class__.__name__}") from None
+        self._client = client
+
+    async def stop(self) -> None:
+        """Disconnect."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.stop()
+
+    def _require(self) -> AIOKafkaConsumer:
+        if self._client is None:
+            raise StreamError("the lag monitor is not started")
+        return self._client
+
+    async def snapshot(
+        self,
+        topics: Iterable[str] | None = None,
+        *,
+        pattern: str | None = None,
+        include_uncommitted: bool = False,
+    ) -> GroupLag:
+        """The lag now on ``topics`` (default: every topic, or those matching ``pattern``).
+
+        Partitions the group never committed on are left out unless ``include_uncommitted``.
+        """
+        client = self._require()
+        cluster = await client._client.fetch_all_metadata()
+        regex = re.compile(pattern) if pattern else None
+        names = sorted(topics) if topics is not None else sorted(
+            t for t in cluster.topics() if not t.startswith("__") and (regex is None or regex.fullmatch(t))
+        )
+        partitions = [
+            TopicPartition(t, p) for t in names for p in sorted(cluster.partitions_for_topic(t) or ())
+        ]
+        if not partitions:
+            return GroupLag(self.group, ())
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def committed(tp: TopicPartition) -> int | None:
+            async with gate:
+                value: int | None = await client.committed(tp)
+                return value
+
+        found = await asyncio.gather(*(committed(tp) for tp in partitions))
+        ends: dict[TopicPartition, int] = await client.end_offsets(partitions)
+        rows = [
+            PartitionLag(tp.topic, tp.partition, offset, ends[tp])
+            for tp, offset in zip(partitions, found, strict=True)
+            if offset is not None or include_uncommitted
+        ]
+        return GroupLag(self.group, tuple(rows))
+
+
+async def group_lag(
+    options: ConnectionOptions, group: str, topics: Iterable[str] | None = None, *, pattern: str | None = None
+) -> GroupLag:
+    """One look at a group's lag (connects, asks, disconnects)."""
+    monitor = LagMonitor(options, group)
+    await monitor.start()
+    try:
+        return await monitor.snapshot(topics, pattern=pattern)
+    finally:
+        await monitor.stop()
