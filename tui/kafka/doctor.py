@@ -8,7 +8,7 @@ thing. The whole run is bounded in time: a check still running at the deadline i
 Every broker of ``KAFKA_BROKERS`` is checked on its own, step by step (name resolution, TCP, TLS, API
 versions, SASL), because aiokafka's own bootstrap tries them in turn and only logs why each one failed.
 Nothing here writes to the cluster: the registry is read read-only, idempotence is probed with a bare
-``InitProducerId`` request, lag with a consumer's ``committed()`` (the admin call fails to decode on Tansu).
+``InitProducerId`` request, lag with :mod:`tui.kafka.lag` (a consumer's ``committed()``; the admin call fails to decode on Tansu).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from enum import StrEnum
 from ipaddress import ip_address
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.conn import AIOKafkaConnection, create_conn
 from aiokafka.protocol.transaction import InitProducerIdRequest
 
@@ -35,6 +34,7 @@ from tui.config import KafkaSettings
 from tui.instances import InstanceSettings
 from tui.kafka.admin import Admin, ClusterUnreachableError
 from tui.kafka.errors import FailureKind, diagnose
+from tui.kafka.lag import group_lag
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.layout import parse_topic, topic_plan
 
@@ -157,11 +157,15 @@ async def probe_connection(
     return None
 
 
-async def unreachable_reason(options: ConnectionOptions) -> str | None:
-    """Why the cluster cannot be reached, from the first broker's probe (one line), or None if it answers."""
-    for broker in options.bootstrap_servers:
+async def unreachable_reason(options: ConnectionOptions, timeout: float | None = None) -> str | None:
+    """Why the cluster cannot be reached, from the first broker's probe (one line), or None if it answers.
+
+    Bounded by ``timeout`` (default ``KAFKA_CONNECTION_TIMEOUT``): it runs after a failure, and the user
+    has waited once already.
+    """
+    for broker in options.bootstrap_servers[:1]:
         host, port = split_broker(broker)
-        problem = await probe_connection(host, port, options)
+        problem = await probe_connection(host, port, options, timeout=timeout or _timeout(options))
         if problem is None:
             return None
         return f"{broker}: {diagnose(problem).summary}"
@@ -548,7 +552,7 @@ def check_instances(instances: Mapping[str, InstanceSettings] | None, registry_n
         return [
             CheckResult(
                 "registry.instances", Status.WARN, "no instance has Kafka settings: per-instance topics get nothing",
-                "evokafka instances set <name> --enable",
+                "enable instances: evokafka instances enable <name> (or POST /kafka/set/<name>)",
             )
         ]
     out: list[CheckResult] = []
@@ -621,37 +625,6 @@ def check_planned_topics(
     return out
 
 
-async def committed_lag(
-    options: ConnectionOptions, group: str, topics: Mapping[str, int], timeout: float
-) -> tuple[int, int, dict[str, int]]:
-    """``(partitions with commits, total lag, lag per topic)`` of ``group`` on ``topics``.
-
-    Uses a consumer's ``committed()`` (OffsetFetch) because aiokafka's admin ``list_consumer_group_offsets``
-    cannot decode Tansu's answer (test-broker.md). The consumer never subscribes, so it joins no group.
-    """
-    kwargs = options.client_kwargs()
-    kwargs.update(group_id=group, enable_auto_commit=False)
-    consumer = AIOKafkaConsumer(**kwargs)
-    await asyncio.wait_for(consumer.start(), timeout=timeout)
-    try:
-        partitions = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
-        if not partitions:
-            return 0, 0, {}
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        with_commits = 0
-        per_topic: dict[str, int] = {}
-        for tp in partitions:
-            offset = await consumer.committed(tp)
-            if offset is None or offset < 0:
-                continue
-            with_commits += 1
-            lag = max(ends.get(tp, 0) - offset, 0)
-            per_topic[tp.topic] = per_topic.get(tp.topic, 0) + lag
-        return with_commits, sum(per_topic.values()), per_topic
-    finally:
-        await consumer.stop()
-
-
 async def check_lag(
     settings: KafkaSettings, options: ConnectionOptions, existing: Mapping[str, int]
 ) -> CheckResult:
@@ -660,7 +633,12 @@ async def check_lag(
     topics = {t: n for t, n in existing.items() if parse_topic(t, settings.topic_prefix) is not None}
     if not topics:
         return CheckResult("consumer.lag", Status.SKIP, f"no event topic under {settings.topic_prefix!r} yet", "", group)
-    committed, total, per_topic = await committed_lag(options, group, topics, _timeout(options) * 2)
+    found = await group_lag(options, group, sorted(topics))
+    committed = len(found.partitions)
+    total = found.total
+    per_topic: dict[str, int] = {}
+    for row in found.partitions:
+        per_topic[row.topic] = per_topic.get(row.topic, 0) + (row.lag or 0)
     if committed == 0:
         return CheckResult(
             "consumer.lag", Status.WARN, f"group {group!r} has committed no offset on {len(topics)} event topics",
