@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 
@@ -77,7 +78,9 @@ def command(
             try:
                 url = await server.start()
             except OSError as exc:
-                fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code=1)
+                # asyncio's message repeats the address; the errno's text is the part worth a line.
+                why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+                fail(f"cannot listen on {host}:{port}: {why}", code=1)
             auth = f"apikey {mask(key)} required" if key is not None else "NO AUTH: any caller may change settings"
             mode = "; read-only: /kafka/set answers 403" if app_settings.read_only else ""
             click.echo(f"evokafka serve: listening on {url} ({auth}{mode})")
