@@ -16,6 +16,7 @@ from tui.config import KafkaSettings
 from tui.instances import InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.options import ConnectionOptions
+from tui.kafka.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.streams import StartPosition, read
 from tui.layout import InstanceNameError, parse_topic
@@ -297,3 +298,44 @@ async def test_updated_at_travels_with_the_record(registries: Factory) -> None:
     assert stored.updated_at != "2020-01-01T00:00:00.000Z"  # a write is stamped now
     await async_wait_until(lambda: reader.get("olga") is not None, 5)
     assert reader.get("olga") == stored
+
+
+async def test_a_publishers_routing_follows_a_toggle_live(
+    registries: Factory, settings: KafkaSettings, prefix: str
+) -> None:
+    console = await registries()  # where the operator toggles
+    followed = await registries()  # the publisher's own view of the registry, never restarted
+    publisher = EventPublisher(settings, followed)
+    await publisher.start()
+    instance = "live.shop"
+    topic = f"{prefix}.{instance}.messages.upsert"
+    try:
+        before = await publisher.publish("MESSAGES_UPSERT", instance, {"n": 0})
+        assert before.route.where == "nowhere" and await before.wait() == []
+
+        await console.set_request(instance, True, ["MESSAGES_UPSERT"])
+        await async_wait_until(lambda: followed.get(instance) is not None, 5)
+        enabled = [await publisher.publish("MESSAGES_UPSERT", instance, {"n": n}) for n in (1, 2)]
+        for ticket in enabled:
+            assert ticket.route.where == "per-instance"
+            [delivery] = await ticket.wait()
+            assert delivery.ok and delivery.topic == topic and delivery.key == instance
+        # Another event of the same instance is not in its list: it goes nowhere.
+        assert (await publisher.publish("CALL", instance, {})).route.where == "nowhere"
+
+        await console.disable(instance)
+        await async_wait_until(lambda: followed.get(instance).enabled is False, 5)  # type: ignore[union-attr]
+        after = await publisher.publish("MESSAGES_UPSERT", instance, {"n": 3})
+        assert after.route.where == "nowhere" and await after.wait() == []
+
+        await console.toggle(instance, "messages.upsert")  # back on, by a single toggle
+        await async_wait_until(lambda: followed.get(instance).enabled is True, 5)  # type: ignore[union-attr]
+        again = await publisher.publish("MESSAGES_UPSERT", instance, {"n": 4})
+        assert [d.ok for d in await again.wait()] == [True]
+        await publisher.flush()
+    finally:
+        await publisher.stop()
+
+    bodies = [orjson.loads(r.value or b"") for r in await raw_records(settings, topic)]
+    assert sorted(b["data"]["n"] for b in bodies) == [1, 2, 4]
+    assert {b["instance"] for b in bodies} == {instance}
