@@ -1,0 +1,67 @@
+"""Child process of the ``start`` scenario: open the real console headless and report its first painted frame.
+
+``python -m tui.bench.firstpaint --brokers HOST:PORT --prefix P`` imports the console, builds its services on
+the broker, runs the app headless and prints :data:`MARKER` the moment the first frame is painted; the parent
+times spawn → marker. Then it stops the services (bounded) and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import sys
+import time
+
+MARKER = "evokafka-first-paint"
+PAINT_TIMEOUT_S = 30.0
+
+
+def missing_console() -> str | None:
+    """Why the console cannot be timed in this build, or None."""
+    for module, what in (
+        ("tui.app", "tui/app.py (the console app)"),
+        ("tui.services", "tui/services.py"),
+        ("tui.kafka.publisher", "tui/kafka/publisher.py (EventPublisher, which the console's services need)"),
+    ):
+        if importlib.util.find_spec(module) is None:
+            return f"{what} is not in this build"
+    return None
+
+
+async def first_paint(brokers: str, prefix: str) -> float:
+    """Seconds from the start of this function's imports to the first painted frame."""
+    started = time.perf_counter()
+    from tui.app import EvokafkaApp
+    from tui.bench.frames import FrameProbe
+    from tui.config import load_app_settings, load_settings
+    from tui.services import Services
+
+    settings = load_settings(None, environ={}, brokers=brokers, topic_prefix=prefix, auto_create_topics="true")
+    services = Services.build(settings, load_app_settings(None, environ={}))
+    app = EvokafkaApp(services)
+    probe = FrameProbe(app).install()
+    painted = probe.watch(lambda: True, since=started)
+    async with app.run_test(headless=True, size=(120, 40)):
+        try:
+            elapsed = await asyncio.wait_for(painted, timeout=PAINT_TIMEOUT_S)
+            print(MARKER, flush=True)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(app.stop_services(), timeout=10)
+    return elapsed
+
+
+def main() -> None:
+    """Entry point of the child process."""
+    parser = argparse.ArgumentParser(prog="python -m tui.bench.firstpaint")
+    parser.add_argument("--brokers", required=True)
+    parser.add_argument("--prefix", required=True)
+    args = parser.parse_args()
+    elapsed = asyncio.run(first_paint(args.brokers, args.prefix))
+    print(f"in-process {elapsed * 1000:.1f} ms", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Scenario ``start``: how long ``evokafka --help`` and the console's first paint take, against ``python -c pass``.
+
+Each is a fresh process of the same interpreter, timed from spawn: ``--help`` until the process exits, the
+console until it reports its first painted frame (a headless run of the real app on the bench's broker, see
+:mod:`tui.bench.firstpaint`). Each figure is the median of several runs; the ratio to the bare interpreter's
+start is what compares between machines. No goal is set: these are reported, not judged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from tui.bench.report import Figure, ScenarioResult, median
+from tui.bench.workload import BenchContext
+
+NAME = "start"
+RUN_TIMEOUT_S = 60.0
+
+
+def _runs(ctx: BenchContext) -> int:
+    return 3 if ctx.quick else 10
+
+
+def evokafka_command() -> list[str]:
+    """The installed ``evokafka`` script beside this interpreter, else ``python -m tui``."""
+    beside = Path(sys.executable).parent / "evokafka"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
+    found = shutil.which("evokafka")
+    return [found] if found else [sys.executable, "-m", "tui"]
+
+
+def child_env() -> dict[str, str]:
+    """The environment of timed children: no settings of the operator's leak in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_API_"))}
+    env.pop("PYTHONPROFILEIMPORTTIME", None)
+    return env
+
+
+async def time_process(args: list[str], *, until_line: str | None = None, env: dict[str, str] | None = None) -> float:
+    """Seconds from spawn until exit, or until a stdout line starting with ``until_line`` appears."""
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env if env is not None else child_env(),
+    )
+    try:
+        async with asyncio.timeout(RUN_TIMEOUT_S):
+            if until_line is None:
+                _, err = await process.communicate()
+                elapsed = time.perf_counter() - started
+                if process.returncode != 0:
+                    raise RuntimeError(f"{' '.join(args[-3:])} exited {process.returncode}: {err.decode()[-300:]}")
+                return elapsed
+            assert process.stdout is not None
+            while True:
+                line = await process.stdout.readline()
+                if not line:
+                    err = await process.stderr.read() if process.stderr else b""
+                    raise RuntimeError(f"no first paint: {err.decode(errors='replace').strip()[-300:]}")
+                if line.decode().startswith(until_line):
+                    elapsed = time.perf_counter() - started
+                    await process.communicate()
+                    return elapsed
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def run(ctx: BenchContext) -> ScenarioResult:
+    """Measure the start scenario."""
+    from tui.bench.firstpaint import MARKER, missing_console
+
+    result = ScenarioResult(NAME)
+    runs = _runs(ctx)
+    bare: list[float] = []
+    helps: list[float] = []
+    paints: list[float] = []
+    why_missing = missing_console()
+    paint_args = [sys.executable, "-m", "tui.bench.firstpaint", "--brokers", ctx.bootstrap, "--prefix", ctx.prefix]
+    for n in range(runs):
+        ctx.progress(f"start run {n + 1}/{runs}")
+        bare.append(await time_process([sys.executable, "-c", "pass"]))
+        helps.append(await time_process([*evokafka_command(), "--help"]))
+        if why_missing is None:
+            paints.append(await time_process(paint_args, until_line=MARKER))
+    baseline = median(bare)
+    result.details = {"runs": runs, "command": [*evokafka_command(), "--help"]}
+    result.add(
+        Figure(
+            "help",
+            median(helps) * 1000,
+            "ms",
+            "evokafka --help, spawn to exit",
+            baseline_name="python -c pass",
+            baseline_value=baseline * 1000,
+            samples=[h * 1000 for h in helps],
+        )
+    )
+    if why_missing is not None:
+        result.status = f"not available (first paint): {why_missing}"
+        return result
+    result.add(
+        Figure(
+            "console_first_paint",
+            median(paints) * 1000,
+            "ms",
+            "the console (headless, on the bench broker), spawn to first painted frame",
+            baseline_name="python -c pass",
+            baseline_value=baseline * 1000,
+            samples=[p * 1000 for p in paints],
+        )
+    )
+    return result
