@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-import click
-
-from tui.cli.common import Context
+from tui.cli.common import Context, fail
+from tui.kafka.options import ConnectionSetupError
 
 
 def open_console(ctx: Context) -> None:
-    """Open the Textual console on the configured cluster."""
-    # The console lands with its own issue; until then, show what the command line offers.
-    click.echo(click.get_current_context().get_help())
+    """Open the Textual console on the configured cluster (``--brokers``, ``--env-file``, ``--read-only``).
+
+    The console opens even when no broker answers: it shows the state and keeps retrying.
+    """
+    settings = ctx.settings()
+    app_settings = ctx.app_settings()
+    # Imported here so that the other subcommands start without loading Textual.
+    from tui.app import EvokafkaApp
+    from tui.services import Services
+
+    try:
+        services = Services.build(settings, app_settings)
+    except ConnectionSetupError as exc:
+        fail(str(exc))
+    EvokafkaApp(services).run()

@@ -1,0 +1,46 @@
+"""The frame every console screen shares: cluster header on top, producer status and footer at the bottom.
+
+Screens of other areas can subclass :class:`ConsoleScreen` and implement :meth:`compose_body` to get the
+same frame; :func:`services_of` gives any widget typed access to the app's :class:`~tui.services.Services`.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tui.services import Services
+from tui.widgets.cluster_header import ClusterHeader
+from tui.widgets.producer_status import ProducerStatus
+
+
+def services_of(node: DOMNode) -> Services:
+    """The console's services (``app.services``), typed."""
+    services = getattr(node.app, "services", None)
+    if not isinstance(services, Services):
+        raise RuntimeError("this screen runs only inside the evokafka console (app.services is missing)")
+    return services
+
+
+class ConsoleScreen(Screen[None]):
+    """A screen with the console frame: header, body (:meth:`compose_body`), producer status, footer."""
+
+    @property
+    def services(self) -> Services:
+        """The console's shared services."""
+        return services_of(self)
+
+    def compose(self) -> ComposeResult:
+        services = self.services
+        yield ClusterHeader(services, id="cluster-header")
+        with Vertical(id="body"):
+            yield from self.compose_body()
+        yield ProducerStatus(services.publisher, clock=services.clock, id="producer-status")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets, between header and producer status."""
+        yield from ()

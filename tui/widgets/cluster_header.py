@@ -1,0 +1,118 @@
+"""The header: cluster (brokers, how many reachable, cluster id), connection state, read-only badge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from tui.kafka.publisher import PublisherState, PublisherStatus
+from tui.services import ClusterView, RegistryState, RegistryView, Services
+
+_STATE_COLOUR: dict[PublisherState, str] = {
+    PublisherState.DISCONNECTED: "$text-muted",
+    PublisherState.CONNECTING: "$warning",
+    PublisherState.CONNECTED: "$success",
+    PublisherState.RECONNECTING: "$warning",
+    PublisherState.FAILED: "$error",
+}
+
+
+def describe_cluster(view: ClusterView) -> Content:
+    """``kafka-1:9092,kafka-2:9092 1/2 up · cluster abc`` (or why the cluster is not readable)."""
+    brokers = ",".join(view.brokers)
+    if view.reachable is None:
+        reach = Content.from_markup("[$text-muted]checking…[/]")
+    else:
+        colour = "$success" if view.reachable == len(view.brokers) else "$warning" if view.reachable else "$error"
+        reach = Content.from_markup(f"[{colour}]$n/$m up[/]", n=str(view.reachable), m=str(len(view.brokers)))
+    parts = [Content.from_markup("[b]$brokers[/b] ", brokers=brokers) + reach]
+    if view.cluster_id:
+        parts.append(Content.from_markup("cluster $id", id=view.cluster_id))
+    if view.error and view.reachable:
+        parts.append(Content.from_markup("[$error]$error[/]", error=view.error))
+    return Content(" · ").join(parts)
+
+
+def describe_connection(state: PublisherState | None, registry: RegistryView) -> Content:
+    """``● connected · registry synced``."""
+    if state is None:
+        producer = Content("○ producer ?")
+    else:
+        producer = Content.from_markup(f"[{_STATE_COLOUR[state]}]● $state[/]", state=state.value)
+    if registry.state is RegistryState.SYNCED:
+        reg = Content.from_markup("[$success]registry synced[/]")
+    elif registry.state is RegistryState.RETRYING:
+        reg = Content.from_markup("[$warning]registry retrying #$n[/]", n=str(registry.attempt))
+    else:
+        reg = Content.from_markup("[$text-muted]registry $state[/]", state=registry.state.value)
+    return Content(" · ").join([producer, reg])
+
+
+class ClusterHeader(Horizontal):
+    """One line at the top of every console screen."""
+
+    DEFAULT_CSS = """
+    ClusterHeader { height: 1; dock: top; }
+    ClusterHeader > #cluster-line { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    ClusterHeader > #read-only-badge { width: auto; display: none; }
+    ClusterHeader.-read-only > #read-only-badge { display: block; }
+    """
+
+    @dataclass
+    class Changed(Message):
+        """The cluster view, registry state or producer state changed (collapses into the latest)."""
+
+        cluster: ClusterView
+        registry: RegistryView
+        producer: PublisherState | None
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ClusterHeader.Changed)
+
+    def __init__(self, services: Services, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._services = services
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._producer: PublisherState | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="cluster-line")
+        yield Static("READ-ONLY", id="read-only-badge")
+
+    def on_mount(self) -> None:
+        services = self._services
+        self.set_class(services.read_only, "-read-only")
+        self._producer = services.publisher.status.state
+        self._unsubscribe = [
+            services.subscribe(self._post),
+            services.publisher.subscribe(self._on_publisher),
+        ]
+        self._show(services.cluster, services.registry_view, self._producer)
+
+    def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+
+    def _on_publisher(self, status: PublisherStatus) -> None:
+        if status.state is not self._producer:
+            self._producer = status.state
+            self._post()
+
+    def _post(self) -> None:
+        self.post_message(self.Changed(self._services.cluster, self._services.registry_view, self._producer))
+
+    def on_cluster_header_changed(self, message: ClusterHeader.Changed) -> None:
+        self._show(message.cluster, message.registry, message.producer)
+
+    def _show(self, cluster: ClusterView, registry: RegistryView, producer: PublisherState | None) -> None:
+        # Connection state first: when the line is cut at 80 columns, the cluster id goes, not the state.
+        brand = Content.from_markup("[b $accent]evokafka[/] ")
+        line = Content(" │ ").join([brand + describe_connection(producer, registry), describe_cluster(cluster)])
+        self.query_one("#cluster-line", Static).update(line)

@@ -1,0 +1,102 @@
+"""An instance's event toggles, grouped by the reference's categories, each with where it goes now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from tui import events as catalog
+from tui.config import KafkaSettings
+from tui.instances import InstanceSettings
+from tui.layout import Route, route
+
+_WHERE_COLOUR = {"both": "$success", "per-instance": "$success", "global": "$accent", "nowhere": "$text-muted"}
+_NAME_WIDTH = max(len(e.name) for e in catalog.EVENTS) + 1
+_WIRE_WIDTH = max(len(e.wire) for e in catalog.EVENTS) + 1
+
+
+def toggle_line(event: catalog.Event, settings: InstanceSettings | None, where: Route) -> Content:
+    """``[x] MESSAGES_UPSERT  messages.upsert  → both``."""
+    on = settings is not None and settings.enables(event)
+    mark = Content.from_markup("[$success]\\[x][/]") if on else Content("[ ]")
+    colour = _WHERE_COLOUR.get(where.where, "$text")
+    return Content.assemble(
+        mark,
+        " ",
+        event.name.ljust(_NAME_WIDTH),
+        Content.from_markup(f"[$text-muted]$wire[/] [{colour}]→ $where[/]", wire=event.wire.ljust(_WIRE_WIDTH),
+                            where=where.where),
+    )
+
+
+class EventToggles(OptionList):
+    """Every event of the catalog under its category header; Enter or Space toggles the highlighted one.
+
+    A view of the registry's state: toggling posts :class:`Toggled` and changes nothing by itself; the
+    screen writes the change and calls :meth:`show` with what the registry then holds.
+    """
+
+    BINDINGS = [Binding("space", "select", "Toggle", id="toggle-event")]
+
+    @dataclass
+    class Toggled(Message):
+        """The operator asked to switch ``event`` on or off."""
+
+        event: catalog.Event
+
+    @dataclass
+    class Highlighted(Message):
+        """The highlighted event changed (for the panel that explains where it goes)."""
+
+        event: catalog.Event
+
+    def __init__(self, settings: KafkaSettings, instance: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._kafka = settings
+        self._instance = instance
+        self._current: InstanceSettings | None = None
+        self._build()
+
+    def _build(self) -> None:
+        options: list[Option] = []
+        for category, events in catalog.by_category().items():
+            options.append(Option(Content.from_markup("[b $accent]$c[/]", c=str(category)), disabled=True))
+            for event in events:
+                options.append(Option(self._line(event), id=event.name))
+        self.set_options(options)
+
+    def _line(self, event: catalog.Event) -> Content:
+        return toggle_line(event, self._current, route(self._kafka, self._instance, event, self._current))
+
+    def show(self, settings: InstanceSettings | None) -> None:
+        """Redraw every toggle for ``settings`` (None: the instance has no registry entry)."""
+        self._current = settings
+        for event in catalog.EVENTS:
+            self.replace_option_prompt(event.name, self._line(event))
+
+    @property
+    def event(self) -> catalog.Event | None:
+        """The highlighted event."""
+        option = self.highlighted_option
+        if option is None or option.id is None:
+            return None
+        return catalog.BY_NAME.get(option.id)
+
+    def on_mount(self) -> None:
+        if self.highlighted is None:
+            self.highlighted = 1  # the first event, below the first category header
+
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        message.stop()
+        if message.option.id is not None:
+            self.post_message(self.Toggled(catalog.BY_NAME[message.option.id]))
+
+    def on_option_list_option_highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        message.stop()
+        if message.option.id is not None:
+            self.post_message(self.Highlighted(catalog.BY_NAME[message.option.id]))
