@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,9 +13,11 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.conftest import async_wait_until
 from tui import events as catalog
-from tui.config import KafkaSettings
+from tui.config import KafkaSettings, load_settings
 from tui.instances import InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.broker import EmbeddedBroker, free_port
+from tui.kafka.linkproxy import LinkProxy
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
@@ -339,3 +342,31 @@ async def test_a_publishers_routing_follows_a_toggle_live(
     bodies = [orjson.loads(r.value or b"") for r in await raw_records(settings, topic)]
     assert sorted(b["data"]["n"] for b in bodies) == [1, 2, 4]
     assert {b["instance"] for b in bodies} == {instance}
+
+
+async def test_a_reader_outlives_a_cut_link_and_sees_changes_made_after_it(tmp_path: Path) -> None:
+    broker_port = free_port()
+    proxy = await LinkProxy("127.0.0.1", broker_port).start()
+    broker = EmbeddedBroker(broker_port, advertised_port=proxy.port, log_path=tmp_path / "tansu.log").start()
+    settings = load_settings(
+        None, environ={}, brokers=f"127.0.0.1:{proxy.port}", connection_timeout="1000", request_timeout="3000"
+    )
+    reader = InstanceRegistry(settings, topic="__evokafka_instances")
+    writer = InstanceRegistry(settings, topic="__evokafka_instances")
+    try:
+        await reader.start()
+        await writer.start()
+        await writer.enable("before")
+        await async_wait_until(lambda: reader.get("before") is not None, 5)
+
+        await proxy.cut()  # every connection of both registries is dropped
+        await proxy.restore()
+
+        await writer.set_request("after", True, ["CALL"])
+        await async_wait_until(lambda: reader.get("after") is not None, 15)
+        assert reader.get("after").events == ("CALL",)  # type: ignore[union-attr]
+    finally:
+        await reader.stop()
+        await writer.stop()
+        await proxy.stop()
+        broker.stop()

@@ -305,13 +305,13 @@ class InstanceRegistry:
         client = self._consumer
         attached = bool(self._partitions)
         while True:
-            if not attached:
-                # Read-only and the topic is missing: look for it now and then.
-                attached = await self._attach(wait=False)
-                if not attached:
-                    await asyncio.sleep(1.0)
-                    continue
             try:
+                if not attached:
+                    # Read-only and the topic is missing: look for it now and then.
+                    attached = await self._attach(wait=False)
+                    if not attached:
+                        await asyncio.sleep(1.0)
+                        continue
                 batches = await client.getmany(timeout_ms=200, max_records=1000)
                 for messages in batches.values():
                     for message in messages:
