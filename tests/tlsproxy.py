@@ -48,7 +48,7 @@ class CertificateAuthority:
         self.cert = folder / f"{name}.pem"
         self.key = folder / f"{name}.key"
         _openssl(
-            "req", "-x509", *_KEY_ARGS, "-keyout", self.key.name, "-out", self.cert.name, "-days", "2",
+            "req", "-x509", *_KEY_ARGS, "-keyout", self.key.name, "-out", self.cert.name, "-days", "90",
             "-subj", f"/CN={name}",
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
@@ -90,7 +90,7 @@ class CertificateAuthority:
         else:
             _openssl(
                 "x509", "-req", "-in", csr, "-CA", self.cert.name, "-CAkey", self.key.name, "-CAcreateserial",
-                "-days", "2", "-out", cert, "-extfile", ext.name,
+                "-days", "90", "-out", cert, "-extfile", ext.name,
                 cwd=self.folder,
             )
         return Issued(self.folder / cert, self.folder / key)
@@ -100,7 +100,7 @@ def self_signed(folder: Path, name: str = "self-signed", sans: str = "IP:127.0.0
     """A server certificate signed by its own key: no CA vouches for it."""
     folder.mkdir(parents=True, exist_ok=True)
     _openssl(
-        "req", "-x509", *_KEY_ARGS, "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2",
+        "req", "-x509", *_KEY_ARGS, "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "90",
         "-subj", f"/CN={name}", "-addext", f"subjectAltName={sans}",
         cwd=folder,
     )

@@ -33,6 +33,7 @@ class TlsCluster:
     """A broker whose advertised listener is a TLS proxy in front of it."""
 
     def __init__(self, folder: Path, server: Issued, client_ca: Path | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self.broker_port = free_port()
         self.proxy = TlsProxy("127.0.0.1", self.broker_port, server, client_ca=client_ca).start()
         self.broker = EmbeddedBroker(
