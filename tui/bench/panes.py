@@ -1,34 +1,84 @@
-"""The stream pane's pipeline as the bench drives it (subscription, decode, filter, buffer)."""
+"""A stream pane's pipeline as the bench drives it: the pane's own subscription and its own ``ingest``.
+
+Nothing is re-implemented here. The loop is the pane's reading worker (``StreamPane._read``): a
+:class:`~tui.kafka.streams.StreamSubscription` with the pane's batch size yields batches, and
+:meth:`~tui.widgets.stream_pane.StreamPane.ingest` decodes each record (bounded), tests the pane's filter and
+keeps the matches in its bounded :class:`~tui.panebuffer.PaneBuffer`. The pane is built with ``reading=False``
+and never mounted: what is measured is the pipeline, not the screen (the console scenarios measure that).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from typing import Any
 
 from tui.kafka.options import ConnectionOptions
 
+PANE_CAPACITY = 5000
+"""The pane buffer's default size (``EVOKAFKA_PANE_BUFFER``)."""
+
 
 def missing_pipeline() -> str | None:
     """Why a pane's pipeline cannot be measured in this build, or None."""
-    if importlib.util.find_spec("tui.widgets.stream_pane") is None:
-        return "tui/widgets/stream_pane.py (the stream pane) is not in this build"
+    for module, what in (
+        ("tui.widgets.stream_pane", "tui/widgets/stream_pane.py (the stream pane)"),
+        ("tui.views", "tui/views.py (pane specs)"),
+    ):
+        if importlib.util.find_spec(module) is None:
+            return f"{what} is not in this build"
+    from tui.kafka import streams
+
+    if not hasattr(streams, "StreamSubscription"):
+        return "tui/kafka/streams.py has no StreamSubscription yet"
     return None
 
 
 class PanePipeline:
-    """Placeholder until the pane lands."""
+    """One pane's pipeline reading ``topic`` from its beginning, with the pane's default (empty) filter."""
 
-    def __init__(self, options: ConnectionOptions, topic: str, *, prefix: str) -> None:
-        self.options, self.topic, self.prefix = options, topic, prefix
+    def __init__(self, options: ConnectionOptions, topic: str, *, prefix: str, capacity: int = PANE_CAPACITY) -> None:
+        from tui.kafka.streams import StreamSubscription
+        from tui.views import PaneSpec, Selection
+        from tui.widgets.stream_pane import BATCH_MAX, StreamPane
+
+        spec = PaneSpec("bench", Selection(topics=(topic,)), start="earliest")
+        self.pane = StreamPane(spec, options=options, prefix=prefix, capacity=capacity, reading=False)
+        self.subscription = StreamSubscription(
+            options, spec.selection, prefix=prefix, start=self.pane.start_position, batch_max=BATCH_MAX
+        )
+        self.batch_max = BATCH_MAX
+        self.batches = 0
 
     async def start(self) -> None:
-        raise NotImplementedError
+        """Connect and position the subscription (not timed)."""
+        await self.subscription.start()
 
     async def consume(self, count: int) -> None:
-        raise NotImplementedError
+        """Run the pane's reading loop until ``count`` records went through it."""
+        buffer = self.pane.buffer
+        async for batch in self.subscription.batches():
+            self.pane.ingest(batch)
+            self.batches += 1
+            if buffer.received >= count:
+                return
+            # As the pane's worker does: let other work in between batches.
+            await asyncio.sleep(0)
 
     async def stop(self) -> None:
-        return None
+        """Disconnect."""
+        await self.subscription.stop()
 
     def details(self) -> dict[str, Any]:
-        return {}
+        """What the pipeline saw."""
+        counters = self.pane.buffer.counters()
+        return {
+            "received": counters.received,
+            "matched": counters.matched,
+            "buffered": counters.buffered,
+            "dropped": counters.dropped,
+            "batches": self.batches,
+            "batch_max": self.batch_max,
+            "capacity": counters.capacity,
+            "filter": "the pane's default (none): every record is still decoded and tested",
+        }
