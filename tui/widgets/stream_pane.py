@@ -1,0 +1,250 @@
+"""A stream pane: one subscription, its filters, a bounded buffer and a view redrawn at a bounded frame rate.
+
+Reading runs in an async worker: each batch is decoded (bounded: values over
+:data:`~tui.widgets.stream_table.ROW_PARSE_LIMIT` are not parsed), filtered and appended to the pane's
+:class:`~tui.panebuffer.PaneBuffer`. Nothing is drawn per record: a timer (``FRAME_RATE`` a second) redraws
+from the buffer when it moved, so a flood of any rate costs at most ten redraws a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Static
+
+from tui.envelope import decode
+from tui.filters import RecordFilter
+from tui.kafka.options import ConnectionOptions
+from tui.kafka.streams import StartPosition, StreamSubscription
+from tui.panebuffer import PaneBuffer
+from tui.records import Record, safe_json, to_json
+from tui.summaries import one_line
+from tui.views import PaneSpec
+from tui.widgets.stream_table import ROW_PARSE_LIMIT, Columns, StreamRow, StreamTable
+
+FRAME_RATE = 10.0
+"""Redraws a second at most, whatever the inbound rate."""
+BATCH_MAX = 500
+"""Records per fetched batch: small enough that decoding one batch never holds the screen for long."""
+
+Clock = Callable[[], float]
+
+
+def export_records(rows: Iterable[StreamRow], path: Path, *, reveal: bool = False) -> int:
+    """Write ``rows`` to ``path`` as JSON lines in ``evokafka tail``'s shape; secrets masked unless ``reveal``."""
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(safe_json(to_json(row.record, reveal)) + "\n")
+            count += 1
+    return count
+
+
+class StreamPane(Vertical, can_focus=False):
+    """One live pane. ``reading=False`` builds it without Kafka (records can be fed with :meth:`ingest`)."""
+
+    @dataclass
+    class StateChanged(Message):
+        """Paused, following or the subscription's state changed (for the screen's tab titles)."""
+
+        pane: StreamPane
+
+    def __init__(
+        self,
+        spec: PaneSpec,
+        *,
+        options: ConnectionOptions,
+        prefix: str,
+        capacity: int,
+        clock: Clock = time.monotonic,
+        reading: bool = True,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="stream-pane")
+        self.spec = spec
+        self.options = options
+        self.prefix = prefix
+        self.filter: RecordFilter = spec.filter.compile()
+        self.start_position = StartPosition.parse(spec.start)
+        self.buffer: PaneBuffer[StreamRow] = PaneBuffer(capacity, clock=clock)
+        self.reading = reading
+        self.subscription: StreamSubscription | None = None
+        self.state = "starting" if reading else "idle"
+        self.error: str | None = None
+        self.frames = 0
+        """Frames drawn so far (tests wait on it instead of sleeping)."""
+        self._drawn_version = -1
+        self._timer: Timer | None = None
+        self._user_paused = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title_text(), classes="stream-pane--title", markup=False)
+        yield Static(Columns.for_width(80).header(), classes="stream-pane--header", markup=False)
+        yield StreamTable(self.buffer, self.prefix)
+        yield Static("", classes="stream-pane--counters", markup=False)
+
+    @property
+    def table(self) -> StreamTable:
+        """The rows."""
+        return self.query_one(StreamTable)
+
+    @property
+    def paused(self) -> bool:
+        """Whether the operator paused reading."""
+        return self._user_paused
+
+    @property
+    def parked(self) -> bool:
+        """Paused, and the reader has stopped fetching (every batch read so far is counted)."""
+        sub = self.subscription
+        return self._user_paused and (sub is None or sub.parked.is_set())
+
+    @property
+    def follow(self) -> bool:
+        """Whether the view sticks to the newest record."""
+        return self.table.follow
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
+        if self.reading:
+            self._read()
+        self.draw_frame()
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    @work(group="stream-panes", exit_on_error=False, name="stream-pane")
+    async def _read(self) -> None:
+        sub = StreamSubscription(
+            self.options, self.spec.selection, prefix=self.prefix, start=self.start_position, batch_max=BATCH_MAX
+        )
+        self.subscription = sub
+        try:
+            await sub.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._set_state("failed", one_line(str(exc) or exc.__class__.__name__, 200))
+            return
+        if self._user_paused:
+            sub.pause()
+        self._set_state("reading")
+        try:
+            async for batch in sub.batches():
+                self.ingest(batch)
+                # Let key presses and frames in between batches, whatever the inbound rate.
+                await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._set_state("failed", one_line(str(exc) or exc.__class__.__name__, 200))
+        finally:
+            await asyncio.shield(sub.stop())
+
+    def ingest(self, records: list[Record]) -> int:
+        """Decode (bounded), filter and buffer a batch; returns how many matched."""
+        matched: list[StreamRow] = []
+        for record in records:
+            decoded = decode(record.value, record.headers, record.key, max_parse=ROW_PARSE_LIMIT)
+            if self.filter.matches(decoded):
+                matched.append(StreamRow(record, decoded))
+        self.buffer.add(len(records), matched)
+        return len(matched)
+
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        self.state, self.error = state, error
+        self.post_message(self.StateChanged(self))
+        self._refresh_title()
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def draw_frame(self) -> None:
+        """One frame: redraw the rows if the buffer moved, and the counters."""
+        if not self.is_mounted:
+            return
+        table = self.table
+        if self.buffer.version != self._drawn_version:
+            self._drawn_version = self.buffer.version
+            table.sync()
+        self.buffer.frame()
+        self.frames += 1
+        header = self.query_one(".stream-pane--header", Static)
+        header.update(Columns.for_width(table.size.width or 80).header())
+        counters = self.buffer.counters().describe()
+        flags = []
+        if self._user_paused:
+            flags.append("PAUSED")
+        if not table.follow:
+            flags.append("not following")
+        line = counters + ("  " + " ".join(flags) if flags else "")
+        self.query_one(".stream-pane--counters", Static).update(Text(line, no_wrap=True, overflow="ellipsis"))
+
+    def _title_text(self) -> Text:
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(one_line(self.spec.title, 40), style="bold")
+        title.append("  " + one_line(self.spec.selection.describe(), 120), style="cyan")
+        title.append(f"  from {one_line(self.spec.start, 40)}", style="dim")
+        if not self.spec.filter.empty:
+            title.append("  filter: " + one_line(self.spec.filter.describe(), 120), style="yellow")
+        state = self.state
+        if self.subscription is not None and self.subscription.missing and state == "reading":
+            state = "waiting for " + ", ".join(self.subscription.missing[:2])
+        title.append(f"  [{state}]", style="red" if self.error else "green")
+        if self.error:
+            title.append(" " + self.error, style="red")
+        return title
+
+    def _refresh_title(self) -> None:
+        if self.is_mounted:
+            self.query_one(".stream-pane--title", Static).update(self._title_text())
+
+    # -- flow control -----------------------------------------------------------------------------------
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume reading (nothing is lost: reading resumes where it stopped)."""
+        self._user_paused = not self._user_paused
+        sub = self.subscription
+        if sub is not None:
+            if self._user_paused:
+                sub.pause()
+            else:
+                sub.resume()
+        self.post_message(self.StateChanged(self))
+        self.draw_frame()
+        return self._user_paused
+
+    def toggle_follow(self) -> bool:
+        """Follow the newest record, or stay where the cursor is."""
+        table = self.table
+        table.follow = not table.follow
+        if table.follow:
+            table.sync()
+        self.draw_frame()
+        return table.follow
+
+    def clear(self) -> int:
+        """Empty the pane (counted as dropped, never silently)."""
+        gone = self.buffer.clear()
+        self.table.sync()
+        self.draw_frame()
+        return gone
+
+    def export(self, path: str | Path, *, reveal: bool = False) -> int:
+        """Write the pane's records (the filtered view) to ``path`` (``~`` expanded) as JSON lines."""
+        return export_records(self.buffer.snapshot(), Path(path).expanduser(), reveal=reveal)
+
+    def on_stream_table_follow_changed(self, event: StreamTable.FollowChanged) -> None:
+        self.draw_frame()

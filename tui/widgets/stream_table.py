@@ -1,0 +1,259 @@
+"""The rows of a stream pane: one line per record, drawn with the line API from the pane's bounded buffer.
+
+Only the visible lines are rendered, so a buffer of 100,000 records costs no more per frame than one of 20.
+Everything taken from a record is shown literally: rows are built from :class:`rich.text.Text` pieces (no
+markup is ever parsed) and control characters become visible escapes (``\\x1b``). Undecodable records are
+shown, flagged with ``!`` and coloured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.envelope import Decoded
+from tui.panebuffer import PaneBuffer
+from tui.records import Record
+from tui.summaries import one_line, summarize_decoded
+
+ROW_PARSE_LIMIT = 1024 * 1024
+"""Values larger than this are not parsed for rows and filters (the detail view parses them, lazily)."""
+
+
+@dataclass(slots=True)
+class StreamRow:
+    """A record as a pane keeps it: the record, its bounded decode, and its summary once drawn."""
+
+    record: Record
+    decoded: Decoded
+    _summary: str | None = field(default=None)
+
+    @property
+    def summary(self) -> str:
+        """The one-line summary, computed on first use (only drawn rows pay for it)."""
+        if self._summary is None:
+            self._summary = summarize_decoded(self.decoded, limit=200)
+        return self._summary
+
+
+def short_topic(topic: str, prefix: str, width: int) -> str:
+    """``topic`` without the layout prefix, cut in the middle to ``width`` characters."""
+    name = topic[len(prefix) + 1 :] if prefix and topic.startswith(prefix + ".") else topic
+    name = one_line(name, 300)
+    if len(name) <= width:
+        return name
+    if width < 5:
+        return name[:width]
+    head = (width - 1) // 2
+    return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
+
+
+def human_size(size: int) -> str:
+    """``812``, ``4.1K``, ``5.0M``."""
+    if size < 1000:
+        return str(size)
+    if size < 1_000_000:
+        return f"{size / 1024:.1f}K"
+    return f"{size / (1024 * 1024):.1f}M"
+
+
+def _cell(text: str, width: int) -> str:
+    if len(text) > width:
+        return text[: max(width - 1, 0)] + "…"
+    return text.ljust(width)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Column widths for a pane width: narrow panes drop key and instance first."""
+
+    time: int = 12
+    topic: int = 18
+    position: int = 9
+    key: int = 12
+    event: int = 17
+    instance: int = 10
+    size: int = 6
+
+    @classmethod
+    def for_width(cls, width: int) -> Columns:
+        """The columns that fit ``width`` (the summary takes the rest)."""
+        if width >= 150:
+            return cls(time=12, topic=28, position=10, key=16, event=20, instance=14)
+        if width >= 110:
+            return cls()
+        if width >= 76:
+            return cls(time=12, topic=16, position=8, key=0, event=15, instance=0, size=6)
+        return cls(time=8, topic=12, position=0, key=0, event=12, instance=0, size=5)
+
+    def header(self) -> str:
+        """The column titles."""
+        parts = [" " + _cell("time", self.time), _cell("topic", self.topic)]
+        if self.position:
+            parts.append(_cell("p/offset", self.position))
+        if self.key:
+            parts.append(_cell("key", self.key))
+        parts.append(_cell("event", self.event))
+        if self.instance:
+            parts.append(_cell("instance", self.instance))
+        parts.append(_cell("size", self.size))
+        parts.append("summary")
+        return " ".join(parts)
+
+
+def row_text(row: StreamRow, columns: Columns, prefix: str) -> Text:
+    """One row as :class:`Text` built from plain pieces (record data is never read as markup)."""
+    record, decoded = row.record, row.decoded
+    flagged = decoded.flagged
+    moment = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp >= 0 else None
+    when = moment.strftime("%H:%M:%S.%f")[:12] if moment is not None else "?"
+    if columns.time < 12:
+        when = when[:8]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("!" if flagged else " ", style="bold red" if flagged else "")
+    text.append(_cell(when, columns.time), style="dim")
+    text.append(" ")
+    text.append(_cell(short_topic(record.topic, prefix, columns.topic), columns.topic), style="cyan")
+    if columns.position:
+        text.append(" ")
+        text.append(_cell(f"{record.partition}/{record.offset}", columns.position), style="dim")
+    if columns.key:
+        text.append(" ")
+        text.append(_cell(one_line(decoded.key or "", 100), columns.key))
+    text.append(" ")
+    text.append(_cell(one_line(decoded.event or "?", 60), columns.event), style="bold" if not flagged else "red")
+    if columns.instance:
+        text.append(" ")
+        text.append(_cell(one_line(decoded.instance or "", 100), columns.instance))
+    text.append(" ")
+    text.append(_cell(human_size(decoded.size), columns.size).rjust(columns.size), style="dim")
+    text.append(" ")
+    summary = row.summary
+    if flagged:
+        summary = f"[{decoded.problems[0]}] {summary}"
+    text.append(summary, style="red" if flagged else "")
+    return text
+
+
+class StreamTable(ScrollView, can_focus=True):
+    """A pane's rows, oldest at the top; a cursor picks a record for the detail view."""
+
+    DEFAULT_CSS = """
+    StreamTable { height: 1fr; }
+    StreamTable > .stream-table--cursor { background: $accent 40%; }
+    """
+    COMPONENT_CLASSES = {"stream-table--cursor"}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor(-10)", "Page up", show=False),
+        Binding("pagedown", "cursor(10)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last (follow)", show=False),
+        Binding("enter", "choose", "Detail", id="stream-detail"),
+    ]
+
+    @dataclass
+    class RecordChosen(Message):
+        """The operator asked for the detail of a row."""
+
+        row: StreamRow
+
+    @dataclass
+    class FollowChanged(Message):
+        """Moving the cursor away from the end stops following; going to the end starts it again."""
+
+        follow: bool
+
+    def __init__(self, buffer: PaneBuffer[StreamRow], prefix: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.buffer = buffer
+        self.prefix = prefix
+        self.cursor = -1
+        self.follow = True
+        self._count = 0
+        self._dropped_seen = 0
+
+    def sync(self) -> None:
+        """Bring the view up to the buffer (called by the pane's frame timer, never per record)."""
+        fell = self.buffer.dropped - self._dropped_seen
+        self._dropped_seen = self.buffer.dropped
+        count = len(self.buffer)
+        if self.cursor >= 0:
+            self.cursor = max(self.cursor - fell, 0)
+        if self.follow:
+            self.cursor = count - 1
+        self.cursor = min(self.cursor, count - 1)
+        self._count = count
+        self.virtual_size = Size(self.size.width, count)
+        if self.follow:
+            self.scroll_to(y=max(count - self.size.height, 0), animate=False, immediate=True)
+        self.refresh()
+
+    def selected(self) -> StreamRow | None:
+        """The row under the cursor."""
+        if 0 <= self.cursor < len(self.buffer):
+            return self.buffer[self.cursor]
+        return None
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.size.width
+        if index >= min(self._count, len(self.buffer)) or index < 0:
+            return Strip.blank(width, self.rich_style)
+        text = row_text(self.buffer[index], Columns.for_width(width), self.prefix)
+        text.truncate(width, overflow="ellipsis", pad=True)
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments, width).crop(0, width)
+        if index == self.cursor:
+            cursor_style = self.get_component_rich_style("stream-table--cursor")
+            strip = strip.apply_style(cursor_style)
+        return strip.apply_style(self.rich_style) if self.rich_style else strip
+
+    def _move(self, index: int) -> None:
+        count = len(self.buffer)
+        if count == 0:
+            return
+        self.cursor = max(0, min(index, count - 1))
+        following = self.cursor == count - 1
+        if following != self.follow:
+            self.follow = following
+            self.post_message(self.FollowChanged(following))
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + self.size.height:
+            self.scroll_to(y=self.cursor - self.size.height + 1, animate=False, immediate=True)
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the cursor by ``delta`` rows."""
+        self._move((self.cursor if self.cursor >= 0 else len(self.buffer) - 1) + delta)
+
+    def action_first(self) -> None:
+        """Go to the oldest buffered record."""
+        self._move(0)
+
+    def action_last(self) -> None:
+        """Go to the newest record (and follow)."""
+        self._move(len(self.buffer) - 1)
+
+    def action_choose(self) -> None:
+        """Open the record under the cursor."""
+        row = self.selected()
+        if row is not None:
+            self.post_message(self.RecordChosen(row))
+
+    def on_click(self, event: events.Click) -> None:
+        self._move(int(self.scroll_offset.y) + event.y)
+
