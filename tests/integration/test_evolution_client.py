@@ -21,6 +21,7 @@ import ssl
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -29,7 +30,7 @@ from pydantic import SecretStr
 
 from tests.conftest import async_wait_until
 from tui import events as catalog
-from tui.config import KafkaSettings
+from tui.config import AppSettings, KafkaSettings
 from tui.evolution.client import (
     EvolutionAuthError,
     EvolutionBadRequestError,
@@ -45,6 +46,15 @@ from tui.evolution.client import (
 )
 from tui.evolution.models import ConnectionStatus
 from tui.evolution.server import EvolutionServer, ServeConfig, create_app
+from tui.evolution.source import (
+    SOURCE_ERRORS,
+    EventRefusedError,
+    EvolutionSource,
+    Origin,
+    RegistrySource,
+    SourceConfigError,
+    choose_source,
+)
 from tui.instances import InstanceSettings
 from tui.kafka.broker import free_port
 from tui.kafka.registry import InstanceRegistry
@@ -379,3 +389,167 @@ def test_repr_and_config_errors_never_show_the_key() -> None:
     with pytest.raises(EvolutionConfigError, match="EVOLUTION_API_KEY"):
         EvolutionClient("http://evo.example.com", SecretStr(""))
     assert issubclass(EvolutionConfigError, EvolutionError)
+
+
+# --- the instance source ------------------------------------------------------------------------------------
+
+
+async def test_evolution_source_lists_instances_with_toggles_and_discovered_ones(
+    serve: Serve, registry: InstanceRegistry
+) -> None:
+    await registry.set_request("acme-sales", True, ["MESSAGES_UPSERT"])
+    server = await serve(instances=["declared"])
+    source = EvolutionSource(client(server))
+    try:
+        assert source.label == f"Evolution API {server.url}"
+        assert source.live is False and source.refresh_interval
+        items = await source.instances(discovered=["acme-sales", "only-in-topics"])
+        by_name = {i.name: i for i in items}
+        assert [i.name for i in items] == ["acme-sales", "declared", "only-in-topics"]
+        sales = by_name["acme-sales"]
+        assert sales.origin is Origin.EVOLUTION and sales.in_topics
+        assert sales.connection_status is ConnectionStatus.CLOSE
+        assert sales.enables(catalog.lookup("messages.upsert")) and not sales.enables(catalog.lookup("call"))
+        assert by_name["declared"].settings is None and not by_name["declared"].in_topics
+        discovered = by_name["only-in-topics"]
+        assert discovered.origin is Origin.DISCOVERED and not discovered.toggleable
+    finally:
+        await source.stop()
+
+
+async def test_evolution_source_toggle_writes_through_kafka_set_and_rereads(
+    serve: Serve, independent: InstanceRegistry
+) -> None:
+    server = await serve(instances=["acme-sales"])
+    source = EvolutionSource(client(server))
+    try:
+        on = await source.toggle("acme-sales", "messages.upsert")
+        assert [e.wire for e in catalog.EVENTS if on.enables(e)] == ["messages.upsert"]
+        assert on.record is not None and on.record.events == ("MESSAGES_UPSERT",)
+        await async_wait_until(lambda: (s := independent.get("acme-sales")) is not None and s.enabled)
+        both = await source.toggle("acme-sales", catalog.lookup("CALL"))
+        assert both.record is not None and both.record.events == ("MESSAGES_UPSERT", "CALL")
+        off = await source.toggle("acme-sales", "MESSAGES_UPSERT")
+        off = await source.toggle("acme-sales", "CALL")
+        assert off.kafka_enabled is False and off.settings is not None and not off.settings.enabled
+        await async_wait_until(lambda: (s := independent.get("acme-sales")) is not None and not s.enabled)
+        everything = await source.enable("acme-sales")  # a disabled record has no events: all of them
+        assert all(everything.enables(e) for e in catalog.EVENTS)
+        assert source.refuses(catalog.lookup("groups.update")) is None  # evokafka serve accepts every event
+    finally:
+        await source.stop()
+
+
+async def test_evolution_source_surfaces_401_as_a_source_error(serve: Serve) -> None:
+    server = await serve(instances=["acme-sales"])
+    source = EvolutionSource(client(server, key="wrong"))
+    try:
+        with pytest.raises(SOURCE_ERRORS) as caught:
+            await source.toggle("acme-sales", "CALL")
+        assert isinstance(caught.value, EvolutionAuthError)
+        assert "API key refused (401 Unauthorized)" in str(caught.value)
+    finally:
+        await source.stop()
+
+
+@pytest.fixture
+async def evolution_standin() -> AsyncIterator[tuple[str, list[Any]]]:
+    """A stand-in for Evolution API's Kafka endpoints with its rules, for what ``evokafka serve`` does not
+    imitate: ``EventController.set`` stores ``EventController.events`` for "all", and ``/kafka/set`` validates
+    names against that list (400 otherwise, ``abstract.router.ts``). Records every body it is sent."""
+    from tui.evolution.models import EVOLUTION_ALL_EVENTS
+
+    bodies: list[Any] = []
+    stored: dict[str, dict[str, object]] = {}
+
+    async def fetch(_: web.Request) -> web.Response:
+        return web.json_response([{"id": "cm1", "name": "acme-sales", "connectionStatus": "open",
+                                   "ownerJid": "5511999999999@s.whatsapp.net", "profileName": "Acme Sales",
+                                   "integration": "WHATSAPP-BAILEYS", "number": None,
+                                   "createdAt": "2025-01-10T12:00:00.000Z"}])
+
+    async def find(request: web.Request) -> web.Response:
+        return web.json_response(stored.get(request.match_info["name"]))
+
+    async def set_(request: web.Request) -> web.Response:
+        body = await request.json()
+        bodies.append(body)
+        kafka = body["kafka"]
+        bad = [n for n in kafka.get("events", []) if n not in EVOLUTION_ALL_EVENTS]
+        if bad:
+            return web.json_response({"status": 400, "error": "Bad Request", "response": {
+                "message": [[f"kafka.events[0] is not one of enum values: {bad[0]}"]]}}, status=400)
+        events = [] if not kafka["enabled"] else (kafka["events"] or list(EVOLUTION_ALL_EVENTS))
+        row = {"id": "k1", "enabled": kafka["enabled"], "events": events, "createdAt": "2025-03-04T10:30:00.000Z",
+               "updatedAt": "2025-03-04T10:30:00.000Z", "instanceId": "cm1"}
+        stored[request.match_info["name"]] = row
+        return web.json_response(row, status=201)
+
+    app = web.Application()
+    app.router.add_get("/instance/fetchInstances", fetch)
+    app.router.add_get("/kafka/find/{name}", find)
+    app.router.add_post("/kafka/set/{name}", set_)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}", bodies
+    await runner.cleanup()
+
+
+async def test_evolution_source_on_evolutions_rules_shows_what_all_misses(
+    evolution_standin: tuple[str, list[Any]],
+) -> None:
+    url, bodies = evolution_standin
+    source = EvolutionSource(client(url, timeout=5))
+    try:
+        everything = await source.set("acme-sales", True, [])
+        assert bodies[-1] == {"kafka": {"enabled": True, "events": []}}
+        assert [e.wire for e in everything.missed] == ["send.message.update", "groups.update"]
+        assert everything.warning is not None and "groups.update" in everything.warning
+        assert not everything.enables(catalog.lookup("groups.update"))
+        [listed] = await source.instances()
+        assert listed.connection_status is ConnectionStatus.OPEN
+        assert listed.number == "5511999999999" and listed.profile_name == "Acme Sales"
+        # Switching groups.update on cannot work on Evolution: refused before any request, with the reason.
+        sent = len(bodies)
+        assert source.refuses(catalog.lookup("groups.update"))
+        with pytest.raises(EventRefusedError, match="only accepts GROUP_UPDATE"):
+            await source.toggle("acme-sales", "groups.update")
+        assert len(bodies) == sent
+        # Switching one off sends the rest by Evolution's names, its own GROUP_UPDATE kept.
+        off = await source.toggle("acme-sales", "CALL")
+        sent_events = bodies[-1]["kafka"]["events"]
+        assert "CALL" not in sent_events and "GROUP_UPDATE" in sent_events
+        assert "GROUPS_UPDATE" not in sent_events and "SEND_MESSAGE_UPDATE" not in sent_events
+        assert not off.enables(catalog.lookup("call")) and off.enables(catalog.lookup("messages.upsert"))
+    finally:
+        await source.stop()
+
+
+async def test_registry_source_is_live(registry: InstanceRegistry, independent: InstanceRegistry) -> None:
+    source = RegistrySource(registry)
+    assert source.live and source.label == f"registry {registry.topic}"
+    changed: list[str] = []
+    source.subscribe(changed.append)
+    await independent.set_request("acme-sales", True, ["CALL"])
+    await async_wait_until(lambda: "acme-sales" in changed)
+    [item] = await source.instances(discovered=["acme-sales"])
+    assert item.origin is Origin.REGISTRY and item.in_topics and item.enables(catalog.lookup("call"))
+    toggled = await source.toggle("acme-sales", "messages.upsert")
+    assert {e.wire for e in catalog.EVENTS if toggled.enables(e)} == {"call", "messages.upsert"}
+    assert (await source.disable("acme-sales")).kafka_enabled is False
+
+
+def test_choosing_the_source(registry: InstanceRegistry) -> None:
+    with_url = AppSettings(EVOLUTION_API_URL="http://evo:8080", EVOLUTION_API_KEY=KEY)
+    without = AppSettings()
+    assert isinstance(choose_source(with_url, registry), EvolutionSource)
+    assert isinstance(choose_source(with_url, registry, "registry"), RegistrySource)
+    assert isinstance(choose_source(without, registry), RegistrySource)
+    with pytest.raises(SourceConfigError, match="EVOLUTION_API_URL"):
+        choose_source(without, registry, "evolution")
+    with pytest.raises(EvolutionConfigError, match="EVOLUTION_API_KEY"):
+        choose_source(AppSettings(EVOLUTION_API_URL="http://evo:8080"), registry)
+    with pytest.raises(SourceConfigError, match="allowed: auto, evolution, registry"):
+        choose_source(without, registry, "kafka")
