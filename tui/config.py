@@ -179,6 +179,14 @@ class AppSettings(BaseSettings):
     """Records a stream pane keeps; older ones fall out (counted, never silently)."""
     evolution_api_url: str | None = Field(None, validation_alias=AliasChoices("EVOLUTION_API_URL"))
     evolution_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("EVOLUTION_API_KEY"))
+    evolution_api_timeout: float = Field(
+        10.0, gt=0, le=600, validation_alias=AliasChoices("EVOLUTION_API_TIMEOUT")
+    )
+    """Seconds to wait for an answer of the Evolution API server."""
+    instance_source: Literal["auto", "evolution", "registry"] = Field(
+        "auto", validation_alias=AliasChoices("EVOKAFKA_INSTANCE_SOURCE")
+    )
+    """Where instances and their toggles come from: Evolution API when configured (auto), or as chosen."""
 
 
 def _isolated(model: type[_S]) -> type[_S]:
@@ -256,6 +264,10 @@ def _allowed(model: type[BaseSettings], field: str) -> str:
         return "plain, scram-sha-256, scram-sha-512 (any case)"
     if field == "topic_prefix":
         return "letters, digits, '.', '_', '-'"
+    if field == "instance_source":
+        return "auto, evolution, registry"
+    if field == "evolution_api_timeout":
+        return "seconds, a number > 0"
     if field == "registry_topic":
         return "letters, digits, '_', '-' (no dots), at most 249"
     return ""

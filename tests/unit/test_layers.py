@@ -30,7 +30,7 @@ def _imports(path: Path) -> set[str]:
 
 def _domain_files() -> list[Path]:
     return [ROOT / f"{name}.py" for name in DOMAIN if (ROOT / f"{name}.py").exists()] + sorted(
-        (ROOT / "demo").glob("traffic.py")
+        [*(ROOT / "demo").glob("traffic.py"), *(ROOT / "evolution").glob("models.py")]
     )
 
 

@@ -25,6 +25,8 @@ def command(ctx: Context, as_json: bool, reveal: bool) -> None:
         "EVOKAFKA_PANE_BUFFER": app.pane_buffer,
         "EVOLUTION_API_URL": app.evolution_api_url or "",
         "EVOLUTION_API_KEY": mask(app.evolution_api_key, reveal),
+        "EVOLUTION_API_TIMEOUT": app.evolution_api_timeout,
+        "EVOKAFKA_INSTANCE_SOURCE": app.instance_source,
     }
     if as_json:
         click.echo(json.dumps(groups, indent=2))
