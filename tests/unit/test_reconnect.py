@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tui.config import load_settings
@@ -29,7 +31,7 @@ def test_delays_double_then_stay_at_the_cap() -> None:
     assert delays[:6] == [100, 200, 400, 800, 1600, 3200]
     assert delays[6:] == [3200, 3200, 3200]
     assert max(delays) == policy.max_delay_ms == 3200
-    assert all(b == min(2 * a, 3200) for a, b in zip(delays, delays[1:], strict=False))
+    assert all(b == min(2 * a, 3200) for a, b in itertools.pairwise(delays))
 
 
 def test_next_delay_counts_attempts_and_is_exhausted_after_max() -> None:

@@ -20,9 +20,9 @@ NOW = datetime(2024, 3, 4, 10, 30, tzinfo=UTC)
 
 
 def _jids(value: Any) -> list[str]:
-    """Every string in ``value`` that looks like a JID (contains @)."""
+    """Every string in ``value`` that claims to be a JID (a WhatsApp or group address)."""
     if isinstance(value, str):
-        return [value] if "@" in value and "whatsapp" in value or value.endswith("@g.us") else []
+        return [value] if "@s.whatsapp" in value or "@g.us" in value else []
     if isinstance(value, dict):
         return [j for k, v in value.items() for j in _jids(k) + _jids(v)]
     if isinstance(value, list):

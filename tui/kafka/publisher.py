@@ -424,7 +424,8 @@ class EventPublisher:
         if record.result.done():
             return
         self._counters.failed += 1
-        log.warning("record to %s (key %s) failed: %s", record.target.topic, record.target.key, error)
+        # Debug, not warning: an outage fails records by the thousand; the status and the deliveries say it.
+        log.debug("record to %s (key %s) failed: %s", record.target.topic, record.target.key, error)
         record.result.set_result(Delivery(record.target.topic, record.target.key, None, None, error))
         self._settled()
 
