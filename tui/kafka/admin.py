@@ -61,7 +61,7 @@ class Admin:
         except Exception as exc:
             await _close_quietly(client)
             servers = ",".join(self.options.bootstrap_servers)
-            raise ClusterUnreachableError(f"cannot reach the cluster at {servers}: {_why(exc)}") from None
+            raise ClusterUnreachableError(f"cannot reach the cluster at {servers}: {_why(exc)}") from exc
         self._client = client
         return self
 
@@ -150,7 +150,12 @@ def _create_errors(response: Any) -> dict[str, int]:
 def _why(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return "timed out"
-    return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+    text = str(exc)
+    name = exc.__class__.__name__
+    if not text:
+        return name
+    # aiokafka's messages often start with the class name already.
+    return text if text.startswith(name) else f"{name}: {text}"
 
 
 async def _close_quietly(client: AIOKafkaAdminClient) -> None:
