@@ -19,7 +19,7 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -51,7 +51,7 @@ class ChildError(RuntimeError):
     """The console child failed or did not answer in time."""
 
 
-Feeder = Callable[[asyncio.Event], Awaitable[dict[str, Any]]]
+Feeder = Callable[[asyncio.Event], Coroutine[Any, Any, dict[str, Any]]]
 
 
 async def with_console(
