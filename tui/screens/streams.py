@@ -28,7 +28,7 @@ from tui.screens.record_detail import RecordDetailScreen
 from tui.summaries import one_line
 from tui.views import Arrangement, PaneSpec, Selection, View, ViewError, ViewStore
 from tui.widgets.stream_lag import LagPanel
-from tui.widgets.stream_pane import StreamPane
+from tui.widgets.stream_pane import StreamPane, export_records
 from tui.widgets.stream_table import StreamTable
 
 
@@ -223,6 +223,8 @@ class StreamsScreen(ConsoleScreen):
         self.arrangement: Arrangement = "tabs"
         self._next_id = 1
         self.views = ViewStore()
+        self.reading: bool | None = None
+        """Whether new panes read Kafka; None follows the app's ``connect`` (off for snapshots)."""
 
     def compose_body(self) -> ComposeResult:
         yield Tabs(id="pane-tabs")
@@ -261,7 +263,7 @@ class StreamsScreen(ConsoleScreen):
             prefix=services.settings.topic_prefix,
             capacity=services.app_settings.pane_buffer,
             clock=services.clock,
-            reading=bool(getattr(self.app, "connect", True)) if reading is None else reading,
+            reading=self._reading() if reading is None else reading,
             id=pane_id,
         )
         await self.query_one("#panes", Container).mount(pane)
@@ -270,6 +272,11 @@ class StreamsScreen(ConsoleScreen):
         tabs.active = f"tab-{pane_id}"
         self._show_active()
         return pane
+
+    def _reading(self) -> bool:
+        if self.reading is not None:
+            return self.reading
+        return bool(getattr(self.app, "connect", True))
 
     async def close_pane(self, pane: StreamPane) -> None:
         """Close ``pane`` (its reader stops with it)."""
@@ -394,7 +401,8 @@ class StreamsScreen(ConsoleScreen):
             return
         try:
             # File writing off the event loop: an export of a full buffer may take a moment.
-            count = await asyncio.to_thread(pane.export, answer, reveal=reveal)
+            rows = pane.buffer.snapshot()  # on the event loop: the buffer keeps moving while the file is written
+            count = await asyncio.to_thread(export_records, rows, answer, reveal=reveal)
         except OSError as exc:
             self.notify(one_line(f"cannot write {answer}: {exc.strerror or exc}", 200), severity="error")
             return

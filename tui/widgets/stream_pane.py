@@ -40,10 +40,11 @@ BATCH_MAX = 500
 Clock = Callable[[], float]
 
 
-def export_records(rows: Iterable[StreamRow], path: Path, *, reveal: bool = False) -> int:
-    """Write ``rows`` to ``path`` as JSON lines in ``evokafka tail``'s shape; secrets masked unless ``reveal``."""
+def export_records(rows: Iterable[StreamRow], path: str | Path, *, reveal: bool = False) -> int:
+    """Write ``rows`` to ``path`` (``~`` expanded) as JSON lines in ``evokafka tail``'s shape; secrets masked
+    unless ``reveal``. Returns how many were written."""
     count = 0
-    with path.open("w", encoding="utf-8") as out:
+    with Path(path).expanduser().open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(safe_json(to_json(row.record, reveal)) + "\n")
             count += 1
@@ -176,7 +177,7 @@ class StreamPane(Vertical, can_focus=False):
         if not self.is_mounted:
             return
         table = self.table
-        if self.buffer.version != self._drawn_version:
+        if self.buffer.version != self._drawn_version or table.behind:
             self._drawn_version = self.buffer.version
             table.sync()
         self.buffer.frame()
@@ -244,7 +245,7 @@ class StreamPane(Vertical, can_focus=False):
 
     def export(self, path: str | Path, *, reveal: bool = False) -> int:
         """Write the pane's records (the filtered view) to ``path`` (``~`` expanded) as JSON lines."""
-        return export_records(self.buffer.snapshot(), Path(path).expanduser(), reveal=reveal)
+        return export_records(self.buffer.snapshot(), path, reveal=reveal)
 
     def on_stream_table_follow_changed(self, event: StreamTable.FollowChanged) -> None:
         self.draw_frame()

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.envelope import Decoded
+from tui.layout import parse_topic
 from tui.panebuffer import PaneBuffer
 from tui.records import Record
 from tui.summaries import one_line, summarize_decoded
@@ -46,9 +47,16 @@ class StreamRow:
 
 
 def short_topic(topic: str, prefix: str, width: int) -> str:
-    """``topic`` without the layout prefix, cut in the middle to ``width`` characters."""
-    name = topic[len(prefix) + 1 :] if prefix and topic.startswith(prefix + ".") else topic
-    name = one_line(name, 300)
+    """``topic`` as a row shows it in ``width`` characters.
+
+    Event topics lose the layout prefix and are cut at the end, so the instance (or ``global``) stays
+    readable (the event has its own column); other topics are cut in the middle, keeping both ends.
+    """
+    ref = parse_topic(topic, prefix) if prefix else None
+    if ref is not None:
+        name = one_line(topic[len(prefix) + 1 :], 300)
+        return name if len(name) <= width else name[: max(width - 1, 0)] + "…"
+    name = one_line(topic, 300)
     if len(name) <= width:
         return name
     if width < 5:
@@ -91,6 +99,8 @@ class Columns:
             return cls(time=12, topic=28, position=10, key=16, event=20, instance=14)
         if width >= 110:
             return cls()
+        if width >= 96:
+            return cls(time=12, topic=18, position=8, key=10, event=15, instance=0, size=6)
         if width >= 76:
             return cls(time=12, topic=16, position=8, key=0, event=15, instance=0, size=6)
         return cls(time=8, topic=12, position=0, key=0, event=12, instance=0, size=5)
@@ -148,7 +158,7 @@ class StreamTable(ScrollView, can_focus=True):
     """A pane's rows, oldest at the top; a cursor picks a record for the detail view."""
 
     DEFAULT_CSS = """
-    StreamTable { height: 1fr; }
+    StreamTable { height: 1fr; overflow-x: hidden; }
     StreamTable > .stream-table--cursor { background: $accent 40%; }
     """
     COMPONENT_CLASSES = {"stream-table--cursor"}
@@ -195,10 +205,15 @@ class StreamTable(ScrollView, can_focus=True):
             self.cursor = count - 1
         self.cursor = min(self.cursor, count - 1)
         self._count = count
-        self.virtual_size = Size(self.size.width, count)
+        self.virtual_size = Size(0, count)
         if self.follow:
-            self.scroll_to(y=max(count - self.size.height, 0), animate=False, immediate=True)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
         self.refresh()
+
+    @property
+    def behind(self) -> bool:
+        """Following, but not showing the newest row yet (the size was not known at the last sync)."""
+        return self.follow and self._count > 0 and self.scroll_offset.y < self.max_scroll_y
 
     def selected(self) -> StreamRow | None:
         """The row under the cursor."""
@@ -208,7 +223,7 @@ class StreamTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if index >= min(self._count, len(self.buffer)) or index < 0:
             return Strip.blank(width, self.rich_style)
         text = row_text(self.buffer[index], Columns.for_width(width), self.prefix)
