@@ -1,84 +1,185 @@
-"""``evokafka demo``: the embedded broker with sample WhatsApp traffic, tailed."""
+"""``evokafka demo``: an embedded broker, seeded instances and live WhatsApp traffic, the console on top.
+
+Without ``--no-ui`` it opens the console in demo mode (chaos keys included); when the console is not part of
+this build it prints the live traffic instead. ``--no-ui`` publishes only, printing a status line now and then,
+to feed a console started elsewhere (``evokafka --brokers <the printed address>``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
+import os
 import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import click
-from aiokafka import AIOKafkaProducer
 
-from tui import events as catalog
-from tui.cli.common import Context, pass_context, run
-from tui.envelope import build
-from tui.kafka.broker import BrokerError, EmbeddedBroker
-from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import StartPosition, read
-from tui.layout import Layout, message_key, topic_name
-from tui.records import safe_json, to_json
+from tui.cli.common import Context, fail, pass_context, run
+from tui.config import KafkaSettings
+from tui.demo.runner import DemoConfig, DemoDelivery, DemoRunner
+from tui.demo.traffic import MAX_INSTANCES
+from tui.kafka.admin import ClusterUnreachableError
+from tui.kafka.broker import BrokerError
+from tui.kafka.options import ConnectionSetupError
+from tui.summaries import summarize
 
-SAMPLES = [
-    ("connection.update", "acme-sales", {"instance": "acme-sales", "state": "open", "statusReason": 200}),
-    (
-        "messages.upsert",
-        "acme-sales",
-        {
-            "key": {"remoteJid": "5511999999999@s.whatsapp.net", "fromMe": False, "id": "3EB0A1B2C3D4E5F6"},
-            "pushName": "John Doe",
-            "message": {"conversation": "Hello from WhatsApp!"},
-            "messageType": "conversation",
-            "messageTimestamp": 1709550600,
-        },
-    ),
-    (
-        "messages.update",
-        "acme-sales",
-        {"keyId": "3EB0A1B2C3D4E5F6", "remoteJid": "5511999999999@s.whatsapp.net", "status": "READ"},
-    ),
-]
+STATUS_EVERY_S = 5.0
+"""How often ``--no-ui`` prints its status line."""
+
+# Demo-friendly numbers, used only where the user's configuration leaves them unset: a cut link shows up as
+# reconnecting within seconds rather than after the 30 s request timeout, and topics get a few partitions.
+DEMO_DEFAULTS: dict[str, Any] = {
+    "num_partitions": 3,
+    "request_timeout": 3000,
+    "connection_timeout": 2000,
+    "reconnect_initial_delay_ms": 1000,
+}
+
+
+def demo_settings(ctx: Context, brokers: str | None, global_enabled: bool) -> KafkaSettings:
+    """The user's settings, with the demo's overrides: topics auto-created, the chosen layouts, and the
+    demo-friendly defaults where the user set nothing."""
+    overrides: dict[str, Any] = {"auto_create_topics": True, "global_enabled": global_enabled}
+    if brokers:
+        overrides["brokers"] = brokers
+    settings = ctx.settings(**overrides)
+    unset = {k: v for k, v in DEMO_DEFAULTS.items() if k not in settings.model_fields_set}
+    return settings.model_copy(update=unset) if unset else settings
 
 
 @click.command()
-@click.option("--max", "max_records", type=click.IntRange(min=1), default=len(SAMPLES), show_default=True)
+@click.option("--rate", type=click.FloatRange(min=0.1, max=100_000), default=10.0, show_default=True,
+              help="Events per second (an event may go to two topics).")
+@click.option("--instances", type=click.IntRange(1, MAX_INSTANCES), default=5, show_default=True,
+              help="How many seeded instances (one has dots in its name, one is disabled).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same traffic.")
+@click.option("--global/--no-global", "global_enabled", default=True, show_default=True,
+              help="Publish to the global topics too: both layouts side by side.")
+@click.option("--no-ui", is_flag=True, help="Traffic only, with a status line now and then.")
+@click.option("--brokers", metavar="HOST:PORT,…",
+              help="Send the traffic to this existing cluster instead of the embedded broker (no chaos).")
+@click.option("--duration", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="Stop after this many seconds (default: until Ctrl-C / quit).")
 @pass_context
-def command(ctx: Context, max_records: int) -> None:
-    """Start the embedded broker, publish sample envelopes and tail them."""
-    settings = ctx.settings(brokers="127.0.0.1:9092")
+def command(
+    ctx: Context,
+    rate: float,
+    instances: int,
+    seed: int,
+    global_enabled: bool,
+    no_ui: bool,
+    brokers: str | None,
+    duration: float | None,
+) -> None:
+    """Start an embedded broker, seed instances and publish realistic WhatsApp traffic through the real
+    publisher; then open the console on it, with chaos keys (F7 cut/restore the link, F8 stop/start the
+    broker)."""
+    external = brokers or ctx.brokers
+    settings = demo_settings(ctx, external, global_enabled)
+    app_settings = ctx.app_settings()
+    config = DemoConfig(rate, instances, seed, global_enabled, duration, external=bool(external))
     try:
-        broker = EmbeddedBroker().start()
-    except BrokerError as exc:
-        click.echo(f"evokafka: {exc}", err=True)
-        sys.exit(1)
-    click.echo(f"embedded broker on {broker.bootstrap}", err=True)
-    options = ConnectionOptions.from_settings(settings.model_copy(update={"brokers": [broker.bootstrap]}))
+        runner = DemoRunner(settings, config, registry_topic=app_settings.registry_topic)
+    except ConnectionSetupError as exc:
+        fail(str(exc))
+    if not no_ui and _console_available():
+        from tui.demo.console import run_console
 
-    async def demo() -> None:
-        producer = AIOKafkaProducer(**options.client_kwargs(), acks="all")
-        await producer.start()
-        topics = []
         try:
-            for wire, instance, data in SAMPLES:
-                event = catalog.lookup(wire)
-                envelope = build(event, instance, data, sender="5511988887777@s.whatsapp.net")
-                topic = topic_name(settings.topic_prefix, Layout.INSTANCE, instance, event)
-                topics.append(topic)
-                await producer.send_and_wait(
-                    topic,
-                    envelope.encode(),
-                    key=message_key(Layout.INSTANCE, instance, event).encode(),
-                    headers=envelope.headers,
-                )
-        finally:
-            await producer.stop()
-        seen = 0
-        async for batch in read(options, sorted(set(topics)), StartPosition("earliest"), stop_at_end=True):
-            for record in batch:
-                click.echo(safe_json(to_json(record)))
-                seen += 1
-                if seen >= max_records:
-                    return
-
+            run_console(runner, app_settings)
+        except (BrokerError, ClusterUnreachableError, ConnectionSetupError) as exc:
+            fail(str(exc), code=1)
+        return
+    printer = None if no_ui else _live_printer(f"{runner.settings.topic_prefix}.global.", runner.request_stop)
     try:
-        run(lambda: asyncio.wait_for(demo(), timeout=60))
+        run(lambda: _traffic_only(runner, printer))
+    except (BrokerError, ClusterUnreachableError, ConnectionSetupError) as exc:
+        fail(str(exc), code=1)
+
+
+def _console_available() -> bool:
+    return importlib.util.find_spec("tui.app") is not None and importlib.util.find_spec("tui.demo.console") is not None
+
+
+async def _traffic_only(runner: DemoRunner, printer: Callable[[DemoDelivery], None] | None) -> None:
+    config = runner.config
+    where = "existing cluster" if config.external else "embedded broker"
+    await runner.start()  # on failure it stops what it started, and there is nothing to report
+    try:
+        _echo(
+            f"evokafka demo: {where} at {runner.bootstrap} · prefix {runner.settings.topic_prefix} · "
+            f"{len(runner.instances)} instances · global {'on' if config.global_enabled else 'off'} · "
+            f"{config.rate:g} events/s · seed {config.seed}"
+        )
+        _echo(f"evokafka demo: watch it with: evokafka --brokers {runner.bootstrap}   (Ctrl-C stops)")
+        if printer is not None:
+            _echo("time     instance        event               to  what   (I instance topic, G global)")
+            runner.subscribe(printer)
+        status = asyncio.create_task(_status_lines(runner))
+        try:
+            await runner.run()
+        finally:
+            status.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await status
     finally:
-        broker.stop()
+        await runner.stop()
+        _echo(f"evokafka demo: stopped · {runner.describe()}")
+
+
+async def _status_lines(runner: DemoRunner) -> None:
+    while True:
+        # A heartbeat for the terminal, not a wait for a condition.
+        await asyncio.sleep(STATUS_EVERY_S)
+        if not _echo(f"{datetime.now():%H:%M:%S} {runner.describe()}"):
+            runner.request_stop()
+
+
+def _live_printer(global_head: str, stop: Callable[[], None]) -> Callable[[DemoDelivery], None]:
+    """One line per event, 80 columns: time, instance, event, where it went, what it says."""
+
+    def line(delivery: DemoDelivery) -> None:
+        item = delivery.item
+        # Where it went: I = the instance's topic, G = the global topic, I+G both, - nowhere, ! failed.
+        if not delivery.deliveries:
+            where = "-"
+        elif not delivery.ok:
+            where = "!"
+        elif len(delivery.deliveries) == 2:
+            where = "I+G"
+        else:
+            where = "G" if delivery.deliveries[0].topic.startswith(global_head) else "I"
+        head = f"{time.strftime('%H:%M:%S')} {item.instance[:15]:<15} {item.event.wire[:19]:<19} {where:<3} "
+        if not _echo(head + summarize(item.event.wire, item.data, limit=max(79 - len(head), 10))):
+            stop()  # the reader went away: stop cleanly (the broker too)
+
+    return line
+
+
+class _Output:
+    """stdout that notices when its reader went away (``| head``) instead of raising from a callback."""
+
+    closed = False
+
+    @classmethod
+    def echo(cls, line: str) -> bool:
+        if cls.closed:
+            return False
+        try:
+            click.echo(line)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            cls.closed = True
+            # Python would complain again at exit when flushing the dead pipe: point stdout at nothing.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return False
+        return True
+
+
+_echo = _Output.echo
