@@ -248,3 +248,16 @@ async def test_tls_bad_ca_file_and_unverified_mode(tmp_path: Path, ca: Certifica
         assert hostname.status is Status.FAIL and "kafka.elsewhere.invalid" in hostname.detail
     finally:
         cluster.close()
+
+
+async def test_sasl_against_a_broker_without_it_names_the_mechanism(broker: EmbeddedBroker) -> None:
+    settings = load_settings(
+        None, environ={}, brokers=broker.bootstrap, sasl_enabled="true", sasl_mechanism="scram-sha-512",
+        sasl_username="evo", sasl_password="s3cret",
+    )
+    report = await run_doctor(settings, registry_topic="reg_sasl")
+    assert one(report, "broker.api-versions", broker.bootstrap).status is Status.PASS
+    sasl = one(report, "broker.sasl", broker.bootstrap)
+    assert sasl.status is Status.FAIL and "SASL mechanism refused" in sasl.detail
+    assert "KAFKA_SASL_MECHANISM" in sasl.fix
+    assert all("s3cret" not in r.detail + r.fix for r in report.results)

@@ -182,10 +182,15 @@ def _kafka(exc: BaseException) -> Diagnosis | None:
             _AUTH_FIX,
         )
     if isinstance(exc, kafka_errors.UnsupportedSaslMechanismError):
+        text = _first_line(exc)
+        # aiokafka names the enabled mechanisms only when the handshake answered; otherwise its message is
+        # the connection's repr, which says nothing.
+        enabled = text.split("Enabled mechanisms are:", 1)[1].strip() if "Enabled mechanisms are:" in text else ""
         return Diagnosis(
             FailureKind.MECHANISM,
-            f"SASL mechanism refused by the broker ({_first_line(exc)})",
-            "set KAFKA_SASL_MECHANISM to one the broker enables",
+            "SASL mechanism refused: the broker does not enable KAFKA_SASL_MECHANISM"
+            + (f" (it enables {enabled})" if enabled and enabled != "[]" else " (or SASL at all)"),
+            "set KAFKA_SASL_MECHANISM to one the broker enables, or KAFKA_SASL_ENABLED=false",
         )
     if isinstance(
         exc,
