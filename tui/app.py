@@ -12,9 +12,10 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from tui.screens.areas import available_areas
+from tui.screens.base import report_worker_failure
 from tui.services import Services
 
 AREAS = available_areas()
@@ -74,12 +75,9 @@ class EvokafkaApp(App[None]):
         await self.services.watch_cluster()
 
     @on(Worker.StateChanged)
-    def _report_worker_error(self, event: Worker.StateChanged) -> None:
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker's failure becomes a visible notification, never a crash."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(f"{event.worker.name}: {error.__class__.__name__}: {error}", title="Error",
-                        severity="error", timeout=8)
+        report_worker_failure(self, event)
 
     def action_open_area(self, mode: str) -> None:
         """Switch to an area of the console."""

@@ -6,11 +6,13 @@ same frame; :func:`services_of` gives any widget typed access to the app's :clas
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual import on
+from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from tui.services import Services
 from tui.widgets.cluster_header import ClusterHeader
@@ -23,6 +25,15 @@ def services_of(node: DOMNode) -> Services:
     if not isinstance(services, Services):
         raise RuntimeError("this screen runs only inside the evokafka console (app.services is missing)")
     return services
+
+
+def report_worker_failure(app: App[object], event: Worker.StateChanged) -> None:
+    """Turn a worker's failure into a visible notification (``Worker.StateChanged`` does not bubble, so
+    the app and every console screen call this from their one handler)."""
+    error = event.worker.error
+    if event.state is WorkerState.ERROR and error is not None:
+        text = str(error) or error.__class__.__name__
+        app.notify(f"{event.worker.name}: {text}", title=error.__class__.__name__, severity="error", timeout=8)
 
 
 class ConsoleScreen(Screen[None]):
@@ -40,6 +51,10 @@ class ConsoleScreen(Screen[None]):
             yield from self.compose_body()
         yield ProducerStatus(services.publisher, clock=services.clock, id="producer-status")
         yield Footer()
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_failure(self.app, event)
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between header and producer status."""

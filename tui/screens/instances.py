@@ -25,9 +25,9 @@ class InstancesScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="filter"),
-        Binding("ctrl+d", "discover", "Rescan topics", id="discover"),
+        Binding("r", "discover", "Rescan topics", id="discover"),
         Binding("n", "new_instance", "New instance", id="new-instance"),
-        Binding("escape", "leave_filter", "Back to list", show=False, id="leave-filter"),
+        Binding("escape", "back", "Back", id="back"),
     ]
 
     def __init__(self) -> None:
@@ -88,9 +88,13 @@ class InstancesScreen(ConsoleScreen):
         """Type to filter instances by name."""
         self.query_one("#instance-filter", Input).focus()
 
-    def action_leave_filter(self) -> None:
-        """Back from the filter to the list."""
-        self.query_one(InstanceList).focus()
+    async def action_back(self) -> None:
+        """From the filter back to the list; from the list back home."""
+        table = self.query_one(InstanceList)
+        if not table.has_focus:
+            table.focus()
+        else:
+            await self.app.run_action("app.open_area('home')")
 
     def action_new_instance(self) -> None:
         """Open the toggles of an instance named in the filter box (it is created on the first change)."""

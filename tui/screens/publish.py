@@ -48,7 +48,7 @@ class PublishScreen(ConsoleScreen):
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
         Binding("ctrl+t", "reload_template", "Template", id="template"),
         Binding("ctrl+g", "goto_problem", "Go to JSON error", id="goto-problem", show=False),
-        Binding("ctrl+e", "focus_event", "Event", id="focus-event"),
+        Binding("ctrl+f", "focus_event", "Event", id="focus-event"),
         Binding("ctrl+o", "focus_instance", "Instance", id="focus-instance"),
         Binding("escape", "cancel_or_back", "Stop/back", id="cancel"),
     ]
@@ -193,13 +193,15 @@ class PublishScreen(ConsoleScreen):
         self.query_one("#instance", Input).focus()
 
     async def action_cancel_or_back(self) -> None:
-        """Stop a running burst; otherwise go back (when this screen was opened from another one)."""
+        """Stop a running burst; otherwise go back (to the screen it was opened from, or home)."""
         running = [w for w in self.workers if w.group == "publish" and w.is_running]
         if running:
             self.workers.cancel_group(self, "publish")
             return
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
+        else:
+            await self.app.run_action("app.open_area('home')")
 
     def action_send(self) -> None:
         """Send the body (N times at rate R when N > 1); refused while the body is not valid JSON."""

@@ -1,0 +1,172 @@
+"""Console fixtures: the real app on the real broker, and frozen services for snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from textual.message import Message
+from textual.notifications import Notify
+
+from tests.conftest import async_wait_until
+from tui.app import EvokafkaApp
+from tui.config import KafkaSettings, load_app_settings, load_settings
+from tui.instances import InstanceSettings
+from tui.kafka.broker import EmbeddedBroker
+from tui.kafka.publisher import EventPublisher, PublisherState, PublisherStatus
+from tui.kafka.registry import InstanceRegistry
+from tui.services import ClusterView, RegistryState, RegistryView, Services
+
+FROZEN_NOW = 1_709_550_600.0
+"""2024-03-04T10:30:00Z, the reference's example time: every clock in a snapshot reads this."""
+
+
+@dataclass
+class Console:
+    """A running console and what the test observes of it."""
+
+    app: EvokafkaApp
+    services: Services
+    notes: list[str] = field(default_factory=list)
+
+    def hook(self, message: Message) -> None:
+        """``run_test(message_hook=...)``: keep every notification's text."""
+        if isinstance(message, Notify):
+            self.notes.append(message.notification.message)
+
+    async def ready(self, timeout: float = 20.0) -> None:
+        """Wait (bounded) until the registry is synced and the publisher connected."""
+        await async_wait_until(
+            lambda: self.services.registry_view.state is RegistryState.SYNCED
+            and self.services.publisher.status.state is PublisherState.CONNECTED,
+            timeout=timeout,
+        )
+
+
+def console_settings(bootstrap: str, prefix: str, **overrides: str) -> KafkaSettings:
+    """Short delays so faults show within a test's time."""
+    values = {
+        "brokers": bootstrap,
+        "topic_prefix": prefix,
+        "auto_create_topics": "true",
+        "reconnect_initial_delay_ms": "100",
+        "connection_timeout": "1000",
+        "request_timeout": "3000",
+    }
+    values.update(overrides)
+    return load_settings(None, environ={}, **values)
+
+
+@pytest.fixture
+def make_console(broker: EmbeddedBroker, prefix: str) -> Callable[..., Console]:
+    """Build a console on the session broker (or another bootstrap), with its own registry topic."""
+
+    def build(*, bootstrap: str | None = None, read_only: bool = False, **overrides: str) -> Console:
+        settings = console_settings(bootstrap or broker.bootstrap, prefix, **overrides)
+        app_settings = load_app_settings(None, environ={}, registry_topic=f"reg_{prefix}")
+        services = Services.build(settings, app_settings, read_only=read_only)
+        return Console(EvokafkaApp(services, cursor_blink=False), services)
+
+    return build
+
+
+@pytest.fixture
+async def writer(broker: EmbeddedBroker, prefix: str) -> AsyncIterator[InstanceRegistry]:
+    """An independent registry client on the same registry topic (another console, `evokafka instances`)."""
+    settings = console_settings(broker.bootstrap, prefix)
+    registry = InstanceRegistry(settings, topic=f"reg_{prefix}")
+    await registry.start()
+    try:
+        yield registry
+    finally:
+        await registry.stop()
+
+
+async def stop(console: Console) -> None:
+    """Stop the console's services (bounded), whatever the test did."""
+    await asyncio.wait_for(console.services.stop(timeout=5.0), timeout=30.0)
+
+
+# -- frozen services for snapshots ---------------------------------------------------------------------
+
+
+class FrozenRegistry(InstanceRegistry):
+    """The registry class, never started, answering from fixed entries: snapshots need fixed data."""
+
+    def __init__(self, settings: KafkaSettings, entries: Mapping[str, InstanceSettings]) -> None:
+        super().__init__(settings)
+        self._frozen = dict(entries)
+
+    def get(self, instance: str) -> InstanceSettings | None:
+        return self._frozen.get(instance)
+
+    def all(self) -> dict[str, InstanceSettings]:
+        return dict(self._frozen)
+
+
+class FrozenPublisher(EventPublisher):
+    """The publisher class, never started, reporting a fixed status: snapshots of each producer state."""
+
+    def __init__(self, settings: KafkaSettings, lookup: Any, status: PublisherStatus) -> None:
+        super().__init__(settings, lookup)
+        self._frozen_status = status
+
+    @property
+    def status(self) -> PublisherStatus:
+        return self._frozen_status
+
+
+def producer_status(state: PublisherState, **changes: Any) -> PublisherStatus:
+    """A status as the publisher reports it, with counters from a short session."""
+    values: dict[str, Any] = {
+        "state": state,
+        "attempt": 0,
+        "max_attempts": 10,
+        "delay_ms": 0,
+        "next_try_at": None,
+        "last_error": None,
+        "sent": 42,
+        "acknowledged": 40,
+        "retried": 3,
+        "failed": 2,
+        "idempotence": False,
+    }
+    values.update(changes)
+    return PublisherStatus(**values)
+
+
+DEMO_ENTRIES: dict[str, InstanceSettings] = {
+    "acme-sales": InstanceSettings.from_request(True, [], updated_at="2024-03-04T10:29:00.000Z"),
+    "acme-support": InstanceSettings.from_request(
+        True, ["MESSAGES_UPSERT", "MESSAGES_UPDATE", "QRCODE_UPDATED", "CONNECTION_UPDATE"],
+        updated_at="2024-03-04T10:28:00.000Z",
+    ),
+    "bakery.main": InstanceSettings.from_request(False, [], updated_at="2024-03-04T10:27:00.000Z"),
+}
+
+
+def frozen_app(
+    status: PublisherStatus | None = None,
+    *,
+    read_only: bool = False,
+    entries: Iterable[tuple[str, InstanceSettings]] | None = None,
+) -> EvokafkaApp:
+    """The console with fixed cluster, registry and producer state; no Kafka work, no blinking, frozen clock."""
+    settings = load_settings(
+        None, environ={}, brokers="kafka-1:9092,kafka-2:9092", topic_prefix="evolution", global_enabled="true"
+    )
+    app_settings = load_app_settings(None, environ={})
+    registry = FrozenRegistry(settings, dict(entries) if entries is not None else DEMO_ENTRIES)
+    publisher = FrozenPublisher(settings, registry, status or producer_status(PublisherState.CONNECTED))
+    services = Services(
+        settings, app_settings, publisher.options, publisher, registry, read_only, clock=lambda: FROZEN_NOW
+    )
+    services.cluster = ClusterView(
+        ("kafka-1:9092", "kafka-2:9092"), 2, "evokafka-demo", ("kafka-1:9092", "kafka-2:9092"),
+        checked_at=FROZEN_NOW,
+    )
+    services.registry_view = RegistryView(RegistryState.SYNCED, 1)
+    return EvokafkaApp(services, connect=False, cursor_blink=False)
