@@ -56,6 +56,8 @@ MAX_UNSETTLED = 100_000
 STATUS_INTERVAL_S = 0.1
 """Counter-only changes reach subscribers at most this often; state changes reach them at once."""
 LINGER_MS = 5
+PROBE_INTERVAL_S = 5.0
+"""How often an idle, connected publisher checks that the cluster still answers."""
 MAX_BATCH_BYTES = 256 * 1024
 
 
@@ -198,6 +200,7 @@ class EventPublisher:
         server_url: str = DEFAULT_SERVER_URL,
         apikey: str | None = None,
         origin: str = DEFAULT_ORIGIN,
+        probe_interval_s: float = PROBE_INTERVAL_S,
     ) -> None:
         self.settings = settings
         self.lookup = lookup
@@ -206,6 +209,10 @@ class EventPublisher:
         self.server_url = server_url
         self.apikey = apikey
         self.origin = origin
+        self.probe_interval_s = probe_interval_s
+        """While idle and connected, ask the cluster this often whether it is still there."""
+        self.probes = 0
+        """Probes the cluster answered (for the logs and the tests)."""
         self.policy = ReconnectPolicy.from_settings(settings)
         self._state = PublisherState.DISCONNECTED
         self._delay_ms = 0
@@ -582,11 +589,33 @@ class EventPublisher:
             self._last_error = None
             self._set_state(PublisherState.CONNECTED)
             self._wake.set()
-            await self._lost.wait()
+            await self._watch_connection()
             log.warning("publisher: connection lost: %s", self._last_error)
             await self._disconnect()
             self._lost.clear()
             immediate = False
+
+    async def _watch_connection(self) -> None:
+        """Return when the connection is lost: by failed sends, or, while idle, by an unanswered probe.
+
+        Without the probe an idle console would show "connected" long after the broker went away.
+        """
+        while True:
+            try:
+                await asyncio.wait_for(self._lost.wait(), timeout=self.probe_interval_s)
+                return
+            except TimeoutError:
+                pass
+            if self._unsettled or self._admin is None:
+                continue  # records in flight tell us soon enough
+            try:
+                await asyncio.wait_for(self._admin.cluster(), timeout=max(self.options.connect_timeout_s, 1.0))
+                self.probes += 1
+            except Exception as exc:
+                # Declared lost only if still idle: records handed over meanwhile settle through their attempts.
+                if not self._unsettled and not self._lost.is_set():
+                    self._last_error = f"the cluster stopped answering ({_why(exc)})"
+                    self._lost.set()
 
     async def _connect_with_backoff(self, immediate: bool) -> None:
         while True:
