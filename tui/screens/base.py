@@ -6,6 +6,8 @@ same frame; :func:`services_of` gives any widget typed access to the app's :clas
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
@@ -27,7 +29,7 @@ def services_of(node: DOMNode) -> Services:
     return services
 
 
-def report_worker_failure(app: App[object], event: Worker.StateChanged) -> None:
+def report_worker_failure(app: App[Any], event: Worker.StateChanged) -> None:
     """Turn a worker's failure into a visible notification (``Worker.StateChanged`` does not bubble, so
     the app and every console screen call this from their one handler)."""
     error = event.worker.error

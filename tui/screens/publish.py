@@ -82,7 +82,8 @@ class PublishScreen(ConsoleScreen):
                     yield Input("10", id="rate", type="number", compact=True,
                                 validators=[Number(minimum=0.1, maximum=MAX_RATE)])
                     yield Label(" msg/s ")
-                    yield ProgressBar(id="progress", show_eta=False)
+                    # Hidden until a burst runs: an idle bar without a total would animate forever.
+                    yield ProgressBar(id="progress", total=1, show_eta=False)
                 yield DeliveryLog(id="deliveries")
 
     def on_mount(self) -> None:
@@ -244,6 +245,7 @@ class PublishScreen(ConsoleScreen):
         log = self.query_one(DeliveryLog)
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=count, progress=0)
+        bar.display = True
         tally = {"acked": 0, "failed": 0, "messages": 0}
         failures: list[Delivery] = []
 
