@@ -115,9 +115,11 @@ async def test_writes_follow_the_kafka_set_semantics_and_reach_other_readers(
 
 
 async def test_list_and_show_registry_and_discovered_instances(
-    cli: Cli, settings: KafkaSettings, prefix: str
+    cli: Cli, settings: KafkaSettings, prefix: str, registry_topic: str
 ) -> None:
-    assert cli("list").stdout.startswith("no instances")
+    empty = cli("list").stdout.splitlines()
+    assert empty[0] == f"# source: registry {registry_topic}"
+    assert empty[1].startswith("no instances: none in the registry")
     assert cli.json("list") == []
     cli.json("set", "acme", "--enabled", "--events", "MESSAGES_UPSERT,CALL")
     cli.json("enable", "zeta")
@@ -143,6 +145,7 @@ async def test_list_and_show_registry_and_discovered_instances(
     table = cli("list")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
+    assert lines.pop(0) == f"# source: registry {registry_topic}"
     assert lines[0].split() == ["NAME", "ENABLED", "EVENTS", "SOURCE", "UPDATED"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
     assert rows["acme"][1:4] == ["yes", "2", "registry"]
