@@ -188,6 +188,11 @@ class AppSettings(BaseSettings):
     )
     """Where instances and their toggles come from: Evolution API when configured (auto), or as chosen."""
 
+    @field_validator("evolution_api_url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> Any:
+        return _check_url(value)
+
 
 def _isolated(model: type[_S]) -> type[_S]:
     """``model`` reading only its keyword arguments: :func:`load_settings` merges the sources itself."""
@@ -207,6 +212,19 @@ def _isolated(model: type[_S]) -> type[_S]:
     Isolated.__name__ = model.__name__
     Isolated.__qualname__ = model.__qualname__
     return Isolated
+
+
+def _check_url(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s)://host[:port] URL")
+        return value.strip().rstrip("/")
+    return value
 
 
 def read_env_file(path: str | os.PathLike[str] | None) -> dict[str, str]:
@@ -264,6 +282,8 @@ def _allowed(model: type[BaseSettings], field: str) -> str:
         return "plain, scram-sha-256, scram-sha-512 (any case)"
     if field == "topic_prefix":
         return "letters, digits, '.', '_', '-'"
+    if field == "evolution_api_url":
+        return "http(s)://host[:port]"
     if field == "instance_source":
         return "auto, evolution, registry"
     if field == "evolution_api_timeout":

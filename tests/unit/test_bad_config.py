@@ -49,6 +49,7 @@ BAD: dict[str, tuple[str, ...]] = {
     "EVOKAFKA_PANE_BUFFER": ("abc", "5", "2000000"),
     "EVOKAFKA_INSTANCE_SOURCE": ("", "kafka", "both"),
     "EVOLUTION_API_TIMEOUT": ("abc", "0", "-1", "601"),
+    "EVOLUTION_API_URL": ("not a url", "ftp://host", "http://"),
 }
 for _field, _info in KafkaSettings.model_fields.items():
     if _info.annotation is bool:
@@ -56,7 +57,7 @@ for _field, _info in KafkaSettings.model_fields.items():
 
 # EVOLUTION_API_URL: a URL that is not http(s) is wrong, but tui.config does not check it yet (reported to
 # the lead); it is listed here so the table stays complete and is left out of the bad-value runs.
-NOT_CHECKED_YET = {"EVOLUTION_API_URL"}
+NOT_CHECKED_YET: set[str] = set()
 
 CASES = [(variable, value) for variable, values in sorted(BAD.items()) for value in values]
 

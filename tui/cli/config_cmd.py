@@ -6,8 +6,10 @@ import json
 
 import click
 
-from tui.cli.common import Context, pass_context
+from tui.cli.common import Context, fail, pass_context
 from tui.config import describe, mask
+from tui.kafka.options import ConnectionOptions, ConnectionSetupError
+from tui.records import safe_json
 
 
 @click.command()
@@ -18,6 +20,11 @@ def command(ctx: Context, as_json: bool, reveal: bool) -> None:
     """Print the effective settings (environment, then .env); exit 2 when any is invalid."""
     settings = ctx.settings()
     app = ctx.app_settings()
+    if settings.ssl_enabled:
+        try:
+            ConnectionOptions.from_settings(settings)  # reads the SSL files named in the settings
+        except ConnectionSetupError as exc:
+            fail(str(exc))
     groups = describe(settings, reveal=reveal)
     groups["evokafka"] = {
         "EVOKAFKA_REGISTRY_TOPIC": app.registry_topic,
@@ -34,6 +41,7 @@ def command(ctx: Context, as_json: bool, reveal: bool) -> None:
     for group, values in groups.items():
         click.echo(f"# {group}")
         for name, value in values.items():
-            shown = str(value).lower() if isinstance(value, bool) else value
-            click.echo(f"{name} = {shown}")
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            # Values come from the environment and files: never let an escape sequence reach the terminal.
+            click.echo(f"{name} = {safe_json(shown)[1:-1]}")
         click.echo("")
