@@ -308,3 +308,38 @@ async def test_console_opens_and_answers_with_the_broker_down(make_console: Call
             await async_wait_until(lambda: isinstance(console.app.screen, MainScreen))
     finally:
         await stop(console)
+
+
+async def test_retry_after_failed_reconnects(
+    make_console: Callable[..., Console], own_broker: EmbeddedBroker
+) -> None:
+    console = make_console(
+        bootstrap=own_broker.bootstrap,
+        global_enabled="true",
+        reconnect_max_attempts="2",
+        send_retries="1",
+        request_timeout="1000",
+    )
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            await console.ready()
+            await pilot.press("p")
+            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
+            widget = console.app.screen.query_one(ProducerStatus)
+            own_broker.kill()
+            await pilot.press("ctrl+s")
+            await async_wait_until(
+                lambda: widget.status is not None and widget.status.state is PublisherState.FAILED, timeout=30
+            )
+            await pilot.pause()
+            assert "ctrl+r retry" in widget.render().plain  # type: ignore[union-attr]
+            log = console.app.screen.query_one(DeliveryLog)
+            await async_wait_until(lambda: any(line.startswith("✗") for line in log.lines))  # reported, not lost
+
+            own_broker.start()
+            await pilot.press("ctrl+r")
+            await async_wait_until(
+                lambda: widget.status is not None and widget.status.state is PublisherState.CONNECTED, timeout=30
+            )
+    finally:
+        await stop(console)

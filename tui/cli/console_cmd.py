@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tui.cli.common import Context, fail
 from tui.kafka.options import ConnectionSetupError
 
+if TYPE_CHECKING:
+    from tui.app import EvokafkaApp
 
-def open_console(ctx: Context) -> None:
-    """Open the Textual console on the configured cluster (``--brokers``, ``--env-file``, ``--read-only``).
 
-    The console opens even when no broker answers: it shows the state and keeps retrying.
+def build_console(ctx: Context) -> EvokafkaApp:
+    """The console for the effective settings (``--brokers``, ``--env-file``, ``--read-only`` applied).
+
+    Bad settings exit 2 with one line per problem, before any screen opens.
     """
     settings = ctx.settings()
     app_settings = ctx.app_settings()
@@ -21,4 +26,12 @@ def open_console(ctx: Context) -> None:
         services = Services.build(settings, app_settings)
     except ConnectionSetupError as exc:
         fail(str(exc))
-    EvokafkaApp(services).run()
+    return EvokafkaApp(services)
+
+
+def open_console(ctx: Context) -> None:
+    """Open the Textual console on the configured cluster.
+
+    The console opens even when no broker answers: it shows the state and keeps retrying.
+    """
+    build_console(ctx).run()

@@ -76,10 +76,6 @@ class ProducerStatus(Widget):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, ProducerStatus.Changed)
 
-    @dataclass
-    class RetryRequested(Message):
-        """The operator asked to retry connecting after FAILED."""
-
     status: reactive[PublisherStatus | None] = reactive(None)
 
     def __init__(
@@ -132,12 +128,6 @@ class ProducerStatus(Widget):
 
     def _tick(self) -> None:
         self.refresh()
-
-    def retry(self) -> None:
-        """Ask the publisher to start reconnecting again (meaningful after FAILED)."""
-        if self._publisher is not None:
-            self._publisher.retry()
-        self.post_message(self.RetryRequested())
 
     def render(self) -> RenderResult:
         status = self.status

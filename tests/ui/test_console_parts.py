@@ -1,0 +1,61 @@
+"""The console's parts without a broker: the command line's options, the live countdown, fuzzy search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import FROZEN_NOW, frozen_app, producer_status
+from tui.cli.common import Context
+from tui.cli.console_cmd import build_console
+from tui.kafka.publisher import PublisherState
+from tui.widgets.event_chooser import rank
+from tui.widgets.json_editor import check_json
+from tui.widgets.producer_status import ProducerStatus
+
+
+def test_command_line_options_reach_the_console(tmp_path: Path) -> None:
+    env = tmp_path / "console.env"
+    env.write_text("KAFKA_TOPIC_PREFIX = fromfile\nKAFKA_BROKERS = file-host:9092\n", encoding="utf-8")
+    app = build_console(Context(env_file=str(env), brokers="cli-host:9093", read_only=True))
+    assert app.services.settings.brokers == ["cli-host:9093"]
+    assert app.services.settings.topic_prefix == "fromfile"
+    assert app.services.read_only and app.services.publisher.read_only and app.services.registry.read_only
+
+
+def test_bad_settings_exit_2_before_the_console_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_console(Context(brokers="no-port"))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("evokafka: KAFKA_BROKERS")
+
+
+async def test_countdown_follows_the_clock() -> None:
+    status = producer_status(PublisherState.RECONNECTING, attempt=2, delay_ms=10_000, next_try_at=FROZEN_NOW + 10)
+    app = frozen_app(status)
+    now = [FROZEN_NOW]
+    app.services.clock = lambda: now[0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        widget = app.screen.query_one(ProducerStatus)
+        assert "attempt 2/10 · next try in 10.0s · backoff 10000 ms" in widget.render().plain  # type: ignore[union-attr]
+        now[0] += 6.5
+        await pilot.pause()
+        assert "next try in 3.5s" in widget.render().plain  # type: ignore[union-attr]
+
+
+def test_fuzzy_search_by_either_name() -> None:
+    assert rank("MESSAGES_UPS")[0].name == "MESSAGES_UPSERT"
+    assert rank("msgupsert")[0].name == "MESSAGES_UPSERT"
+    assert rank("group-part")[0].name == "GROUP_PARTICIPANTS_UPDATE"
+    assert len(rank("")) == 31
+
+
+def test_json_problem_points_at_line_and_column() -> None:
+    value, problem = check_json('{\n  "a": 1,\n  "b" 2\n}')
+    assert value is None and problem is not None
+    assert (problem.line, problem.column) == (3, 7)
+    assert problem.excerpt == '  "b" 2'
