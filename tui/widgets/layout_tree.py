@@ -156,6 +156,7 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
         self._leaves: dict[str, TreeNode[TopicRow | _Branch | None]] = {}
         self._branches: dict[str, TreeNode[TopicRow | _Branch | None]] = {}
         self._notes: dict[str, str] = {}
+        self._shown_topics = False
 
     @property
     def rows(self) -> list[TopicRow]:
@@ -188,7 +189,9 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
     def _rebuild(self, groups: Mapping[str, list[TopicRow]]) -> None:
         cursor = self.cursor_node.data if self.cursor_node is not None else None
         expanded = {g for g, node in self._branches.items() if node.is_expanded}
-        first_build = not self._branches
+        # Until topics were shown once, open the global branch and the first instance: a first look.
+        first_build = not self._shown_topics
+        self._shown_topics = self._shown_topics or any(groups.values())
         self.clear()
         self.root.set_label(Text(self.prefix, style="bold"))
         self._branches.clear()
