@@ -365,3 +365,17 @@ async def test_evolutions_own_all_shows_the_connection_and_the_missed_events_und
     assert toggled.returncode == 0, toggled.stderr
     assert calls and "CALL" not in calls[-1]["kafka"]["events"] and calls[-1]["kafka"]["enabled"] is True
     assert "GROUP_UPDATE" in calls[-1]["kafka"]["events"]  # the server's own name, kept as it stored it
+
+
+async def test_an_unreachable_cluster_only_warns_when_the_source_is_evolution(
+    cli: Cli, server: EvolutionServer
+) -> None:
+    down = {"KAFKA_BROKERS": f"127.0.0.1:{free_port()}", "KAFKA_CONNECTION_TIMEOUT": "500"}
+    listed = await cli("list", env={**evolution(server), **down})
+    assert listed.returncode == 0, listed.stderr
+    assert table(listed.stdout)[2].keys() == {"acme", "bob"}
+    assert "topics not scanned" in listed.stderr and len(listed.stderr.strip().splitlines()) == 1
+    # Both down: the source's failure is the one line.
+    both = await cli("list", env={**evolution(f"http://127.0.0.1:{free_port()}"), **down})
+    one_line_error(both, 1, "cannot connect")
+    one_line_error(await cli("--source", "registry", "list", env=down), 1, "cannot reach the cluster")

@@ -380,26 +380,29 @@ class _Env:
         """The source's instances and the discovered ones, by name."""
 
         async def read(src: InstanceSource) -> list[InstanceView]:
-            seen = await self._discover(required=isinstance(src, RegistrySource))
+            seen, trouble = await self._discover(required=isinstance(src, RegistrySource))
             items = await src.instances(seen)
+            if trouble:
+                # Said only once the source answered: a failing source is the one line that matters then.
+                click.echo(f"evokafka: warning: topics not scanned for instances: {trouble}", err=True)
             return [InstanceView(item, seen.get(item.name)) for item in items]
 
         return self.apply(source, read)
 
-    async def _discover(self, *, required: bool) -> dict[str, DiscoveredInstance]:
-        """Instances seen in topics; with a source outside the cluster, an unreachable cluster only warns."""
+    async def _discover(self, *, required: bool) -> tuple[dict[str, DiscoveredInstance], str | None]:
+        """Instances seen in topics, and why none could be looked for; with a source outside the cluster, an
+        unreachable cluster is only a warning (``required``: exit 1)."""
         admin = Admin(self.options)
         try:
             await admin.start()
             try:
-                return await discover(admin, self.options, self.settings.topic_prefix)
+                return await discover(admin, self.options, self.settings.topic_prefix), None
             finally:
                 await admin.close()
         except ClusterUnreachableError as exc:
             if required:
                 fail(str(exc), code=1)
-            click.echo(f"evokafka: warning: topics not scanned for instances: {exc}", err=True)
-            return {}
+            return {}, str(exc)
 
     def apply(self, source: InstanceSource, work: Callable[[InstanceSource], Awaitable[T]]) -> T:
         """Start ``source``, run ``work`` on it, stop it; every source error is one line (exit 2: the input's
