@@ -1,9 +1,16 @@
-"""What the console's screens share: settings, the publisher, the instance registry and the cluster view.
+"""What the console's screens share: settings, the publisher, the instance registry, the instance source and the
+cluster view.
 
 One :class:`Services` object per console, built from the settings. Its coroutines are the console's I/O:
 the app runs them in workers, so no screen ever waits on Kafka. A broker that is down when the console opens
 blocks nothing: the publisher shows its own reconnect state, the registry keeps retrying here, and the
 cluster view says what was last seen.
+
+Instances and their toggles come from the instance source (:mod:`tui.evolution.source`): Evolution API when
+``EVOLUTION_API_URL`` is set (or ``EVOKAFKA_INSTANCE_SOURCE`` chooses it), the cluster registry otherwise. Every
+read and write of the source goes through :meth:`Services.read_instances`, :meth:`Services.read_instance` and
+:meth:`Services.change_instance`, which keep :attr:`Services.source_view` (what the header shows) current: a
+refused API key is a visible state, not only an error.
 
 Imports no Textual: it is the seam between the console and the Kafka layer, and can be driven from tests.
 """
@@ -13,16 +20,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TypeVar
 
+from tui import events as catalog
 from tui.config import AppSettings, KafkaSettings
+from tui.evolution.client import EvolutionAuthError, EvolutionConfigError
+from tui.evolution.source import (
+    SOURCE_ERRORS,
+    InstanceSource,
+    Origin,
+    RegistrySource,
+    SourceConfigError,
+    SourceInstance,
+    choose_source,
+)
 from tui.kafka.admin import Admin
 from tui.kafka.discovery import DiscoveredInstance, discover
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
+
+T = TypeVar("T")
 
 Clock = Callable[[], float]
 """Wall-clock seconds (``time.time``); snapshot tests freeze it."""
@@ -71,6 +92,44 @@ class RegistryView:
     next_try_at: float | None = None
 
 
+class SourceState(StrEnum):
+    """How the last call to the instance source went."""
+
+    UNKNOWN = "unknown"
+    OK = "ok"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """The instance source as the header shows it."""
+
+    label: str
+    """``Evolution API http://evo:8080`` or ``registry __evokafka_instances`` (no credentials)."""
+    state: SourceState = SourceState.UNKNOWN
+    error: str | None = None
+    """One line: why the last call failed."""
+    auth_failed: bool = False
+    """The server refused the API key (401)."""
+    checked_at: float | None = None
+
+
+class SourceSetupError(ConnectionSetupError):
+    """The configured instance source cannot be used (e.g. ``EVOLUTION_API_URL`` without a key)."""
+
+
+class Change(StrEnum):
+    """A change to one instance's Kafka settings asked for in the console."""
+
+    TOGGLE = "toggle"
+    ENABLE = "enable"
+    DISABLE = "disable"
+    ALL = "all"
+    """Enabled with no event list: the source's "all events"."""
+    EACH = "each"
+    """Enabled with every event the source accepts, listed one by one."""
+
+
 Listener = Callable[[], None]
 
 
@@ -87,12 +146,18 @@ class Services:
     clock: Clock = time.time
     cluster: ClusterView = field(init=False)
     registry_view: RegistryView = field(default_factory=RegistryView)
+    source: InstanceSource | None = None
+    """Where instances and toggles come from; None here means the registry (set in ``__post_init__``)."""
+    source_view: SourceView = field(init=False)
     _listeners: list[Listener] = field(default_factory=list, repr=False)
     _admin: Admin | None = field(default=None, repr=False)
     _stopping: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.cluster = ClusterView(tuple(self.settings.brokers))
+        if self.source is None:
+            self.source = RegistrySource(self.registry)
+        self.source_view = SourceView(self.source.label)
 
     @classmethod
     def build(
@@ -111,8 +176,97 @@ class Services:
         options = options or ConnectionOptions.from_settings(settings)
         ro = app_settings.read_only if read_only is None else read_only
         registry = InstanceRegistry(settings, topic=app_settings.registry_topic, options=options, read_only=ro)
+        try:
+            source = choose_source(
+                app_settings, registry, app_settings.instance_source, timeout=app_settings.evolution_api_timeout
+            )
+        except (SourceConfigError, EvolutionConfigError) as exc:
+            raise SourceSetupError(str(exc)) from None
         publisher = EventPublisher(settings, registry, options=options, read_only=ro)
-        return cls(settings, app_settings, options, publisher, registry, ro, clock)
+        return cls(settings, app_settings, options, publisher, registry, ro, clock, source=source)
+
+    # -- the instance source ---------------------------------------------------------------------------
+
+    @property
+    def instance_source(self) -> InstanceSource:
+        """The instance source (typed: never None after construction)."""
+        assert self.source is not None  # set in __post_init__
+        return self.source
+
+    @property
+    def source_is_live(self) -> bool:
+        """Whether the source reports changes itself (the registry); else poll every :attr:`source_refresh_s`."""
+        return self.instance_source.live
+
+    @property
+    def source_refresh_s(self) -> float | None:
+        """How often a screen re-reads a source that is not live."""
+        return self.instance_source.refresh_interval
+
+    def instances_now(self, discovered: Iterable[str] = ()) -> list[SourceInstance] | None:
+        """The instances without I/O when the source holds them in memory (the registry), else None."""
+        if not isinstance(self.source, RegistrySource):
+            return None
+        seen = set(discovered)
+        known = self.registry.all()
+        items = [SourceInstance(n, Origin.REGISTRY, s, in_topics=n in seen) for n, s in known.items()]
+        items += [SourceInstance(n, Origin.DISCOVERED, None, in_topics=True) for n in seen - set(known)]
+        return sorted(items, key=lambda item: item.name)
+
+    def instance_now(self, name: str) -> SourceInstance | None:
+        """One instance without I/O when the source is the registry (held in memory), else None."""
+        if not isinstance(self.source, RegistrySource):
+            return None
+        return SourceInstance(name, Origin.REGISTRY, self.registry.get(name))
+
+    async def read_instances(self, discovered: Iterable[str] = ()) -> list[SourceInstance]:
+        """Every instance from the source, with instances only seen in topics added (marked discovered)."""
+        return await self._through_source(self.instance_source.instances(discovered=list(discovered)))
+
+    async def read_instance(self, name: str) -> SourceInstance:
+        """One instance, re-read from the source."""
+        return await self._through_source(self.instance_source.get(name))
+
+    async def change_instance(self, name: str, change: Change, event: catalog.Event | None = None) -> SourceInstance:
+        """Write one change through the source (Evolution: ``/kafka/set`` then a re-read); returns what it
+        stored. Raises one of :data:`tui.evolution.source.SOURCE_ERRORS`."""
+        source = self.instance_source
+        if change is Change.TOGGLE:
+            if event is None:
+                raise ValueError("a toggle needs an event")
+            call = source.toggle(name, event)
+        elif change is Change.ENABLE:
+            call = source.enable(name)
+        elif change is Change.DISABLE:
+            call = source.disable(name)
+        elif change is Change.ALL:
+            call = source.set(name, True, [])
+        else:
+            call = source.set(name, True, [e.name for e in catalog.EVENTS if source.refuses(e) is None])
+        return await self._through_source(call)
+
+    async def _through_source(self, call: Coroutine[object, object, T]) -> T:
+        """Run one source call and record how it went in :attr:`source_view` (errors are re-raised)."""
+        try:
+            result = await call
+        except SOURCE_ERRORS as exc:
+            self._set_source_view(
+                replace(
+                    self.source_view,
+                    state=SourceState.FAILED,
+                    error=str(exc) or exc.__class__.__name__,
+                    auth_failed=isinstance(exc, EvolutionAuthError),
+                    checked_at=self.clock(),
+                )
+            )
+            raise
+        if self.source_view.state is not SourceState.OK:
+            self._set_source_view(SourceView(self.source_view.label, SourceState.OK, checked_at=self.clock()))
+        return result
+
+    def _set_source_view(self, view: SourceView) -> None:
+        self.source_view = view
+        self._changed()
 
     # -- change notification (cluster view, registry state) -----------------------------------------------
 
@@ -204,7 +358,7 @@ class Services:
     async def stop(self, timeout: float = 10.0) -> None:
         """Flush and stop the publisher, stop the registry and the admin client (bounded by ``timeout``)."""
         self._stopping = True
-        for step in (self.publisher.stop, self.registry.stop, self._drop_admin):
+        for step in (self.publisher.stop, self.registry.stop, self._drop_admin, self.instance_source.stop):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(step(), timeout=timeout)
         self._set_registry_view(replace(self.registry_view, state=RegistryState.STOPPED))

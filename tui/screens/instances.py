@@ -1,8 +1,14 @@
-"""Instances: the registry's entries and the instances discovered in topics, filtered by name."""
+"""Instances: from the instance source (Evolution API or the registry) and discovered in topics, filtered by name.
+
+The registry source is held in memory and reports changes: the list is redrawn at once. Evolution API is read
+in a worker when the screen opens and every ``refresh_interval`` seconds (its changes are not pushed). Instances
+seen in the cluster's topics but unknown to the source are listed too, marked ``discovered``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import on, work
@@ -10,14 +16,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
-from tui.instances import InstanceSettings
+from tui.evolution.source import Origin, SourceInstance
 from tui.kafka.discovery import DiscoveredInstance
 from tui.layout import InstanceNameError, validate_instance
 from tui.screens.base import ConsoleScreen
-from tui.widgets.instance_list import InstanceList, matches, merge
+from tui.widgets.instance_list import InstanceList, matches, rows_of
 
 DISCOVERY_INTERVAL_S = 15.0
 """How often the topics are scanned again for instances."""
+
+
+def with_discovered(items: Iterable[SourceInstance], discovered: Iterable[str]) -> list[SourceInstance]:
+    """``items`` marked when seen in topics, plus the names only seen in topics (``DISCOVERED``), by name."""
+    seen = set(discovered)
+    known = {i.name: replace(i, in_topics=i.name in seen) for i in items if i.origin is not Origin.DISCOVERED}
+    for name in seen - set(known):
+        known[name] = SourceInstance(name, Origin.DISCOVERED, None, in_topics=True)
+    return [known[name] for name in sorted(known)]
 
 
 class InstancesScreen(ConsoleScreen):
@@ -25,7 +40,7 @@ class InstancesScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="filter"),
-        Binding("r", "discover", "Rescan topics", id="discover"),
+        Binding("r", "discover", "Reload", id="discover"),
         Binding("n", "new_instance", "New instance", id="new-instance"),
         Binding("escape", "back", "Back", id="back"),
     ]
@@ -33,40 +48,63 @@ class InstancesScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self._discovered: dict[str, DiscoveredInstance] = {}
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._discovery_error: str | None = None
+        self._items: list[SourceInstance] = []
+        """The last list read from a source that is not live (Evolution API)."""
+        self._load_error: str | None = None
 
     def compose_body(self) -> ComposeResult:
+        whatsapp = self.services.instance_source.origin is Origin.EVOLUTION
         yield Input(placeholder="filter by name (/)", id="instance-filter", compact=True)
-        yield InstanceList(id="instance-list")
+        yield InstanceList(whatsapp=whatsapp, id="instance-list")
         yield Static(id="instances-summary")
 
     def on_mount(self) -> None:
+        services = self.services
         self.query_one(Input).cursor_blink = getattr(self.app, "cursor_blink", True)
-        self._unsubscribe = self.services.registry.subscribe(self._registry_changed)
+        self._unsubscribe = [
+            services.instance_source.subscribe(self._source_changed),
+            services.subscribe(self._source_changed),
+        ]
         self._redraw()
         self.query_one(InstanceList).focus()
+        if not services.source_is_live:
+            self._load(quiet=False)
+            if services.source_refresh_s:
+                self.set_interval(services.source_refresh_s, lambda: self._load(quiet=True))
         if getattr(self.app, "connect", True):
             self._discover(quiet=True)
             self.set_interval(DISCOVERY_INTERVAL_S, lambda: self._discover(quiet=True))
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
 
-    def _registry_changed(self, _instance: str, _settings: InstanceSettings | None) -> None:
+    def _source_changed(self, *_: object) -> None:
+        # Called from the source's or the services' callbacks: redraw on the screen's own turn.
         self.call_later(self._redraw)
 
     def _redraw(self) -> None:
-        registry = self.services.registry.all()
-        rows = merge(registry, self._discovered)
+        services = self.services
+        items = services.instances_now(self._discovered)
+        if items is None:
+            items = with_discovered(self._items, self._discovered)
+        rows = rows_of(items, self._discovered)
         text = self.query_one("#instance-filter", Input).value
         shown = [row for row in rows if matches(row, text)]
         self.query_one(InstanceList).show(shown)
         hidden = len(rows) - len(shown)
+        known = sum(1 for r in rows if r.item.origin is not Origin.DISCOVERED)
+        warned = sum(1 for r in rows if r.item.warning)
+        source = services.instance_source
+        where = "in the registry" if source.origin is Origin.REGISTRY else f"from {source.label}"
         self.query_one("#instances-summary", Static).update(
-            f"{len(registry)} in the registry · {sum(1 for r in rows if r.settings is None)} discovered only"
+            f"{known} {where} · {len(rows) - known} discovered only"
+            + (f" · ⚠ {warned} miss events (open one to see which)" if warned else "")
             + (f" · {hidden} hidden by the filter" if hidden else "")
+            + (f" · could not read instances: {self._load_error}" if self._load_error else "")
             + (f" · discovery failed: {self._discovery_error}" if self._discovery_error else "")
         )
 
@@ -109,8 +147,24 @@ class InstancesScreen(ConsoleScreen):
         self.app.push_screen(InstanceDetailScreen(name))
 
     def action_discover(self) -> None:
-        """Scan the cluster's topics for instances now."""
+        """Read the source again and scan the cluster's topics for instances now."""
+        if not self.services.source_is_live:
+            self._load(quiet=False)
         self._discover(quiet=False)
+
+    @work(group="source", exclusive=True, exit_on_error=False, name="instance source")
+    async def _load(self, quiet: bool) -> None:
+        # The periodic read shows a failure in the summary and the header; one asked for also notifies.
+        try:
+            self._items = await self.services.read_instances()
+        except Exception as exc:
+            self._load_error = str(exc) or exc.__class__.__name__
+            self._redraw()
+            if not quiet:
+                raise
+            return
+        self._load_error = None
+        self._redraw()
 
     @work(group="discovery", exclusive=True, exit_on_error=False, name="discovery")
     async def _discover(self, quiet: bool) -> None:

@@ -1,4 +1,5 @@
-"""The header: cluster (brokers, how many reachable, cluster id), connection state, read-only badge."""
+"""The header: connection state, cluster (brokers, how many reachable, cluster id), the instance source
+(Evolution API or the registry, and whether it answers), read-only badge."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.kafka.publisher import PublisherState, PublisherStatus
-from tui.services import ClusterView, RegistryState, RegistryView, Services
+from tui.services import ClusterView, RegistryState, RegistryView, Services, SourceState, SourceView
 
 _STATE_COLOUR: dict[PublisherState, str] = {
     PublisherState.DISCONNECTED: "$text-muted",
@@ -54,23 +55,36 @@ def describe_connection(state: PublisherState | None, registry: RegistryView) ->
     return Content(" · ").join([producer, reg])
 
 
+def describe_source(view: SourceView) -> Content:
+    """Where instances come from (``Evolution API http://evo:8080``, ``registry __evokafka_instances``) and, when
+    the last call failed, why (a refused key said as such)."""
+    label = Content.from_markup(" │ [b]$label[/b]", label=view.label)
+    if view.state is not SourceState.FAILED:
+        return label
+    why = "API key refused (401)" if view.auth_failed else "not answering"
+    return label + Content.from_markup(" [$error]✗ $why[/]", why=why)
+
+
 class ClusterHeader(Horizontal):
     """One line at the top of every console screen."""
 
     DEFAULT_CSS = """
     ClusterHeader { height: 1; dock: top; }
     ClusterHeader > #cluster-line { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    ClusterHeader > #source-badge { width: auto; max-width: 45%; text-wrap: nowrap; text-overflow: ellipsis;
+                                    padding: 0 1 0 0; }
     ClusterHeader > #read-only-badge { width: auto; display: none; }
     ClusterHeader.-read-only > #read-only-badge { display: block; }
     """
 
     @dataclass
     class Changed(Message):
-        """The cluster view, registry state or producer state changed (collapses into the latest)."""
+        """The cluster view, registry state, source state or producer state changed (collapses into the latest)."""
 
         cluster: ClusterView
         registry: RegistryView
         producer: PublisherState | None
+        source: SourceView
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, ClusterHeader.Changed)
@@ -83,6 +97,7 @@ class ClusterHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="cluster-line")
+        yield Static(id="source-badge")
         yield Static("READ-ONLY", id="read-only-badge")
 
     def on_mount(self) -> None:
@@ -93,7 +108,7 @@ class ClusterHeader(Horizontal):
             services.subscribe(self._post),
             services.publisher.subscribe(self._on_publisher),
         ]
-        self._show(services.cluster, services.registry_view, self._producer)
+        self._show(services.cluster, services.registry_view, self._producer, services.source_view)
 
     def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -106,13 +121,19 @@ class ClusterHeader(Horizontal):
             self._post()
 
     def _post(self) -> None:
-        self.post_message(self.Changed(self._services.cluster, self._services.registry_view, self._producer))
+        services = self._services
+        self.post_message(self.Changed(services.cluster, services.registry_view, self._producer, services.source_view))
 
     def on_cluster_header_changed(self, message: ClusterHeader.Changed) -> None:
-        self._show(message.cluster, message.registry, message.producer)
+        self._show(message.cluster, message.registry, message.producer, message.source)
 
-    def _show(self, cluster: ClusterView, registry: RegistryView, producer: PublisherState | None) -> None:
+    def _show(
+        self, cluster: ClusterView, registry: RegistryView, producer: PublisherState | None, source: SourceView
+    ) -> None:
         # Connection state first: when the line is cut at 80 columns, the cluster id goes, not the state.
         brand = Content.from_markup("[b $accent]evokafka[/] ")
         line = Content(" │ ").join([brand + describe_connection(producer, registry), describe_cluster(cluster)])
         self.query_one("#cluster-line", Static).update(line)
+        badge = self.query_one("#source-badge", Static)
+        badge.update(describe_source(source))
+        badge.set_class(source.state is SourceState.FAILED, "-failed")

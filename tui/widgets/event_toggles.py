@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -20,25 +21,36 @@ _NAME_WIDTH = max(len(e.name) for e in catalog.EVENTS) + 1
 _WIRE_WIDTH = max(len(e.wire) for e in catalog.EVENTS) + 1
 
 
-def toggle_line(event: catalog.Event, settings: InstanceSettings | None, where: Route) -> Content:
-    """``[x] MESSAGES_UPSERT  messages.upsert  → both``."""
+def toggle_line(
+    event: catalog.Event, settings: InstanceSettings | None, where: Route, refused: bool = False
+) -> Content:
+    """``[x] MESSAGES_UPSERT  messages.upsert  → both``; ``[-] … refused by the source`` when it cannot be on."""
     on = settings is not None and settings.enables(event)
-    mark = Content.from_markup("[$success]\\[x][/]") if on else Content("[ ]")
+    if on:
+        mark = Content.from_markup("[$success]\\[x][/]")
+    elif refused:
+        mark = Content.from_markup("[$error]\\[-][/]")
+    else:
+        mark = Content("[ ]")
     colour = _WHERE_COLOUR.get(where.where, "$text")
-    return Content.assemble(
+    line = Content.assemble(
         mark,
         " ",
         event.name.ljust(_NAME_WIDTH),
         Content.from_markup(f"[$text-muted]$wire[/] [{colour}]→ $where[/]", wire=event.wire.ljust(_WIRE_WIDTH),
                             where=where.where),
     )
+    if refused:
+        line += Content.from_markup("  [$error]refused by the source[/]")
+    return line
 
 
 class EventToggles(OptionList):
     """Every event of the catalog under its category header; Enter or Space toggles the highlighted one.
 
-    A view of the registry's state: toggling posts :class:`Toggled` and changes nothing by itself; the
-    screen writes the change and calls :meth:`show` with what the registry then holds.
+    A view of the source's state: toggling posts :class:`Toggled` and changes nothing by itself; the
+    screen writes the change and calls :meth:`show` with what the source then holds. Events the source refuses
+    (Evolution API's ``/kafka/set`` does not accept them) are marked ``[-]``; the screen explains why.
     """
 
     BINDINGS = [Binding("space", "select", "Toggle", id="toggle-event")]
@@ -60,6 +72,7 @@ class EventToggles(OptionList):
         self._kafka = settings
         self._instance = instance
         self._current: InstanceSettings | None = None
+        self._refused: Mapping[str, str] = {}
         self._build()
 
     def _build(self) -> None:
@@ -71,13 +84,21 @@ class EventToggles(OptionList):
         self.set_options(options)
 
     def _line(self, event: catalog.Event) -> Content:
-        return toggle_line(event, self._current, route(self._kafka, self._instance, event, self._current))
+        where = route(self._kafka, self._instance, event, self._current)
+        return toggle_line(event, self._current, where, event.name in self._refused)
 
-    def show(self, settings: InstanceSettings | None) -> None:
-        """Redraw every toggle for ``settings`` (None: the instance has no registry entry)."""
+    def show(self, settings: InstanceSettings | None, refused: Mapping[str, str] | None = None) -> None:
+        """Redraw every toggle for ``settings`` (None: the instance has no Kafka settings); ``refused`` maps the
+        events the source cannot switch on to why."""
         self._current = settings
+        if refused is not None:
+            self._refused = dict(refused)
         for event in catalog.EVENTS:
             self.replace_option_prompt(event.name, self._line(event))
+
+    def refusal(self, event: catalog.Event) -> str | None:
+        """Why the source cannot switch ``event`` on, or None."""
+        return self._refused.get(event.name)
 
     @property
     def event(self) -> catalog.Event | None:

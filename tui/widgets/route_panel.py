@@ -9,8 +9,9 @@ from tui import events as catalog
 from tui.layout import Route
 
 
-def explain(event: catalog.Event, route: Route) -> Content:
-    """``messages.upsert → both`` then one line per target and the reasons."""
+def explain(event: catalog.Event, route: Route, note: str | None = None) -> Content:
+    """``messages.upsert → both`` then one line per target, the reasons, and ``note`` (e.g. why the instance
+    source refuses the event) when given."""
     lines = [Content.from_markup("[b]$wire[/b] → [b]$where[/b]", wire=event.wire, where=route.where)]
     for target in route.targets:
         lines.append(
@@ -22,12 +23,14 @@ def explain(event: catalog.Event, route: Route) -> Content:
             )
         )
     lines.append(Content.from_markup("  [$text-muted]why: $why[/]", why="; ".join(route.reasons)))
+    if note:
+        lines.append(Content.from_markup("  [$error]$note[/]", note=note))
     return Content("\n").join(lines)
 
 
 class RoutePanel(Static):
     """Explains the route of one event; updated by its screen."""
 
-    def show(self, event: catalog.Event, route: Route) -> None:
-        """Explain ``route`` for ``event``."""
-        self.update(explain(event, route))
+    def show(self, event: catalog.Event, route: Route, note: str | None = None) -> None:
+        """Explain ``route`` for ``event`` (and ``note``)."""
+        self.update(explain(event, route, note))
