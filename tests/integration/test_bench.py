@@ -1,0 +1,107 @@
+"""``evokafka bench --quick`` runs as CI runs it and prints one JSON object of the documented shape.
+
+Speed is measured by the bench, never asserted here: these tests check that it runs, cleans up, and says what it
+measured (each figure with its baseline, ratio and goal) or why it could not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.bench.report import Figure, Goal, GoalKind, percentile
+from tui.bench.runner import SCENARIOS
+from tui.cli.bench_cmd import SCENARIO_NAMES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "bench", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False,
+    )
+
+
+def _check_figure(figure: dict[str, Any]) -> None:
+    assert isinstance(figure["name"], str) and figure["name"]
+    assert isinstance(figure["value"], int | float)
+    assert isinstance(figure["unit"], str) and figure["unit"]
+    if "baseline" in figure:
+        assert set(figure["baseline"]) == {"name", "value", "unit"}
+        assert "ratio" in figure
+        if figure["baseline"]["value"]:
+            assert figure["ratio"] == pytest.approx(figure["value"] / figure["baseline"]["value"], rel=0.01)
+    if "goal" in figure:
+        assert figure["holds"] in (True, False, None)
+
+
+@pytest.mark.broker
+def test_quick_bench_prints_one_json_object_with_figures_baselines_and_machine() -> None:
+    done = _bench("--quick", "--scenario", "publish", "--scenario", "ingest")
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)  # the whole of stdout is one JSON object; progress went to stderr
+    assert "bench:" in done.stderr
+    assert report["quick"] is True
+    machine = report["machine"]
+    assert machine["cpu_count"] >= 1
+    for name in ("python", "aiokafka", "textual"):
+        assert isinstance(machine[name], str) and machine[name]
+    assert report["broker"]["kind"] == "embedded"
+    assert set(report["scenarios"]) == {"publish", "ingest"}
+    for scenario in report["scenarios"].values():
+        status = scenario["status"]
+        assert status == "ok" or status.startswith(("not available: ", "failed: "))
+        if status.startswith("not available"):
+            assert scenario["figures"] == []  # never a made-up figure
+        for figure in scenario["figures"]:
+            _check_figure(figure)
+    publish = report["scenarios"]["publish"]
+    assert publish["status"] == "ok", publish["status"]
+    names = {f["name"] for f in publish["figures"]}
+    assert names == {"publisher_vs_await_each", "publisher_vs_raw"}
+    goals = {(g["scenario"], g["figure"]) for g in report["goals"]}
+    assert ("publish", "publisher_vs_raw") in goals
+    assert all(isinstance(g["holds"], bool) for g in report["goals"])
+
+
+@pytest.mark.broker
+def test_start_scenario_reports_help_against_the_bare_interpreter() -> None:
+    done = _bench("--quick", "--scenario", "start")
+    assert done.returncode == 0, done.stderr[-2000:]
+    start = json.loads(done.stdout)["scenarios"]["start"]
+    help_figure = next(f for f in start["figures"] if f["name"] == "help")
+    assert help_figure["baseline"]["name"] == "python -c pass"
+    assert help_figure["unit"] == "ms"
+
+
+def test_unknown_scenario_is_one_line_and_exit_2() -> None:
+    done = _bench("--scenario", "nope", timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_the_command_offers_exactly_the_runner_scenarios() -> None:
+    assert tuple(SCENARIOS) == SCENARIO_NAMES
+
+
+def test_goals_and_percentiles_judge_as_the_issue_states() -> None:
+    ten_x = Goal(GoalKind.RATIO_AT_LEAST, 10.0, ">= 10x")
+    assert Figure("f", 100.0, "records/s", "", baseline_name="b", baseline_value=10.0, goal=ten_x).to_json()["holds"]
+    assert not Figure("f", 99.0, "records/s", "", baseline_name="b", baseline_value=10.0, goal=ten_x).to_json()["holds"]
+    no_baseline = Figure("f", 99.0, "records/s", "", baseline_name="b", baseline_value=None, goal=ten_x).to_json()
+    assert no_baseline["holds"] is None and no_baseline["ratio"] is None
+    below = Goal(GoalKind.VALUE_BELOW, 100.0, "p99 < 100 ms")
+    assert not Figure("p", 100.0, "ms", "", goal=below).to_json()["holds"]
+    assert percentile([float(n) for n in range(1, 101)], 99) == 99.0
+    assert percentile([5.0], 99) == 5.0
+    assert percentile([], 99) == 0.0
