@@ -52,6 +52,9 @@ class InstanceDetailScreen(ConsoleScreen):
         """The instance as last read from a source that is not live (Evolution API)."""
         self._loaded = False
         self._error: str | None = None
+        """Why the last read failed (cleared by the next good read)."""
+        self._write_error: str | None = None
+        """Why the last write failed (kept until a write succeeds: a later read must not hide it)."""
         self._writes = 0
         """Writes started so far: a re-read that overlaps one is dropped (it may predate the write)."""
 
@@ -138,8 +141,8 @@ class InstanceDetailScreen(ConsoleScreen):
         title = Content.from_markup(
             "[b]$name[/b] · $state$updated$ro", name=self.instance, state=self._state(item), updated=updated, ro=ro
         )
-        if self._error:
-            title += Content.from_markup(" · [$error]$error[/]", error=self._error)
+        for error in dict.fromkeys(e for e in (self._write_error, self._error) if e):
+            title += Content.from_markup(" · [$error]$error[/]", error=error)
         self.query_one("#instance-title", Static).update(title)
         self._show_whatsapp(item)
         warning = self.query_one("#instance-warning", Static)
@@ -235,9 +238,9 @@ class InstanceDetailScreen(ConsoleScreen):
         self._writes += 1
         try:
             self._item = await services.change_instance(self.instance, change, event)
-            self._loaded, self._error = True, None
+            self._loaded, self._error, self._write_error = True, None, None
         except Exception as exc:
-            self._error = str(exc) or exc.__class__.__name__
+            self._write_error = f"not stored: {exc}" if str(exc) else exc.__class__.__name__
             if not self.live:
                 # A refused write must not leave a toggle showing what is not stored: read what is.
                 with contextlib.suppress(Exception):
