@@ -13,7 +13,7 @@ Pure domain module.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,43 +90,83 @@ def build(
     return Envelope(body, headers)
 
 
-@dataclass(slots=True)
 class Decoded:
-    """What could be read of a record, and what could not. Built by :func:`decode`, which never raises."""
+    """What could be read of a record, and what could not. Built by :func:`decode`, which never raises.
 
-    size: int
-    """Bytes of the value (0 for null)."""
-    body: Any = None
-    """The parsed JSON value, when the value is JSON."""
-    text: str | None = None
-    """The value as text when it is valid UTF-8 (JSON or not)."""
-    raw: bytes | None = None
-    """The value's bytes, kept for a hex view when it is not UTF-8."""
-    key: str | None = None
-    key_raw: bytes | None = None
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    """Header values as text; undecodable bytes shown with replacement characters."""
-    event: str | None = None
-    """From the body, else from the ``event`` header."""
-    instance: str | None = None
-    is_null: bool = False
-    is_json: bool = False
-    is_envelope: bool = False
-    """A JSON object with the envelope's ``event`` and ``instance`` strings."""
-    problems: list[str] = field(default_factory=list)
-    """One short line per thing that could not be read."""
+    The value's text is made only when asked for (``text``): a JSON value is parsed straight from its bytes.
+    """
+
+    __slots__ = (
+        "_text",
+        "_utf8",
+        "_value",
+        "body",
+        "event",
+        "headers",
+        "instance",
+        "is_envelope",
+        "is_json",
+        "is_null",
+        "key",
+        "key_raw",
+        "problems",
+        "size",
+    )
+
+    def __init__(self, size: int, value: bytes | None = None) -> None:
+        self.size = size
+        """Bytes of the value (0 for null)."""
+        self._value = value
+        self._utf8: bool | None = None
+        self._text: str | None = None
+        self.body: Any = None
+        """The parsed JSON value, when the value is JSON."""
+        self.key: str | None = None
+        self.key_raw: bytes | None = None
+        self.headers: list[tuple[str, str]] = []
+        """Header values as text; undecodable bytes shown with replacement characters."""
+        self.event: str | None = None
+        """From the body, else from the ``event`` header."""
+        self.instance: str | None = None
+        self.is_null = False
+        self.is_json = False
+        self.is_envelope = False
+        """A JSON object with the envelope's ``event`` and ``instance`` strings."""
+        self.problems: list[str] = []
+        """One short line per thing that could not be read."""
+
+    def _check_utf8(self) -> bool:
+        if self._utf8 is None:
+            if self._value is None:
+                self._utf8 = False
+            else:
+                try:
+                    self._text = self._value.decode("utf-8")
+                    self._utf8 = True
+                except UnicodeDecodeError:
+                    self._utf8 = False
+        return self._utf8
+
+    @property
+    def text(self) -> str | None:
+        """The value as text when it is valid UTF-8 (JSON or not), else None."""
+        if not self._check_utf8():
+            return None
+        if self._text is None and self._value is not None:
+            self._text = self._value.decode("utf-8")
+        return self._text
+
+    @property
+    def raw(self) -> bytes | None:
+        """The value's bytes when they are not UTF-8 (binary), kept for a hex view; else None."""
+        if self._value is None or self._check_utf8():
+            return None
+        return self._value
 
     @property
     def flagged(self) -> bool:
         """Not a readable envelope: shown, but marked."""
         return bool(self.problems)
-
-
-def _text(data: bytes) -> tuple[str, bool]:
-    try:
-        return data.decode("utf-8"), True
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), False
 
 
 def decode(
@@ -140,62 +180,79 @@ def decode(
     try:
         return _decode(value, headers, key, max_parse)
     except Exception as exc:  # pragma: no cover - last line of defence for foreign bytes
-        return Decoded(size=len(value or b""), raw=value, problems=[f"undecodable: {exc.__class__.__name__}"])
+        result = Decoded(size=len(value or b""), value=bytes(value) if value is not None else None)
+        result._utf8 = False
+        result.problems.append(f"undecodable: {exc.__class__.__name__}")
+        return result
 
 
 def _decode(value: bytes | None, headers: Headers | None, key: bytes | None, max_parse: int) -> Decoded:
-    result = Decoded(size=len(value) if value is not None else 0)
+    data = bytes(value) if value is not None else None
+    result = Decoded(len(data) if data is not None else 0, data)
+    problems = result.problems
     if key is not None:
-        result.key_raw = bytes(key)
-        text, ok = _text(bytes(key))
-        result.key = text
-        if not ok:
-            result.problems.append("key is not UTF-8")
-    for name, raw in headers or ():
-        if raw is None:
-            result.headers.append((str(name), ""))
-            continue
-        text, ok = _text(bytes(raw))
-        if not ok:
-            result.problems.append(f"header {str(name)[:40]!r} is not UTF-8")
-        result.headers.append((str(name), text))
-    header_map = dict(result.headers)
-    if value is None:
-        result.is_null = True
-        result.problems.append("null value")
-    else:
-        data = bytes(value)
-        text, ok = _text(data)
-        if not ok:
-            result.raw = data
-            result.problems.append("value is not UTF-8 (binary)")
-        else:
-            result.text = text
-            if not data.strip():
-                result.problems.append("empty value")
-            elif len(data) > max_parse:
-                result.problems.append(f"value too large to parse ({len(data)} bytes)")
+        key_bytes = bytes(key)
+        result.key_raw = key_bytes
+        try:
+            result.key = key_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            result.key = key_bytes.decode("utf-8", errors="replace")
+            problems.append("key is not UTF-8")
+    header_event: str | None = None
+    header_instance: str | None = None
+    if headers:
+        out = result.headers
+        for name, raw in headers:
+            name = str(name)
+            if raw is None:
+                text = ""
             else:
                 try:
-                    result.body = orjson.loads(data)
-                    result.is_json = True
-                except orjson.JSONDecodeError as exc:
-                    reason = str(exc).split(":", 1)[0]
-                    result.problems.append(f"not JSON ({reason[:80]})")
+                    text = bytes(raw).decode("utf-8")
+                except UnicodeDecodeError:
+                    text = bytes(raw).decode("utf-8", errors="replace")
+                    problems.append(f"header {name[:40]!r} is not UTF-8")
+            out.append((name, text))
+            if name == "event":
+                header_event = text
+            elif name == "instance":
+                header_instance = text
+    if data is None:
+        result.is_null = True
+        problems.append("null value")
+    elif len(data) > max_parse:
+        if result._check_utf8():
+            problems.append(f"value too large to parse ({len(data)} bytes)")
+        else:
+            problems.append("value is not UTF-8 (binary)")
+    else:
+        try:
+            # orjson validates UTF-8 itself: a parsed value is valid text, decoded only when asked for.
+            result.body = orjson.loads(data)
+            result.is_json = True
+            result._utf8 = True
+        except orjson.JSONDecodeError as exc:
+            if not result._check_utf8():
+                problems.append("value is not UTF-8 (binary)")
+            elif not data.strip():
+                problems.append("empty value")
+            else:
+                reason = str(exc).split(":", 1)[0]
+                problems.append(f"not JSON ({reason[:80]})")
     body = result.body
-    if isinstance(body, dict):
+    if type(body) is dict:
         event, instance = body.get("event"), body.get("instance")
         if isinstance(event, str) and isinstance(instance, str):
             result.is_envelope = True
             result.event, result.instance = event, instance
-        elif result.is_json:
-            result.problems.append("JSON but not an envelope (no event/instance)")
+        else:
+            problems.append("JSON but not an envelope (no event/instance)")
     elif result.is_json:
-        result.problems.append("JSON but not an object")
-    if result.event is None and header_map.get("event"):
-        result.event = header_map["event"]
-    if result.instance is None and header_map.get("instance"):
-        result.instance = header_map["instance"]
+        problems.append("JSON but not an object")
+    if result.event is None and header_event:
+        result.event = header_event
+    if result.instance is None and header_instance:
+        result.instance = header_instance
     return result
 
 
