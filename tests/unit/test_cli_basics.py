@@ -18,8 +18,11 @@ def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) 
 
 
 def test_every_registered_subcommand_has_help() -> None:
-    assert set(cli.commands) <= set(SUBCOMMANDS)
-    for name in ["config", "tail", *cli.commands]:
+    import click
+
+    names = cli.list_commands(click.Context(cli))
+    assert set(names) == set(SUBCOMMANDS)  # every subcommand of the design is in this build
+    for name in names:
         result = run(name, "--help")
         assert result.returncode == 0, (name, result.stderr)
         assert "Usage:" in result.stdout

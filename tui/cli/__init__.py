@@ -15,13 +15,46 @@ import traceback
 import click
 
 from tui import __version__
-from tui.cli.common import USER_ERRORS, Context
+from tui.cli.common import Context, user_errors
 
-SUBCOMMANDS = ("publish", "tail", "config", "instances", "topics", "doctor", "bench", "demo", "serve")
-"""Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``."""
+SUBCOMMANDS: dict[str, str] = {
+    "publish": "Publish envelopes exactly as Evolution API does.",
+    "tail": "Print records of topics as JSON lines, without a consumer group.",
+    "config": "Print the effective settings, secrets masked.",
+    "instances": "Instances and their event toggles (registry or Evolution API).",
+    "topics": "The topics the configuration implies: plan, diff, create.",
+    "doctor": "Check connection, configuration and cluster, with fixes.",
+    "bench": "Measure throughput, latency and memory; print JSON.",
+    "demo": "Embedded broker with realistic WhatsApp traffic, in the console.",
+    "serve": "Answer Evolution API's Kafka endpoints from the registry.",
+}
+"""Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used."""
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Subcommands imported on first use, so ``evokafka --help`` starts fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in SUBCOMMANDS if importlib.util.find_spec(f"tui.cli.{name}_cmd") is not None]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in SUBCOMMANDS or importlib.util.find_spec(f"tui.cli.{cmd_name}_cmd") is None:
+            return None
+        module = importlib.import_module(f"tui.cli.{cmd_name}_cmd")
+        command: click.Command = module.command
+        command.name = cmd_name
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option("--brokers", metavar="HOST:PORT,…", help="Override KAFKA_BROKERS.")
 @click.option(
     "--env-file",
@@ -42,12 +75,6 @@ def cli(ctx: click.Context, brokers: str | None, env_file: str | None, read_only
 
         open_console(ctx.obj)
 
-
-for _name in SUBCOMMANDS:
-    if importlib.util.find_spec(f"tui.cli.{_name}_cmd") is None:
-        continue  # a subcommand whose module is not in this build
-    _module = importlib.import_module(f"tui.cli.{_name}_cmd")
-    cli.add_command(_module.command, name=_name)
 
 
 def _quiet_logging() -> None:
@@ -73,10 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
-    except USER_ERRORS as exc:
-        click.echo(f"evokafka: {exc}", err=True)
-        sys.exit(2)
     except Exception as exc:  # one line, never a traceback, unless asked
+        if isinstance(exc, user_errors()):
+            click.echo(f"evokafka: {exc}", err=True)
+            sys.exit(2)
         if os.environ.get("EVOKAFKA_DEBUG"):
             traceback.print_exc()
         click.echo(f"evokafka: error: {exc.__class__.__name__}: {exc}", err=True)

@@ -6,18 +6,23 @@ import asyncio
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from tui.config import AppSettings, ConfigError, KafkaSettings, load_app_settings, load_settings
-from tui.events import UnknownEventError
-from tui.layout import InstanceNameError
+if TYPE_CHECKING:  # imported where used: `evokafka --help` must not pay for pydantic and friends
+    from tui.config import AppSettings, KafkaSettings
 
 T = TypeVar("T")
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, UnknownEventError, InstanceNameError)
-"""Errors that are the user's input: exit 2 with one line."""
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are the user's input: exit 2 with one line."""
+    from tui.config import ConfigError
+    from tui.events import UnknownEventError
+    from tui.layout import InstanceNameError
+
+    return (ConfigError, UnknownEventError, InstanceNameError)
 
 
 @dataclass
@@ -30,6 +35,8 @@ class Context:
 
     def settings(self, **overrides: Any) -> KafkaSettings:
         """The effective :class:`KafkaSettings`; invalid → exit 2 with one line per bad variable."""
+        from tui.config import ConfigError, load_settings
+
         if self.brokers:
             overrides.setdefault("brokers", self.brokers)
         try:
@@ -39,6 +46,8 @@ class Context:
 
     def app_settings(self, **overrides: Any) -> AppSettings:
         """The effective :class:`AppSettings` (read-only flag applied)."""
+        from tui.config import ConfigError, load_app_settings
+
         if self.read_only:
             overrides["read_only"] = True
         try:
@@ -70,8 +79,10 @@ def run(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except KeyboardInterrupt:
         click.echo("", err=True)
         sys.exit(130)
-    except USER_ERRORS as exc:
-        fail(str(exc))
+    except Exception as exc:
+        if isinstance(exc, user_errors()):
+            fail(str(exc))
+        raise
 
 
 def parse_event_names(value: str) -> list[str]:
