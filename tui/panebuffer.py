@@ -69,7 +69,7 @@ class PaneBuffer(Generic[T]):
         self.capacity = capacity
         self._clock = clock
         self._window = rate_window
-        self._items: deque[T] = deque()
+        self._items: deque[T] = deque(maxlen=capacity)
         self.received = 0
         self.matched = 0
         self.displayed = 0
@@ -98,19 +98,22 @@ class PaneBuffer(Generic[T]):
     def add(self, received: int, matched: Iterable[T]) -> int:
         """Count ``received`` records read, keep the ``matched`` ones; returns how many fell out."""
         self.received += received
+        batch = matched if isinstance(matched, list) else list(matched)
+        count = len(batch)
         fell = 0
-        for item in matched:
-            self._items.append(item)
-            self.matched += 1
-            self._unseen += 1
-            if len(self._items) > self.capacity:
-                self._items.popleft()
-                fell += 1
-                # The oldest record leaves first; it was unseen only if every record in the buffer is.
-                if self._unseen > len(self._items):
-                    self._unseen -= 1
-                    self.dropped_unseen += 1
-        self.dropped += fell
+        if count:
+            before = len(self._items)
+            # The buffer is a deque(maxlen=capacity): extend drops the oldest in C; the counts are arithmetic.
+            self._items.extend(batch)
+            fell = before + count - len(self._items)
+            self.matched += count
+            self._unseen += count
+            if self._unseen > len(self._items):
+                # Records leave oldest first; those beyond what the buffer holds were never shown.
+                lost = self._unseen - len(self._items)
+                self._unseen -= lost
+                self.dropped_unseen += lost
+            self.dropped += fell
         if received or fell or self._unseen:
             self.version += 1
         return fell
