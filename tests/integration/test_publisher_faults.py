@@ -13,15 +13,30 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka.errors import (
+    KafkaTimeoutError,
+    LeaderNotAvailableError,
+    NotLeaderForPartitionError,
+    RecordTooLargeError,
+    UnknownError,
+    UnknownTopicOrPartitionError,
+)
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from tests.conftest import async_wait_until
-from tests.foreign import ForeignRecord
+from tests.foreign import ForeignRecord, read_all
 from tui.config import KafkaSettings, load_settings
-from tui.instances import InMemorySettings
+from tui.instances import InMemorySettings, InstanceSettings
 from tui.kafka.broker import EmbeddedBroker, free_port
 from tui.kafka.linkproxy import LinkProxy
-from tui.kafka.publisher import Delivery, EventPublisher, PublisherState, PublisherStatus, PublishTicket
+from tui.kafka.publisher import (
+    Delivery,
+    EventPublisher,
+    PublisherState,
+    PublisherStatus,
+    PublishTicket,
+    _topic_unknown,
+)
 
 State = PublisherState
 KEYS = 4
@@ -366,3 +381,59 @@ async def test_idle_publisher_notices_a_dead_broker(own_broker: EmbeddedBroker, 
         await async_wait_until(lambda: publisher.status.state is State.CONNECTED, timeout=15)
     finally:
         await publisher.stop()
+
+
+async def test_quick_restart_recreates_lost_topics(
+    own_broker: EmbeddedBroker, prefix: str, started: list[EventPublisher]
+) -> None:
+    """The broker stops and comes back at once, empty: the publisher never sees the link drop, so what it
+    remembers (topics it made, partitions) is stale. New records must still all be delivered.
+    """
+    settings = fault_settings(own_broker.bootstrap, prefix, global_enabled="false")
+    instances = [f"i{n}" for n in range(6)]
+    lookup = InMemorySettings({name: InstanceSettings.from_request(True, []) for name in instances})
+    publisher = EventPublisher(settings, lookup)
+    started.append(publisher)
+    await publisher.start()
+    await async_wait_until(lambda: publisher.status.state is State.CONNECTED, timeout=15)
+
+    async def burst(numbers: range) -> list[Delivery]:
+        tickets = [
+            await publisher.publish(event, name, {"n": n})
+            for n in numbers
+            for name in instances
+            for event in ("MESSAGES_UPSERT", "CALL")
+        ]
+        return [d for t in tickets for d in await asyncio.wait_for(t.wait(), timeout=30)]
+
+    assert [d.error for d in await burst(range(2)) if not d.ok] == []
+    # Blocking the loop on purpose: the restart is over before the publisher could notice anything.
+    own_broker.stop()
+    own_broker.start()  # same port; memory storage: no topics any more
+    after = await burst(range(2, 6))
+    assert [d.error for d in after if not d.ok] == []
+    await publisher.flush()
+    status = publisher.status
+    assert status.sent == status.acknowledged == 24 + 48 and status.failed == 0
+    topics = sorted({d.topic for d in after})
+    assert len(topics) == 12
+    records = await asyncio.to_thread(read_all, own_broker.bootstrap, topics, len(after))
+    assert sorted((r.topic, orjson.loads(r.value or b"")["data"]["n"]) for r in records) == sorted(
+        (d.topic, n) for d, n in zip(after, [n for n in range(2, 6) for _ in range(12)], strict=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "unknown"),
+    [
+        (UnknownError(), True),
+        (UnknownTopicOrPartitionError(), True),
+        (NotLeaderForPartitionError(), True),
+        (LeaderNotAvailableError(), True),
+        (KafkaTimeoutError(), False),
+        (RecordTooLargeError(), False),
+    ],
+)
+def test_errors_that_mean_the_topic_is_unknown(error: Exception, unknown: bool) -> None:
+    """These answers make the publisher forget the topics it made and try again (see the test above)."""
+    assert _topic_unknown(error) is unknown

@@ -23,6 +23,11 @@ Rules (the reference's numbers are the settings' defaults):
 - ``KAFKA_AUTO_CREATE_TOPICS=true`` creates exactly the topics published to, once per topic (per connection:
   a restarted broker may have lost them); ``false`` checks that the topic exists and reports a missing one as
   the record's error instead of letting the broker auto-create it.
+- A broker that restarts quickly (empty, on the same port) may never break the connection for long enough to
+  count as lost. So an answer that says the topic or partition is unknown (unknown topic or partition, not
+  leader, leader not available, or the bare unknown error a restarted broker gives) also forgets which topics
+  were made, asks for fresh metadata, and counts as a failed attempt: the next attempt makes (or checks) the
+  topic again, within the ``KAFKA_SEND_RETRIES`` budget.
 """
 
 from __future__ import annotations
@@ -38,7 +43,14 @@ from enum import StrEnum
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaTimeoutError, ProducerClosed
+from aiokafka.errors import (
+    KafkaTimeoutError,
+    LeaderNotAvailableError,
+    NotLeaderForPartitionError,
+    ProducerClosed,
+    UnknownError,
+    UnknownTopicOrPartitionError,
+)
 
 from tui import events as catalog
 from tui import layout
@@ -504,7 +516,10 @@ class EventPublisher:
                 target.topic, record.value, key=target.key.encode(), headers=record.headers
             )
         except Exception as exc:
-            if _retriable(exc):
+            if _topic_unknown(exc):
+                self._forget_topics()
+                self._attempt_failed(record, exc)
+            elif _retriable(exc):
                 self._attempt_failed(record, exc)
             else:
                 self._settle_failed(record, _why(exc))
@@ -519,6 +534,9 @@ class EventPublisher:
         elif (exc := future.exception()) is None:
             metadata = future.result()
             self._settle_ok(record, int(metadata.partition), int(metadata.offset))
+        elif _topic_unknown(exc):
+            self._forget_topics()
+            self._attempt_failed(record, exc)
         elif _retriable(exc):
             self._attempt_failed(record, exc)
         else:
@@ -560,6 +578,17 @@ class EventPublisher:
             self._lost.set()
         self._wake.set()
         self._changed()
+
+    def _forget_topics(self) -> None:
+        """The broker no longer knows a topic we made (it restarted empty): make or check every one again,
+        and have the producer fetch fresh metadata rather than send to partitions it remembers."""
+        if self._ready_topics:
+            log.info("publisher: the broker does not know a topic any more; topics will be made again")
+        self._ready_topics.clear()
+        producer = self._producer
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                producer.client.force_metadata_update()
 
     async def _ensure_topic(self, topic: str) -> None:
         if topic in self._ready_topics:
@@ -717,6 +746,18 @@ def _retriable(exc: BaseException) -> bool:
     if isinstance(exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed):
         return True
     return bool(getattr(exc, "retriable", False))
+
+
+_TOPIC_UNKNOWN = (UnknownTopicOrPartitionError, NotLeaderForPartitionError, LeaderNotAvailableError, UnknownError)
+
+
+def _topic_unknown(exc: BaseException) -> bool:
+    """An answer that means the broker does not (or no longer) know the topic or partition.
+
+    ``UnknownError`` is among them: a restarted, empty broker answers a produce to a partition it lost with
+    it. Each is worth another attempt once the topic is made again.
+    """
+    return isinstance(exc, _TOPIC_UNKNOWN)
 
 
 def _is_connection_error(exc: BaseException) -> bool:
