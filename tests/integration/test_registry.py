@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -370,3 +371,131 @@ async def test_a_reader_outlives_a_cut_link_and_sees_changes_made_after_it(tmp_p
         await writer.stop()
         await proxy.stop()
         broker.stop()
+
+
+async def test_stop_while_the_reader_backs_off_after_failed_fetches_raises_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # aiokafka's consumer.stop() cancels the fetch that sleeps in its retry backoff and awaits it, which lets a
+    # CancelledError out of stop(). Uncaught by the registry it broke a test's teardown under load, and pytest
+    # then kept the failed test's fixtures (its topic prefix) for the next tests.
+    broker_port = free_port()
+    proxy = await LinkProxy("127.0.0.1", broker_port).start()
+    broker = EmbeddedBroker(broker_port, advertised_port=proxy.port, log_path=tmp_path / "tansu.log").start()
+    settings = load_settings(
+        None, environ={}, brokers=f"127.0.0.1:{proxy.port}", connection_timeout="1000", request_timeout="3000"
+    )
+    try:
+        for _ in range(3):
+            registry = InstanceRegistry(settings, topic="__evokafka_instances")
+            await registry.start()
+            caplog.clear()
+            await proxy.cut()
+            # The fetcher logs the failure right before it sleeps in its backoff: stop() lands in that sleep.
+            await async_wait_until(
+                lambda: any("Failed fetch messages" in r.getMessage() for r in caplog.records), 10, 0.002
+            )
+            await registry.stop()  # must neither raise nor hang
+            assert registry.get("anyone") is None
+            await proxy.restore()
+        # A real cancellation of the caller still goes through.
+        registry = InstanceRegistry(settings, topic="__evokafka_instances")
+        await registry.start()
+        stopping = asyncio.create_task(registry.stop())
+        stopping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stopping
+        await registry.stop()
+    finally:
+        await proxy.stop()
+        broker.stop()
+
+
+def restart_settings(broker: EmbeddedBroker) -> KafkaSettings:
+    """Short timeouts on a broker of the test's own (it is killed and started again)."""
+    return load_settings(
+        None, environ={}, brokers=broker.bootstrap, connection_timeout="1000", request_timeout="3000",
+        reconnect_initial_delay_ms="100",
+    )
+
+
+async def test_writes_after_a_broker_restart_recreate_the_topic_and_succeed(own_broker: EmbeddedBroker) -> None:
+    settings = restart_settings(own_broker)
+    writer = InstanceRegistry(settings, topic="__evokafka_instances")
+    reader = InstanceRegistry(settings, topic="__evokafka_instances")
+    try:
+        await writer.start()
+        await reader.start()
+        await writer.enable("before")
+        await async_wait_until(lambda: reader.get("before") is not None, 5)
+
+        own_broker.kill()
+        own_broker.start()  # same port, memory storage: the topic and its records are gone
+
+        stored = await writer.set_request("after", True, ["CALL"])
+        assert writer.get("after") == stored
+        await async_wait_until(lambda: reader.get("after") == stored, 10)
+        # The old entries went with the old topic: no registry shows what the cluster no longer holds.
+        await async_wait_until(lambda: writer.get("before") is None and reader.get("before") is None, 10)
+        # (Which partitions it has depends on who asked first: aiokafka's metadata requests let the broker
+        # auto-create it. The next test makes sure it has several.)
+        await writer.toggle("after", "MESSAGES_UPSERT")
+        await async_wait_until(lambda: reader.get("after").events == ("MESSAGES_UPSERT", "CALL"), 5)  # type: ignore[union-attr]
+    finally:
+        await writer.stop()
+        await reader.stop()
+
+
+async def test_a_topic_auto_created_with_more_partitions_after_a_restart_is_read_whole(
+    own_broker: EmbeddedBroker,
+) -> None:
+    settings = restart_settings(own_broker)
+    registry = InstanceRegistry(settings, topic="__evokafka_instances")
+    watcher = InstanceRegistry(settings, topic="__evokafka_instances", read_only=True)
+    try:
+        await registry.start()
+        await watcher.start()
+        await registry.enable("before")
+        await async_wait_until(lambda: watcher.get("before") is not None, 5)
+
+        own_broker.kill()
+        own_broker.start()
+        # Another client writes first: the broker auto-creates the topic with several partitions.
+        await produce_raw(settings, "__evokafka_instances", [(b"foreign", orjson.dumps({"enabled": False}))])
+        async with Admin(ConnectionOptions.from_settings(settings)) as admin:
+            partitions = (await admin.topics())["__evokafka_instances"]
+        assert partitions > 1
+
+        names = [f"shop-{n}" for n in range(8)]  # keys spread over the partitions
+        for name in names:
+            stored = await registry.enable(name)  # each one read back by the registry before it returns
+            assert registry.get(name) == stored
+        await async_wait_until(lambda: all(watcher.get(n) is not None for n in names), 10)
+        assert registry.get("foreign") is not None and watcher.get("foreign") is not None
+        await async_wait_until(lambda: registry.get("before") is None and watcher.get("before") is None, 10)
+    finally:
+        await registry.stop()
+        await watcher.stop()
+
+
+async def test_a_read_only_registry_drops_the_entries_of_a_vanished_topic(own_broker: EmbeddedBroker) -> None:
+    settings = restart_settings(own_broker)
+    watcher = InstanceRegistry(settings, topic="__evokafka_instances", read_only=True)
+    changes: list[tuple[str, InstanceSettings | None]] = []
+    try:
+        async with InstanceRegistry(settings, topic="__evokafka_instances") as writer:
+            await writer.enable("before")
+        await watcher.start()
+        watcher.subscribe(lambda name, settings: changes.append((name, settings)))
+        assert watcher.get("before") is not None
+
+        own_broker.kill()
+        own_broker.start()
+        await async_wait_until(lambda: watcher.get("before") is None, 10)
+        assert changes == [("before", None)]  # subscribers hear of it
+
+        async with InstanceRegistry(settings, topic="__evokafka_instances") as writer:
+            await writer.enable("later")
+        await async_wait_until(lambda: watcher.get("later") is not None, 10)
+    finally:
+        await watcher.stop()

@@ -7,6 +7,11 @@ then follows it live, so a change made by any console or publisher reaches every
 
 A record that is not of that shape is reported in :attr:`InstanceRegistry.problems` and skipped: a foreign
 or damaged record never stops the registry.
+
+The topic can vanish under a running registry (a broker with in-memory storage restarts empty) or come back
+with other partitions (a producer auto-created it). The live reader checks every :data:`CHECK_INTERVAL_S`
+seconds, and before each write: it creates the topic again (compacted; not when read-only), reads every
+partition from the beginning, and drops the entries the topic no longer holds.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -31,6 +36,8 @@ from tui.layout import InstanceNameError, validate_instance
 DEFAULT_TOPIC = "__evokafka_instances"
 MAX_PROBLEMS = 1000
 """Problems kept (the newest); a topic full of junk must not grow memory without bound."""
+CHECK_INTERVAL_S = 1.0
+"""How often the live reader checks that the topic it reads is still the one in the cluster."""
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +91,10 @@ class InstanceRegistry:
         self._synced = asyncio.Event()
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._write_lock = asyncio.Lock()
+        self._check_requests: list[asyncio.Future[None]] = []
+        self._last_check = 0.0
+        self._replaying: set[str] | None = None
+        """Names held before a re-attach, not seen again yet; those left when the replay ends are dropped."""
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -118,24 +129,31 @@ class InstanceRegistry:
             raise ClusterUnreachableError(f"the registry topic {self.topic} could not be read to its end") from None
 
     async def stop(self) -> None:
-        """Stop following and close the clients. Writes waiting to be seen fail with :class:`RegistryError`."""
+        """Stop following and close the clients. Writes waiting to be seen fail with :class:`RegistryError`.
+
+        Whatever the clients raise while closing stays here; a cancellation of the caller still goes through,
+        after everything is closed.
+        """
+        current = asyncio.current_task()
+        before = current.cancelling() if current is not None else 0
+        cancelled = False
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            cancelled |= await _settle(task, before)
         for _, _, future in self._waiters:
             if not future.done():
                 future.set_exception(RegistryError("the registry was stopped"))
         self._waiters.clear()
+        self._release_checks()
         client, self._consumer = self._consumer, None
         if client is not None:
-            with contextlib.suppress(Exception):
-                await client.stop()
+            cancelled |= await _settle(client.stop(), before)
         producer, self._producer = self._producer, None
         if producer is not None:
-            with contextlib.suppress(Exception):
-                await producer.stop()
+            cancelled |= await _settle(producer.stop(), before)
+        if cancelled:
+            raise asyncio.CancelledError
 
     async def __aenter__(self) -> InstanceRegistry:
         await self.start()
@@ -235,9 +253,20 @@ class InstanceRegistry:
         if self._task is None or self._consumer is None:
             raise RegistryError("the registry is not started")
         producer = await self._started_producer()
+        # The topic may have vanished or changed since the last look: write where this registry reads.
+        await self._checked()
         value = orjson.dumps(stored.to_json()) if stored is not None else None
         metadata = await producer.send_and_wait(self.topic, key=instance.encode(), value=value)
+        if metadata.partition not in {tp.partition for tp in self._partitions}:
+            await self._checked()  # someone re-created it with more partitions meanwhile: read them all
         await self._seen(metadata.partition, metadata.offset)
+
+    async def _checked(self) -> None:
+        """Have the live reader check the topic now (re-attaching when needed); bounded, then go on anyway."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._check_requests.append(future)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(future), timeout=self._connect_timeout())
 
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is not None:
@@ -297,20 +326,62 @@ class InstanceRegistry:
         ends = await client.end_offsets(self._partitions)
         self._sync_targets = {tp.partition: ends[tp] for tp in self._partitions}
         self._positions = {tp.partition: 0 for tp in self._partitions}
+        self._last_check = loop.time()
         self._check_synced()
+        self._finish_replay()
         return True
+
+    async def _check_topic(self, attached: bool) -> bool:
+        """Whether the reader follows the topic as it is now; re-attach when it vanished, was re-created or
+        changed partitions. Returns whether it is attached afterwards."""
+        assert self._consumer is not None
+        client = self._consumer
+        self._last_check = asyncio.get_running_loop().time()
+        await client._client.force_metadata_update()
+        found = client.partitions_for_topic(self.topic)
+        if not found:
+            if self.read_only:
+                if attached:
+                    log.info("registry topic %s vanished; its entries are dropped", self.topic)
+                    self._partitions, self._positions, self._sync_targets = [], {}, {}
+                    client.assign([])
+                    self._forget(set(self._items))
+                self._synced.set()  # no topic: an empty registry, fully read
+                return False
+            if attached:
+                log.info("registry topic %s vanished (a broker restarted empty?); creating it again", self.topic)
+            async with Admin(self.options) as admin:
+                await admin.create_topics([TopicSpec(self.topic, configs={"cleanup.policy": "compact"})])
+            return await self._reattach()
+        if not attached or set(found) != {tp.partition for tp in self._partitions}:
+            if attached:
+                log.info("registry topic %s now has partitions %s; reading them all", self.topic, sorted(found))
+            return await self._reattach()
+        ends = await client.end_offsets(self._partitions)
+        # A compacted topic's end never moves back: one that did is a new topic under the same name.
+        if any(ends[tp] < self._positions.get(tp.partition, 0) for tp in self._partitions):
+            log.info("registry topic %s was re-created; reading it again", self.topic)
+            return await self._reattach()
+        return True
+
+    async def _reattach(self) -> bool:
+        # Entries not found again by the end of the replay are gone with the old topic.
+        self._replaying = set(self._items)
+        return await self._attach(wait=not self.read_only)
 
     async def _follow(self) -> None:
         assert self._consumer is not None
         client = self._consumer
         attached = bool(self._partitions)
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                if not attached:
-                    # Read-only and the topic is missing: look for it now and then.
-                    attached = await self._attach(wait=False)
+                if not attached or self._check_requests or loop.time() - self._last_check >= CHECK_INTERVAL_S:
+                    attached = await self._check_topic(attached)
+                    self._release_checks()
                     if not attached:
-                        await asyncio.sleep(1.0)
+                        # Read-only and the topic is missing: look for it now and then.
+                        await asyncio.sleep(CHECK_INTERVAL_S)
                         continue
                 batches = await client.getmany(timeout_ms=200, max_records=1000)
                 for messages in batches.values():
@@ -324,9 +395,11 @@ class InstanceRegistry:
             except Exception as exc:  # the reader must outlive a broken connection; aiokafka reconnects
                 self.last_error = _why(exc)
                 log.info("registry reader: %s", self.last_error)
+                self._release_checks()  # a write waiting for a check goes on, and succeeds or fails on its own
                 await asyncio.sleep(0.5)
                 continue
             self._check_synced()
+            self._finish_replay()
             self._release_waiters()
 
     def _apply(self, offset: int, key: bytes | None, value: bytes | None) -> None:
@@ -352,6 +425,8 @@ class InstanceRegistry:
             del self.problems[:-MAX_PROBLEMS]
             log.info("registry record at offset %d skipped: %s", offset, exc)
             return
+        if self._replaying is not None:
+            self._replaying.discard(name)
         if settings is None:
             if self._items.pop(name, None) is None:
                 return  # a tombstone for an entry never seen: nothing changed
@@ -359,11 +434,32 @@ class InstanceRegistry:
             if self._items.get(name) == settings:
                 return
             self._items[name] = settings
+        self._notify(name, settings)
+
+    def _notify(self, name: str, settings: InstanceSettings | None) -> None:
         for callback in list(self._subscribers):
             try:
                 callback(name, settings)
             except Exception:  # a subscriber's bug must not stop the registry
                 log.exception("registry subscriber failed")
+
+    def _forget(self, names: Iterable[str]) -> None:
+        for name in sorted(names):
+            if self._items.pop(name, None) is not None:
+                self._notify(name, None)
+
+    def _finish_replay(self) -> None:
+        if self._replaying is not None and all(
+            self._positions.get(p, 0) >= end for p, end in self._sync_targets.items()
+        ):
+            stale, self._replaying = self._replaying, None
+            self._forget(stale)
+
+    def _release_checks(self) -> None:
+        requests, self._check_requests = self._check_requests, []
+        for future in requests:
+            if not future.done():
+                future.set_result(None)
 
     def _check_synced(self) -> None:
         if not self._synced.is_set() and all(
@@ -378,6 +474,23 @@ class InstanceRegistry:
 
     def _connect_timeout(self) -> float:
         return max(self.options.connect_timeout_s, 1.0) * 3
+
+
+async def _settle(closing: Awaitable[object], before: int) -> bool:
+    """Await a cancelled task or a client's ``stop()``; True when the caller itself was cancelled meanwhile.
+
+    aiokafka's ``AIOKafkaConsumer.stop()`` cancels the fetch that sleeps in its retry backoff, awaits it and
+    lets that CancelledError out: it is not the caller's, so it stays here (as do the clients' errors). The
+    caller's own cancellation shows in its task's ``cancelling()`` count.
+    """
+    try:
+        await closing
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        return current is not None and current.cancelling() > before
+    except Exception as exc:
+        log.debug("while stopping the registry: %s", _why(exc))
+    return False
 
 
 def _why(exc: BaseException) -> str:
