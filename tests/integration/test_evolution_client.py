@@ -553,3 +553,52 @@ def test_choosing_the_source(registry: InstanceRegistry) -> None:
         choose_source(AppSettings(EVOLUTION_API_URL="http://evo:8080"), registry)
     with pytest.raises(SourceConfigError, match="allowed: auto, evolution, registry"):
         choose_source(without, registry, "kafka")
+
+
+async def test_evolution_source_knows_evokafka_serve_before_its_first_call(
+    serve: Serve, independent: InstanceRegistry
+) -> None:
+    server = await serve(instances=["acme-sales", "acme-ops"])
+    # Lazily: the very first call is a set with events only evokafka serve accepts.
+    fresh = EvolutionSource(client(server))
+    try:
+        stored = await fresh.set("acme-sales", True, ["groups.update", "SEND_MESSAGE_UPDATE"])
+        assert stored.record is not None and set(stored.record.events) == {"GROUPS_UPDATE", "SEND_MESSAGE_UPDATE"}
+        await async_wait_until(lambda: (s := independent.get("acme-sales")) is not None and s.enabled)
+        assert set(independent.get("acme-sales").events) == {"GROUPS_UPDATE", "SEND_MESSAGE_UPDATE"}  # type: ignore[union-attr]
+    finally:
+        await fresh.stop()
+    # On start: refuses() is right before any toggle is shown.
+    started = EvolutionSource(client(server))
+    try:
+        await started.start()
+        assert started.refuses(catalog.lookup("groups.update")) is None
+        assert started.refuses(catalog.lookup("send.message.update")) is None
+        on = await started.toggle("acme-ops", "groups.update")
+        assert on.enables(catalog.lookup("groups.update"))
+    finally:
+        await started.stop()
+
+
+async def test_evolution_source_start_on_evolution_keeps_refusing_and_never_fails(
+    evolution_standin: tuple[str, list[Any]],
+) -> None:
+    url, bodies = evolution_standin
+    source = EvolutionSource(client(url, timeout=5))
+    try:
+        await source.start()
+        assert source.client.server_is_evokafka is False
+        assert source.refuses(catalog.lookup("groups.update"))
+        with pytest.raises(EventRefusedError, match="only accepts GROUP_UPDATE"):
+            await source.set("acme-sales", True, ["groups.update"])
+        assert bodies == []  # refused before any write
+    finally:
+        await source.stop()
+    nobody = EvolutionSource(client(f"http://127.0.0.1:{free_port()}", timeout=2))
+    try:
+        await nobody.start()  # nothing answers: no error here, the first real call says so
+        assert nobody.client.server_is_evokafka is None
+        with pytest.raises(SOURCE_ERRORS, match="cannot connect"):
+            await nobody.set("acme-sales", True, ["CALL"])
+    finally:
+        await nobody.stop()

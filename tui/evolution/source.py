@@ -212,9 +212,27 @@ class EvolutionSource(InstanceSource):
         self._limit = asyncio.Semaphore(concurrency)
         self._whatsapp: dict[str, EvolutionInstance] = {}
 
+    async def start(self) -> None:
+        """Find out which server this is (``evokafka serve`` says so on every answer), so that :meth:`refuses`
+        is right before the first write. A server that does not answer is not an error here: the first real
+        call reports it, and :meth:`set` asks again."""
+        if self.client.server_is_evokafka is None:
+            with contextlib.suppress(EvolutionError):
+                self._whatsapp = {i.name: i for i in await self.client.fetch_instances()}
+
     async def stop(self) -> None:
         """Close the HTTP session."""
         await self.client.close()
+
+    async def _identify(self, name: str) -> None:
+        """Before deciding what to refuse: learn which server this is, if no answer has said so yet."""
+        if self.client.server_is_evokafka is not None:
+            return
+        try:
+            await self.client.find_kafka(name)
+        except EvolutionError:
+            if self.client.server_is_evokafka is None:
+                raise  # no answer at all: the write would fail the same way
 
     async def known(self) -> list[SourceInstance]:
         """``fetchInstances``, then each instance's ``kafka/find`` (a few at a time)."""
@@ -239,6 +257,9 @@ class EvolutionSource(InstanceSource):
 
     async def set(self, name: str, enabled: bool, events: Iterable[str | catalog.Event] = ()) -> SourceInstance:
         """``POST /kafka/set`` then ``GET /kafka/find``: the answer shows what the server stored."""
+        events = list(events)
+        if enabled and events:
+            await self._identify(name)
         names = self._request_names(events) if enabled else []
         await self.client.set_kafka(name, enabled, names)
         return await self.get(name)
@@ -271,7 +292,8 @@ class EvolutionSource(InstanceSource):
 
     def refuses(self, event: catalog.Event) -> str | None:
         """Evolution's ``/kafka/set`` accepts only its own list: ``groups.update``/``send.message.update`` can't be
-        switched on there (``evokafka serve`` accepts every event)."""
+        switched on there (``evokafka serve`` accepts every event). Until an answer has said which server this
+        is (:meth:`start` asks), it answers as for Evolution API."""
         if self.client.server_is_evokafka or not evolution_rejects(event):
             return None
         if event.name == "GROUPS_UPDATE":
