@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.kafka.options import ConnectionOptions
 from tui.records import Record
-from tui.views import Selection
+from tui.views import Selection, ViewError
+
+T = TypeVar("T")
+
+RETRY_CAP_MS = 30_000
+"""The longest wait between two reconnect attempts of a reader, whatever the first delay."""
 
 
 class StreamError(RuntimeError):
@@ -201,7 +207,45 @@ async def read(
         await client.stop()
 
 
-async def _cluster_partitions(client: AIOKafkaConsumer) -> dict[str, set[int]]:
+async def _bounded(call: Coroutine[Any, Any, T], timeout: float, what: str) -> T:
+    """``call``'s result within ``timeout`` seconds, else :class:`StreamError`.
+
+    Not ``asyncio.wait_for``: with the broker gone, aiokafka's connection attempts may not end promptly on
+    cancellation, and ``wait_for`` waits for the cancelled call to finish. Here the call is cancelled and
+    left to end on its own.
+    """
+    task = asyncio.ensure_future(call)
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise StreamError(f"no {what} answer within {timeout:.1f} s")
+    return task.result()
+
+
+async def stop_client(client: AIOKafkaConsumer, *, timeout: float) -> None:
+    """Stop ``client``, bounded, whatever state its connections are in.
+
+    aiokafka's ``stop()`` awaits the fetch tasks it has just cancelled, so a consumer whose broker went away
+    raises ``CancelledError`` from ``stop()`` although nobody cancelled the caller: that one is swallowed
+    (a real cancellation of the caller still propagates), as is any error of a connection already lost.
+    """
+    try:
+        await asyncio.wait_for(client.stop(), timeout=timeout)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is None or task.cancelling():
+            raise
+    except Exception:   # dropped anyway: its lost connection's error changes nothing
+        pass
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def _cluster_partitions(client: AIOKafkaConsumer, known: Sequence[str] = ()) -> dict[str, set[int]]:
     # Metadata for *all* topics, asked without naming any: naming a missing topic in a metadata request can
     # auto-create it on brokers with auto-creation on, and a reader must never create topics. aiokafka's public
     # ``topics()`` gives names only, so the client's own all-topics request is used for the partitions too.
@@ -211,7 +255,47 @@ async def _cluster_partitions(client: AIOKafkaConsumer) -> dict[str, set[int]]:
         found = cluster.partitions_for_topic(topic)
         if found:
             out[str(topic)] = set(found)
+    lost = sorted(set(known) - set(out))
+    if lost:
+        # Topics this reader was reading before the cluster went away. The test broker, restarted empty,
+        # leaves topics re-created by a producer out of its all-topics answer for a while; asked by name it
+        # answers. These topics existed before, so naming them (which may re-create them) is acceptable.
+        # Into the client's own metadata: its fetcher finds the partitions' leaders there.
+        named = client._client.cluster
+        if await client._client._metadata_update(named, lost):
+            for topic in lost:
+                found = named.partitions_for_topic(topic)
+                if found:
+                    out[topic] = set(found)
     return out
+
+
+ReaderState = Literal["starting", "reading", "reconnecting", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderStatus:
+    """Where a reader following a subscription is (see :meth:`StreamSubscription.follow`)."""
+
+    state: ReaderState
+    attempt: int = 0
+    """Reconnect attempt n (0 while reading)."""
+    delay_ms: int = 0
+    """The wait before that attempt."""
+    error: str | None = None
+    """Why the connection was lost (one line)."""
+
+    def describe(self) -> str:
+        """``reading`` or ``reconnecting… attempt 3 in 0.4 s (KafkaError: …)``."""
+        if self.state != "reconnecting":
+            return self.state
+        text = f"reconnecting… attempt {self.attempt} in {self.delay_ms / 1000:.1f} s"
+        return f"{text} ({self.error})" if self.error else text
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
 class StreamSubscription:
@@ -225,6 +309,12 @@ class StreamSubscription:
 
     :meth:`pause` stops fetching (nothing is lost: reading resumes where it stopped); :attr:`parked` says
     when the reader has actually stopped.
+
+    :meth:`batches` ends with an exception when the cluster is lost; :meth:`follow` survives that: it
+    reconnects with a bounded backoff and carries on from the positions it had. A broker that came back
+    empty (memory storage, a recreated topic) has offsets below the old positions: those partitions are read
+    again from their new beginning. (A topic recreated *and* refilled past the old position before the
+    reader is back cannot be told from the old one: Kafka gives no topic identity to a group-less reader.)
     """
 
     def __init__(
@@ -251,6 +341,12 @@ class StreamSubscription:
         self.missing: list[str] = []
         """Named topics that do not exist (yet)."""
         self._last_refresh = 0.0
+        self._resume: dict[TopicPartition, int] = {}
+        """Positions to carry on from after a reconnect or a topic that vanished (checked against offsets)."""
+        self._next: dict[TopicPartition, int] = {}
+        """The next offset per partition, from the records read."""
+        self._started_once = False
+        self._closed = False
         self._running = asyncio.Event()
         self._running.set()
         self.parked = asyncio.Event()
@@ -284,6 +380,7 @@ class StreamSubscription:
     async def start(self) -> None:
         """Connect (bounded by the connection timeout) and position every partition found."""
         self.selection.check(self.prefix)
+        self._closed = False
         client = consumer(self.options)
         servers = ",".join(self.options.bootstrap_servers)
         try:
@@ -295,15 +392,92 @@ class StreamSubscription:
         try:
             await self._refresh(initial=True)
         except Exception:
-            await self.stop()
+            await self._disconnect()
             raise
 
     async def stop(self) -> None:
-        """Disconnect."""
+        """Disconnect for good (:meth:`follow` ends)."""
+        self._closed = True
         client, self._client = self._client, None
         self._running.set()
         if client is not None:
-            await client.stop()
+            await stop_client(client, timeout=max(self.options.connect_timeout_s, 1.0) * 3)
+
+    async def _disconnect(self) -> None:
+        """Drop the client after a failure, remembering where each partition was."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        for tp in self._assigned:
+            position = await self._position(client, tp)
+            if position is not None:
+                self._resume[tp] = position
+        self._assigned = []
+        await stop_client(client, timeout=max(self.options.connect_timeout_s, 1.0))
+
+    async def _position(self, client: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+        """The partition's position, or the one the records read say when it is not known at once."""
+        with contextlib.suppress(Exception):
+            # A known position answers at once; an unknown one would wait for a cluster that may be gone.
+            found: int = await asyncio.wait_for(client.position(tp), timeout=0.2)
+            return found
+        return self._next.get(tp)
+
+    async def follow(
+        self,
+        on_status: Callable[[ReaderStatus], None] | None = None,
+        *,
+        initial_delay_ms: int = 500,
+        max_delay_ms: int = RETRY_CAP_MS,
+    ) -> AsyncIterator[list[Record]]:
+        """Batches for as long as the subscription runs, reconnecting when the cluster is lost.
+
+        Starts the subscription if needed. Each failure (cluster unreachable at start, metadata or fetch
+        errors later) is reported through ``on_status`` as ``reconnecting`` with its attempt number, then
+        retried after a delay that doubles from ``initial_delay_ms`` up to ``max_delay_ms``; ``reading`` is
+        reported once connected again. A selection that cannot be read at all (:class:`ViewError`) is raised.
+        Ends after :meth:`stop`.
+        """
+
+        def report(status: ReaderStatus) -> None:
+            if on_status is not None:
+                on_status(status)
+
+        attempt = 0
+        delay_ms = max(initial_delay_ms, 1)
+        cap_ms = max(max_delay_ms, delay_ms)
+        while not self._closed:
+            try:
+                if self._client is None:
+                    await self.start()
+                if attempt or not self._started_once:
+                    report(ReaderStatus("reading"))
+                self._started_once = True
+                attempt, delay_ms = 0, max(initial_delay_ms, 1)
+                async for batch in self.batches():
+                    yield batch
+            except asyncio.CancelledError as exc:
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise
+                # Not our cancellation: aiokafka lets a cancelled internal request escape when the broker
+                # goes away mid-request. It is a lost connection like any other.
+                failure: Exception = StreamError(f"request cancelled by the client: {_why(exc)}")
+            except ViewError:
+                raise
+            except Exception as exc:
+                failure = exc
+            else:
+                continue
+            if self._closed:
+                break
+            await self._disconnect()
+            attempt += 1
+            report(ReaderStatus("reconnecting", attempt, delay_ms, _why(failure)))
+            # Backoff between attempts (not a wait for a condition): the cluster is simply asked again.
+            await asyncio.sleep(delay_ms / 1000)
+            delay_ms = min(delay_ms * 2, cap_ms)
+        report(ReaderStatus("stopped"))
 
     def _wanted(self, existing: dict[str, set[int]]) -> tuple[set[str], list[str]]:
         named = set(self.selection.named_topics(self.prefix))
@@ -315,20 +489,40 @@ class StreamSubscription:
     async def _refresh(self, *, initial: bool = False) -> None:
         client = self._require()
         self._last_refresh = asyncio.get_running_loop().time()
-        existing = await _cluster_partitions(client)
+        existing = await _bounded(
+            _cluster_partitions(client, sorted({tp.topic for tp in self._resume})), max(self.options.request_timeout_ms / 1000, 1.0) * 2, "metadata"
+        )
         wanted, self.missing = self._wanted(existing)
         current = set(self._assigned)
         new = [TopicPartition(t, p) for t in sorted(wanted) for p in sorted(existing[t])]
         added = [tp for tp in new if tp not in current]
-        if not added:
+        # A topic that vanished (deleted, or a broker back empty): stop reading it, and carry on from where
+        # reading stopped if it comes back (checked against its offsets then).
+        gone = [tp for tp in self._assigned if tp.topic not in existing or tp.partition not in existing[tp.topic]]
+        if not added and not gone:
             return
         # ``assign`` replaces the assignment and forgets positions: keep the ones we have.
-        positions = {tp: await client.position(tp) for tp in self._assigned}
-        self._assigned = [*self._assigned, *added]
+        for tp in gone:
+            offset = await self._position(client, tp)
+            if offset is not None:
+                self._resume[tp] = offset
+        positions = {tp: await client.position(tp) for tp in self._assigned if tp not in gone}
+        self._assigned = [*(tp for tp in self._assigned if tp not in gone), *added]
         client.assign(self._assigned)
         for tp, offset in positions.items():
             client.seek(tp, offset)
-        await seek(client, added, self.start_position if initial else StartPosition("earliest"))
+        resumed = [tp for tp in added if tp in self._resume]
+        fresh = [tp for tp in added if tp not in self._resume]
+        # Only the first connection starts at ``start``: anything found later is newer than the subscription.
+        first = initial and not self._started_once
+        await seek(client, fresh, self.start_position if first else StartPosition("earliest"))
+        if resumed:
+            begin = await client.beginning_offsets(resumed)
+            end = await client.end_offsets(resumed)
+            for tp in resumed:
+                offset = self._resume.pop(tp)
+                # Out of range: the partition was recreated; everything in it is new.
+                client.seek(tp, offset if begin[tp] <= offset <= end[tp] else begin[tp])
 
     def _require(self) -> AIOKafkaConsumer:
         if self._client is None:
@@ -343,7 +537,9 @@ class StreamSubscription:
                 self.parked.set()
                 await self._running.wait()
                 continue
-            if (self.missing or self._regex is not None) and loop.time() - self._last_refresh >= self.refresh_s:
+            # Every ``refresh_s`` the cluster's topics are read again: new topics join, and a lost cluster
+            # shows as an error here (fetching alone retries silently for ever).
+            if loop.time() - self._last_refresh >= self.refresh_s:
                 await self._refresh()
             client = self._require()
             if not self._assigned:
@@ -352,6 +548,9 @@ class StreamSubscription:
                 continue
             fetched = await client.getmany(timeout_ms=self.batch_timeout_ms, max_records=self.batch_max)
             records = [to_record(m) for msgs in fetched.values() for m in msgs]
+            for tp, msgs in fetched.items():
+                if msgs:
+                    self._next[tp] = msgs[-1].offset + 1
             if records:
                 self.received += len(records)
                 yield records

@@ -264,6 +264,7 @@ class StreamsScreen(ConsoleScreen):
             capacity=services.app_settings.pane_buffer,
             clock=services.clock,
             reading=self._reading() if reading is None else reading,
+            retry_delay_ms=services.settings.reconnect_initial_delay_ms,
             id=pane_id,
         )
         await self.query_one("#panes", Container).mount(pane)

@@ -25,7 +25,7 @@ from textual.widgets import Static
 from tui.envelope import decode
 from tui.filters import RecordFilter
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import StartPosition, StreamSubscription
+from tui.kafka.streams import RETRY_CAP_MS, ReaderStatus, StartPosition, StreamSubscription
 from tui.panebuffer import PaneBuffer
 from tui.records import Record, safe_json, to_json
 from tui.summaries import one_line
@@ -69,6 +69,7 @@ class StreamPane(Vertical, can_focus=False):
         capacity: int,
         clock: Clock = time.monotonic,
         reading: bool = True,
+        retry_delay_ms: int = 500,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
@@ -79,6 +80,9 @@ class StreamPane(Vertical, can_focus=False):
         self.start_position = StartPosition.parse(spec.start)
         self.buffer: PaneBuffer[StreamRow] = PaneBuffer(capacity, clock=clock)
         self.reading = reading
+        self.retry_delay_ms = retry_delay_ms
+        """The first wait before reconnecting after the cluster is lost (it doubles, up to 30 s)."""
+        self.reader_status: ReaderStatus | None = None
         self.subscription: StreamSubscription | None = None
         self.state = "starting" if reading else "idle"
         self.error: str | None = None
@@ -133,18 +137,14 @@ class StreamPane(Vertical, can_focus=False):
             self.options, self.spec.selection, prefix=self.prefix, start=self.start_position, batch_max=BATCH_MAX
         )
         self.subscription = sub
-        try:
-            await sub.start()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._set_state("failed", one_line(str(exc) or exc.__class__.__name__, 200))
-            return
         if self._user_paused:
             sub.pause()
-        self._set_state("reading")
         try:
-            async for batch in sub.batches():
+            # ``follow`` survives the cluster going away: it reports each reconnect attempt (shown in the
+            # title) and carries on reading when the broker is back.
+            async for batch in sub.follow(
+                self._reader_changed, initial_delay_ms=self.retry_delay_ms, max_delay_ms=RETRY_CAP_MS
+            ):
                 self.ingest(batch)
                 # Let key presses and frames in between batches, whatever the inbound rate.
                 await asyncio.sleep(0)
@@ -154,6 +154,13 @@ class StreamPane(Vertical, can_focus=False):
             self._set_state("failed", one_line(str(exc) or exc.__class__.__name__, 200))
         finally:
             await asyncio.shield(sub.stop())
+
+    def _reader_changed(self, status: ReaderStatus) -> None:
+        self.reader_status = status
+        if status.state == "reconnecting":
+            self._set_state(f"reconnecting… attempt {status.attempt}", status.error)
+        elif status.state == "reading":
+            self._set_state("reading")
 
     def ingest(self, records: list[Record]) -> int:
         """Decode (bounded), filter and buffer a batch; returns how many matched."""
@@ -203,9 +210,10 @@ class StreamPane(Vertical, can_focus=False):
         state = self.state
         if self.subscription is not None and self.subscription.missing and state == "reading":
             state = "waiting for " + ", ".join(self.subscription.missing[:2])
-        title.append(f"  [{state}]", style="red" if self.error else "green")
+        style = "yellow" if state.startswith("reconnecting") else "red" if self.error else "green"
+        title.append(f"  [{state}]", style=style)
         if self.error:
-            title.append(" " + self.error, style="red")
+            title.append(" " + self.error, style=style)
         return title
 
     def _refresh_title(self) -> None:
