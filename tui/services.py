@@ -359,8 +359,16 @@ class Services:
         """Flush and stop the publisher, stop the registry and the admin client (bounded by ``timeout``)."""
         self._stopping = True
         for step in (self.publisher.stop, self.registry.stop, self._drop_admin, self.instance_source.stop):
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(step(), timeout=timeout)
+            except asyncio.CancelledError:
+                # aiokafka's stop() raises CancelledError when its broker is gone although nobody cancelled
+                # us; only a real cancellation of this task goes on up.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+            except Exception:
+                pass  # one failing step must not keep the others from stopping
         self._set_registry_view(replace(self.registry_view, state=RegistryState.STOPPED))
 
     async def _admin_client(self) -> Admin:
