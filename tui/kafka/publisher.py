@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
@@ -51,6 +52,9 @@ from aiokafka.errors import (
     UnknownError,
     UnknownTopicOrPartitionError,
 )
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from tui import events as catalog
 from tui import layout
@@ -71,6 +75,14 @@ LINGER_MS = 5
 PROBE_INTERVAL_S = 5.0
 """How often an idle, connected publisher checks that the cluster still answers."""
 MAX_BATCH_BYTES = 256 * 1024
+MAX_REQUEST_BYTES = 1024 * 1024
+"""aiokafka's ``max_request_size`` (its default): a record larger than this is refused before sending."""
+LARGE_VALUE_BYTES = 64 * 1024
+"""Values above this are measured exactly against :data:`MAX_REQUEST_BYTES` before they are batched."""
+MAX_HAND_OVER = 20_000
+"""Records the pump hands over in one go before it lets the rest of the loop run."""
+VALID_INSTANCES_MAX = 10_000
+_PARTITIONER = DefaultPartitioner()
 
 
 class PublisherState(StrEnum):
@@ -156,35 +168,82 @@ class Delivery:
 class PublishTicket:
     """Returned by :meth:`EventPublisher.publish` at once; the records are in flight."""
 
-    def __init__(self, route: layout.Route, results: Sequence[asyncio.Future[Delivery]]) -> None:
+    __slots__ = ("_records", "route")
+
+    def __init__(self, route: layout.Route, records: Sequence[_Record]) -> None:
         self.route = route
         """Where the event goes and why (no targets: nothing was sent)."""
-        self._results = list(results)
+        self._records = records
 
     @property
     def done(self) -> bool:
         """Whether every record has settled."""
-        return all(f.done() for f in self._results)
+        return all(r.settled for r in self._records)
 
     async def wait(self) -> list[Delivery]:
         """One :class:`Delivery` per target, after its acknowledgement or final failure."""
-        return [await asyncio.shield(f) for f in self._results]
+        for record in self._records:
+            if not record.settled:
+                # Made only for a record someone waits on, and one per wait: cancelling one waiter (its own
+                # future) leaves the record and every other waiter alone.
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                if record.waiters is None:
+                    record.waiters = [waiter]
+                else:
+                    record.waiters.append(waiter)
+                try:
+                    await waiter
+                finally:
+                    if record.waiters is not None and waiter in record.waiters:
+                        record.waiters.remove(waiter)
+        return [r.delivery() for r in self._records]
 
 
-@dataclass(slots=True, eq=False)
 class _Record:
-    """One record on its way: queued, in flight, or waiting for another attempt."""
+    """One record on its way: queued, in flight, waiting for another attempt, or settled.
 
-    seq: int
-    target: layout.Target
-    value: bytes
-    headers: list[tuple[str, bytes]]
-    result: asyncio.Future[Delivery]
-    attempts: int = 0
+    The outcome is kept as plain fields; the :class:`Delivery` is made only when a ticket is read.
+    """
 
-    @property
-    def lane(self) -> tuple[str, str]:
-        return (self.target.topic, self.target.key)
+    __slots__ = (
+        "attempts",
+        "error",
+        "headers",
+        "key",
+        "lane",
+        "offset",
+        "partition",
+        "seq",
+        "settled",
+        "target",
+        "value",
+        "waiters",
+    )
+
+    def __init__(self, seq: int, target: layout.Target, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        self.seq = seq
+        self.target = target
+        self.lane = (target.topic, target.key)
+        """Records of one lane (topic and key) go to one partition and are acknowledged in hand-over order."""
+        self.key = target.key.encode()
+        self.value = value
+        self.headers = headers
+        self.attempts = 0
+        self.settled = False
+        self.partition: int | None = None
+        self.offset: int | None = None
+        self.error: str | None = None
+        self.waiters: list[asyncio.Future[None]] | None = None
+
+    def delivery(self) -> Delivery:
+        return Delivery(self.target.topic, self.target.key, self.partition, self.offset, self.error)
+
+    def wake_waiters(self) -> None:
+        waiters, self.waiters = self.waiters, None
+        if waiters:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
 
 class _TopicMissingError(Exception):
@@ -237,8 +296,14 @@ class EventPublisher:
         self._emit_handle: asyncio.TimerHandle | None = None
         self._seq = 0
         self._pending: deque[_Record] = deque()
-        self._in_flight: dict[int, _Record] = {}
-        self._current: _Record | None = None
+        self._in_flight: dict[int, list[_Record]] = {}
+        """Batches handed to the producer and not answered yet, by serial number."""
+        self._batch_serial = 0
+        self._current: deque[list[_Record]] | None = None
+        """Records the pump holds while handing them over (neither queued nor in flight)."""
+        self._partitions: dict[tuple[str, str], int] = {}
+        """The partition of each lane (topic, key), per connection."""
+        self._valid_instances: set[str] = set()
         self._attempt_failures: list[tuple[_Record, str]] = []
         self._draining = False
         self._lane_acked: dict[tuple[str, str], int] = {}
@@ -381,12 +446,16 @@ class EventPublisher:
         input, :class:`~tui.kafka.admin.ReadOnlyError` when read-only.
         """
         resolved = event if isinstance(event, catalog.Event) else catalog.lookup(event)
-        layout.validate_instance(instance, self.settings.topic_prefix)
+        if instance not in self._valid_instances:
+            layout.validate_instance(instance, self.settings.topic_prefix)
+            if len(self._valid_instances) >= VALID_INSTANCES_MAX:
+                self._valid_instances.clear()
+            self._valid_instances.add(instance)
         if self.read_only:
             raise ReadOnlyError(f"publish {resolved.wire} of {instance}")
         route = layout.route(self.settings, instance, resolved, self.lookup.get(instance))
         if not route.targets:
-            return PublishTicket(route, [])
+            return PublishTicket(route, ())
         envelope = build(
             resolved,
             instance,
@@ -397,15 +466,15 @@ class EventPublisher:
             origin=self.origin,
         )
         value = envelope.encode()
-        loop = asyncio.get_running_loop()
-        results: list[asyncio.Future[Delivery]] = []
+        headers = envelope.headers
+        records: list[_Record] = []
         for target in route.targets:
             while self._unsettled >= MAX_UNSETTLED:
                 self._room.clear()
                 await self._room.wait()
             self._seq += 1
-            record = _Record(self._seq, target, value, envelope.headers, loop.create_future())
-            results.append(record.result)
+            record = _Record(self._seq, target, value, headers)
+            records.append(record)
             self._counters.sent += 1
             self._unsettled += 1
             self._idle.clear()
@@ -415,38 +484,52 @@ class EventPublisher:
                 self._settle_failed(record, f"not sent: the publisher has failed ({self._last_error}); retry")
             else:
                 self._pending.append(record)
-                self._wake.set()
+        if self._pending and not self._wake.is_set():
+            self._wake.set()
         self._changed()
-        return PublishTicket(route, results)
+        return PublishTicket(route, records)
 
-    # -- settling --------------------------------------------------------------------------------------
+    # -- settling: counters and waiters move once per batch, not per record ---------------------------
 
-    def _settled(self) -> None:
-        self._unsettled -= 1
+    def _settled(self, count: int) -> None:
+        self._unsettled -= count
         if self._unsettled == 0:
             self._idle.set()
-        if self._unsettled < MAX_UNSETTLED:
+        if self._unsettled < MAX_UNSETTLED and not self._room.is_set():
             self._room.set()
         self._changed()
 
-    def _settle_ok(self, record: _Record, partition: int, offset: int) -> None:
-        if record.result.done():
-            return
-        self._counters.acknowledged += 1
-        lane = record.lane
-        if self._lane_acked.get(lane, -1) < record.seq:
-            self._lane_acked[lane] = record.seq
-        record.result.set_result(Delivery(record.target.topic, record.target.key, partition, offset, None))
-        self._settled()
+    def _settle_acked(self, records: Sequence[_Record], partition: int, base_offset: int) -> None:
+        """A batch was acknowledged: its records sit at ``base_offset``, ``base_offset + 1``, ... in order."""
+        lane_acked = self._lane_acked
+        count = 0
+        offset = base_offset
+        for record in records:
+            if not record.settled:
+                record.settled = True
+                record.partition = partition
+                record.offset = offset
+                if lane_acked.get(record.lane, -1) < record.seq:
+                    lane_acked[record.lane] = record.seq
+                if record.waiters:
+                    record.wake_waiters()
+                count += 1
+            offset += 1
+        if count:
+            self._counters.acknowledged += count
+            self._settled(count)
 
     def _settle_failed(self, record: _Record, error: str) -> None:
-        if record.result.done():
+        if record.settled:
             return
+        record.settled = True
+        record.partition = record.offset = None
+        record.error = error
         self._counters.failed += 1
         # Debug, not warning: an outage fails records by the thousand; the status and the deliveries say it.
         log.debug("record to %s (key %s) failed: %s", record.target.topic, record.target.key, error)
-        record.result.set_result(Delivery(record.target.topic, record.target.key, None, None, error))
-        self._settled()
+        record.wake_waiters()
+        self._settled(1)
 
     def _fail_everything(self, error: str) -> None:
         leftovers = [*self._attempt_failures]
@@ -454,15 +537,18 @@ class EventPublisher:
         for record, why in leftovers:
             self._settle_failed(record, f"{error}: {why}")
         if self._current is not None:
-            self._settle_failed(self._current, error)
+            for group in self._current:
+                for record in group:
+                    self._settle_failed(record, error)
             self._current = None
-        for record in list(self._in_flight.values()):
-            self._settle_failed(record, error)
+        for records in list(self._in_flight.values()):
+            for record in records:
+                self._settle_failed(record, error)
         self._in_flight.clear()
         while self._pending:
             self._settle_failed(self._pending.popleft(), error)
 
-    # -- the pump: hands records to the producer in order ----------------------------------------------
+    # -- the pump: hands records to the producer in batches, in order ---------------------------------
 
     def _may_hand_over(self) -> bool:
         return (
@@ -473,80 +559,177 @@ class EventPublisher:
             and bool(self._pending)
         )
 
+    def _may_go_on(self, producer: AIOKafkaProducer) -> bool:
+        """Whether a hand-over under way may continue (the producer is still ours, nothing failed)."""
+        return (
+            self._state is PublisherState.CONNECTED
+            and self._producer is producer
+            and not self._draining
+            and not self._lost.is_set()
+        )
+
     async def _run_pump(self) -> None:
         while True:
             if not self._may_hand_over():
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            record = self._pending.popleft()
-            self._current = record
+            pending = self._pending
+            if len(pending) <= MAX_HAND_OVER:
+                taken = list(pending)
+                pending.clear()
+            else:
+                taken = [pending.popleft() for _ in range(MAX_HAND_OVER)]
+            self._current = deque([taken])
             try:
-                await self._hand_over(record)
+                await self._hand_over(taken)
             except asyncio.CancelledError:
-                # stop() cancelled us mid-hand-over: the record stays in _current and is reported failed.
+                # stop() cancelled us mid-hand-over: what is still in _current is reported failed.
                 raise
-            except Exception as exc:  # a bug here must not strand the record
-                log.exception("publisher: handing over a record failed")
-                self._settle_failed(record, _why(exc))
+            except Exception as exc:  # a bug here must not strand the records
+                log.exception("publisher: handing over records failed")
+                for group in self._current or ():
+                    for record in group:
+                        self._settle_failed(record, _why(exc))
             self._current = None
             self._maybe_finish_drain()
+            # Hand-overs need not wait for anything: let the sender, the callbacks and the rest of the
+            # application run between two of them.
+            await asyncio.sleep(0)
 
-    async def _hand_over(self, record: _Record) -> None:
+    def _put_back(self, records: list[_Record]) -> None:
+        """Records not handed over after all: back to the front of the queue, in hand-over order."""
+        if records:
+            records.sort(key=_by_seq)
+            self._pending.extendleft(reversed(records))
+
+    async def _hand_over(self, taken: list[_Record]) -> None:
         producer = self._producer
-        assert producer is not None
-        target = record.target
-        try:
-            await self._ensure_topic(target.topic)
-        except _TopicMissingError as exc:
-            self._settle_failed(record, str(exc))
-            return
-        except ReadOnlyError as exc:
-            self._settle_failed(record, str(exc))
-            return
-        except Exception as exc:
-            record.attempts += 1
-            self._attempt_failed(record, exc)
-            return
-        record.attempts += 1
-        if record.attempts > 1:
-            self._counters.retried += 1
-        try:
-            future = await producer.send(
-                target.topic, record.value, key=target.key.encode(), headers=record.headers
-            )
-        except Exception as exc:
-            if _topic_unknown(exc):
-                self._forget_topics()
-                self._attempt_failed(record, exc)
-            elif _retriable(exc):
-                self._attempt_failed(record, exc)
+        assert producer is not None and self._current is not None
+        # 1. Where each record goes: its topic made (or checked) once per connection, its partition once per
+        #    lane (same key, same partition: the producer's own key hash).
+        ready = self._ready_topics
+        partitions = self._partitions
+        resolved = 0
+        for record in taken:
+            if record.lane in partitions:
+                record.partition = partitions[record.lane]
             else:
-                self._settle_failed(record, _why(exc))
-            return
-        self._in_flight[record.seq] = record
-        future.add_done_callback(lambda f, r=record: self._on_result(r, f))
+                if not self._may_go_on(producer):
+                    self._put_back(taken[resolved:])
+                    del taken[resolved:]
+                    break
+                topic = record.target.topic
+                try:
+                    if topic not in ready:
+                        await self._ensure_topic(topic)
+                    record.partition = await self._partition_for(producer, record)
+                except (_TopicMissingError, ReadOnlyError) as exc:
+                    self._settle_failed(record, str(exc))
+                    resolved += 1
+                    continue
+                except Exception as exc:
+                    record.attempts += 1
+                    self._attempt_error([record], exc, always_retriable=True)
+                    self._put_back(taken[resolved + 1 :])
+                    del taken[resolved:]
+                    break
+            if len(record.value) > LARGE_VALUE_BYTES and (too_large := _too_large(record)) is not None:
+                self._settle_failed(record, too_large)
+            resolved += 1
+        # 2. One batch per partition (more when one fills up), records in hand-over order.
+        by_partition: dict[tuple[str, int | None], list[tuple[BatchBuilder, list[_Record]]]] = {}
+        for record in taken:
+            if record.settled:
+                continue
+            where = (record.target.topic, record.partition)
+            batches = by_partition.get(where)
+            if batches is None:
+                builder = producer.create_batch()
+                members: list[_Record] = []
+                by_partition[where] = [(builder, members)]
+            else:
+                builder, members = batches[-1]
+            if builder.append(timestamp=None, key=record.key, value=record.value, headers=record.headers) is None:
+                builder.close()
+                builder = producer.create_batch()
+                members = []
+                by_partition[where].append((builder, members))
+                if builder.append(timestamp=None, key=record.key, value=record.value, headers=record.headers) is None:
+                    self._settle_failed(record, "MessageSizeTooLargeError: the record does not fit in a batch")
+                    continue
+            members.append(record)
+        sends = [
+            (topic, partition, builder, members)
+            for (topic, partition), batches in by_partition.items()
+            for builder, members in batches
+            if members
+        ]
+        self._current = deque(members for _, _, _, members in sends)
+        # 3. Hand each batch to the producer; it sends one request per broker at a time, so batches of a
+        #    partition are written in the order they are handed over.
+        for index, (topic, partition, builder, members) in enumerate(sends):
+            if not self._may_go_on(producer):
+                self._current = None
+                self._put_back([r for _, _, _, rest in sends[index:] for r in rest if not r.settled])
+                return
+            retried = 0
+            for record in members:
+                record.attempts += 1
+                if record.attempts > 1:
+                    retried += 1
+            self._counters.retried += retried
+            # The batch is left open on purpose, so it lingers LINGER_MS in the producer like a send() would:
+            # a broker that restarted empty (Tansu) acknowledges a produce to a topic it lost and keeps
+            # nothing, and those few milliseconds let the producer notice the reconnect and refresh its
+            # metadata (which re-creates the topic) before the batch leaves. Nothing else appends to it.
+            try:
+                future = await producer.send_batch(builder, topic, partition=partition)
+            except Exception as exc:
+                self._current.popleft()
+                self._attempt_error(members, exc)
+                continue
+            self._current.popleft()
+            self._batch_serial += 1
+            serial = self._batch_serial
+            self._in_flight[serial] = members
+            future.add_done_callback(functools.partial(self._on_batch, serial))
 
-    def _on_result(self, record: _Record, future: asyncio.Future[Any]) -> None:
-        self._in_flight.pop(record.seq, None)
+    async def _partition_for(self, producer: AIOKafkaProducer, record: _Record) -> int:
+        lane = record.lane
+        known = sorted(await producer.partitions_for(lane[0]))
+        if not known:
+            raise UnknownTopicOrPartitionError(f"no partitions known for {lane[0]}")
+        partition = int(_PARTITIONER(record.key, known, known))
+        self._partitions[lane] = partition
+        return partition
+
+    def _on_batch(self, serial: int, future: asyncio.Future[Any]) -> None:
+        records = self._in_flight.pop(serial, None)
+        if records is None:
+            return
         if future.cancelled():
-            self._attempt_failed(record, ProducerClosed())
-        elif (exc := future.exception()) is None:
-            metadata = future.result()
-            self._settle_ok(record, int(metadata.partition), int(metadata.offset))
-        elif _topic_unknown(exc):
-            self._forget_topics()
-            self._attempt_failed(record, exc)
-        elif _retriable(exc):
-            self._attempt_failed(record, exc)
+            self._attempt_error(records, ProducerClosed())
+        elif (exc := future.exception()) is not None:
+            self._attempt_error(records, exc)
         else:
-            self._settle_failed(record, _why(exc))
+            metadata = future.result()
+            self._settle_acked(records, int(metadata.partition), int(metadata.offset))
         self._maybe_finish_drain()
 
-    def _attempt_failed(self, record: _Record, exc: BaseException) -> None:
-        # Stop handing over: the records behind this one must not overtake it.
+    def _attempt_error(self, records: Sequence[_Record], exc: BaseException, *, always_retriable: bool = False) -> None:
+        """An attempt of ``records`` failed: another attempt when it was the link, else reported failed."""
+        if _topic_unknown(exc):
+            self._forget_topics()
+        elif not (always_retriable or _retriable(exc)):
+            why = _why(exc)
+            for record in records:
+                self._settle_failed(record, why)
+            return
+        # Stop handing over: the records behind these must not overtake them.
         self._draining = True
-        self._attempt_failures.append((record, _why(exc)))
+        why = _why(exc)
+        self._attempt_failures.extend((record, why) for record in records if not record.settled)
         self._maybe_finish_drain()
 
     def _maybe_finish_drain(self) -> None:
@@ -557,6 +740,8 @@ class EventPublisher:
         again: list[_Record] = []
         lost_error: str | None = None
         for record, error in failures:
+            if record.settled:
+                continue
             if self._closed:
                 self._settle_failed(record, f"publisher stopped: {error}")
             elif self._lane_acked.get(record.lane, -1) > record.seq:
@@ -570,8 +755,11 @@ class EventPublisher:
                 lost_error = error
             else:
                 again.append(record)
-        # Back to the front, in hand-over order.
-        self._pending.extendleft(reversed(again))
+        # Back to the front, in hand-over order (records put back untried may sit there already).
+        if again:
+            again.extend(self._pending)
+            again.sort(key=_by_seq)
+            self._pending = deque(again)
         self._draining = False
         if lost_error is not None:
             self._last_error = lost_error
@@ -585,6 +773,7 @@ class EventPublisher:
         if self._ready_topics:
             log.info("publisher: the broker does not know a topic any more; topics will be made again")
         self._ready_topics.clear()
+        self._partitions.clear()
         producer = self._producer
         if producer is not None:
             with contextlib.suppress(Exception):
@@ -711,6 +900,7 @@ class EventPublisher:
         self._admin, self._producer = admin, producer
         # A broker that restarted may have lost its topics: make (or check) them again.
         self._ready_topics.clear()
+        self._partitions.clear()
 
     async def _started_producer(self, *, idempotent: bool, timeout: float) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
@@ -739,6 +929,20 @@ class EventPublisher:
                 log.warning("publisher: closing the producer: %s", _why(exc))
         if admin is not None:
             await admin.close()
+
+
+def _by_seq(record: _Record) -> int:
+    return record.seq
+
+
+def _too_large(record: _Record) -> str | None:
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, record.headers)
+    if size <= MAX_REQUEST_BYTES:
+        return None
+    return (
+        f"MessageSizeTooLargeError: the record is {size} bytes when serialized, larger than the "
+        f"{MAX_REQUEST_BYTES}-byte maximum request size"
+    )
 
 
 def _retriable(exc: BaseException) -> bool:
