@@ -57,11 +57,28 @@ class EvokafkaApp(App[None]):
 
     def on_mount(self) -> None:
         if self.connect:
-            self._start_publisher()
-            self._run_registry()
-            self._watch_cluster()
+            self._run_services()
+
+    # -- extension points: a console that brings its own cluster (the demo) hooks in here ---------------
+
+    async def prepare_services(self) -> None:
+        """Run in the services worker before the publisher, registry and cluster workers start: a subclass
+        brings up what they need (the demo starts its broker and seeds its registry). An exception here is
+        reported and the services do not start. Does nothing by default."""
+
+    async def services_started(self) -> None:
+        """Run in the services worker once the publisher, registry and cluster workers were started (they may
+        still be connecting). Does nothing by default."""
 
     # Services run in workers: the event loop never waits on Kafka, and a broker that is down blocks nothing.
+    @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="services")
+    async def _run_services(self) -> None:
+        await self.prepare_services()
+        self._start_publisher()
+        self._run_registry()
+        self._watch_cluster()
+        await self.services_started()
+
     @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="publisher")
     async def _start_publisher(self) -> None:
         await self.services.start_publisher()

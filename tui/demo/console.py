@@ -1,9 +1,10 @@
 """The console in demo mode: the ordinary console around the demo's publisher and registry, plus chaos keys.
 
-:class:`DemoApp` is :class:`tui.app.EvokafkaApp` with the demo runner attached (``app.demo``): it starts the
-demo (broker, proxy, seeded registry, publisher) before the console's own services, runs the traffic in a
-worker, binds F7 (cut/restore the link) and F8 (stop/start the broker) on every screen, and on quit stops the
-traffic, flushes the publisher and stops the broker.
+:class:`DemoApp` is :class:`tui.app.EvokafkaApp` with the demo runner attached (``app.demo``): through the app's
+extension points it starts the demo (broker, proxy, seeded registry, publisher) before the console's own
+services (:meth:`DemoApp.prepare_services`), then opens its panes and runs the traffic in the ``demo`` worker
+group (:meth:`DemoApp.services_started`). It binds F7 (cut/restore the link) and F8 (stop/start the broker) on
+every screen, and on quit stops the traffic, flushes the publisher and stops the broker.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import ClassVar
 
-from textual import events, on, work
+from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -35,6 +36,11 @@ FIRST_MODE = ("streams", "layout", "home")
 """The area the demo opens on: the first of these present in this build."""
 
 
+def _first_mode(modes: Iterable[str]) -> str:
+    present = set(modes)
+    return next((mode for mode in FIRST_MODE if mode in present), EvokafkaApp.DEFAULT_MODE)
+
+
 class DemoApp(EvokafkaApp):
     """The console on the demo; ``app.demo`` is the :class:`~tui.demo.runner.DemoRunner`."""
 
@@ -43,11 +49,12 @@ class DemoApp(EvokafkaApp):
         Binding(LINK_KEY, "app.demo_link", "Cut/restore link", id="demo-link"),
         Binding(BROKER_KEY, "app.demo_broker", "Stop/start broker", id="demo-broker"),
     ]
+    DEFAULT_MODE = _first_mode(EvokafkaApp.MODES)
 
     def __init__(self, runner: DemoRunner, services: Services, *, cursor_blink: bool = True) -> None:
-        # The console's own service workers start only once the demo runs (see _start_demo).
-        super().__init__(services, connect=False, cursor_blink=cursor_blink)
+        super().__init__(services, cursor_blink=cursor_blink)
         self.demo = runner
+        self._first_screen: Screen[object] | None = None
 
     @classmethod
     def build(cls, runner: DemoRunner, app_settings: AppSettings, *, cursor_blink: bool = True) -> DemoApp:
@@ -57,25 +64,18 @@ class DemoApp(EvokafkaApp):
         )
         return cls(runner, services, cursor_blink=cursor_blink)
 
-    @on(events.Mount)
-    async def _open_first_area(self) -> None:
-        for mode in FIRST_MODE:
-            if mode in self.MODES:
-                await self.switch_mode(mode)
-                break
-        self._start_demo()
-
-    @work(group=DEMO_WORKERS, exclusive=True, exit_on_error=False, name="demo")
-    async def _start_demo(self) -> None:
-        first = self.screen
+    async def prepare_services(self) -> None:
+        """Start the demo (broker, proxy, seeded registry, publisher) before the console's service workers,
+        which then only attach their views (registry state, cluster header) to what the demo started."""
+        # The screen the demo opened on gets its panes, even if the operator moves on while the broker starts.
+        self._first_screen = self.screen
         await self.demo.start()
-        # From now on stream panes read Kafka, and the console's own service workers only attach their
-        # views (registry state, cluster header) to what the demo started.
-        self.connect = True
-        await arrange_panes(first, self.demo)
-        self._start_publisher()
-        self._run_registry()
-        self._watch_cluster()
+
+    async def services_started(self) -> None:
+        """Open the demo's panes, say what the demo is, and start the traffic in the ``demo`` worker group."""
+        first, self._first_screen = self._first_screen, None
+        if first is not None:
+            await arrange_panes(first, self.demo)
         self.notify(
             f"Demo on {self.demo.bootstrap}: {len(self.demo.instances)} instances, "
             f"{self.demo.config.rate:g} events/s. {LINK_KEY.upper()} cuts the link, {BROKER_KEY.upper()} "
@@ -83,6 +83,11 @@ class DemoApp(EvokafkaApp):
             title="evokafka demo",
             timeout=8,
         )
+        self._run_traffic()
+
+    @work(group=DEMO_WORKERS, exclusive=True, exit_on_error=False, name="demo")
+    async def _run_traffic(self) -> None:
+        # Its own group: cancelling it stops the traffic and nothing else (the publisher keeps flushing).
         await self.demo.run()
 
     async def action_demo_link(self) -> None:

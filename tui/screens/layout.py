@@ -9,96 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.kafka.admin import Admin
-from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import consumer
+from tui.kafka.topicstats import TopicRow, TopicStats, TopicStatsReader, layout_rows
 from tui.layout import Layout, topic_plan
 from tui.screens.base import ConsoleScreen
 from tui.widgets.chaos_panel import ChaosControls, ChaosPanel
-from tui.widgets.layout_tree import LayoutTree, TopicRow, layout_rows
+from tui.widgets.layout_tree import LayoutTree
 
 REFRESH_S = 2.0
 """How often topics, counts and rates are read again."""
-
-
-class TopicCounts:
-    """Topics under a prefix with their partitions and record counts (end minus beginning offsets).
-
-    Reads metadata and offsets only, never records; one admin client and one group-less consumer, kept
-    between refreshes and re-made after an error.
-    """
-
-    def __init__(self, options: ConnectionOptions) -> None:
-        self.options = options
-        self._admin: Admin | None = None
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def read(self, prefix: str) -> tuple[dict[str, int], dict[str, int]]:
-        """``({topic: partitions}, {topic: records})`` for the topics under ``prefix``."""
-        try:
-            if self._admin is None:
-                self._admin = await Admin(self.options).start()
-            topics = {n: p for n, p in (await self._admin.topics()).items() if n.startswith(prefix + ".")}
-            counts = await self._counts(topics)
-        except BaseException:
-            await self.close()
-            raise
-        return topics, counts
-
-    async def _counts(self, topics: dict[str, int]) -> dict[str, int]:
-        if not topics:
-            return {}
-        client = self._consumer
-        if client is None:
-            client = consumer(self.options)
-            await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0) * 3)
-            self._consumer = client
-        partitions = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
-        begin = await client.beginning_offsets(partitions)
-        end = await client.end_offsets(partitions)
-        counts: dict[str, int] = dict.fromkeys(topics, 0)
-        for tp in partitions:
-            counts[tp.topic] += max(int(end.get(tp, 0)) - int(begin.get(tp, 0)), 0)
-        return counts
-
-    async def close(self) -> None:
-        """Close the clients."""
-        admin, self._admin = self._admin, None
-        client, self._consumer = self._consumer, None
-        if admin is not None:
-            with contextlib.suppress(Exception):
-                await admin.close()
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.stop()
-
-
-class RateMeter:
-    """Records per second per topic, from two successive counts."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._last: tuple[float, dict[str, int]] | None = None
-
-    def update(self, counts: dict[str, int]) -> dict[str, float]:
-        """Rates since the previous update (a count that went down, e.g. a restarted broker, reads 0)."""
-        now = self._clock()
-        previous, self._last = self._last, (now, dict(counts))
-        if previous is None or now <= previous[0]:
-            return {}
-        elapsed = now - previous[0]
-        return {t: max(c - previous[1].get(t, c), 0) / elapsed for t, c in counts.items()}
 
 
 class LayoutScreen(ConsoleScreen):
@@ -111,9 +38,11 @@ class LayoutScreen(ConsoleScreen):
 
     def __init__(self) -> None:
         super().__init__(classes="layout-screen")
-        self._rates = RateMeter()
         self._wake = asyncio.Event()
         self._error: str | None = None
+        self.reading: bool | None = None
+        """Whether the screen reads the cluster itself; None follows the app's ``connect`` (off for snapshots,
+        which feed it with :meth:`show_stats`)."""
 
     @property
     def demo(self) -> ChaosControls | None:
@@ -130,8 +59,9 @@ class LayoutScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self.query_one(LayoutTree).focus()
-        self._show([], None)
-        if getattr(self.app, "connect", True) or self.demo is not None:
+        self.show_stats(None)
+        reading = self.reading if self.reading is not None else bool(getattr(self.app, "connect", True))
+        if reading:
             self._refresh_loop()
 
     def layouts(self) -> Sequence[Layout]:
@@ -139,48 +69,42 @@ class LayoutScreen(ConsoleScreen):
         settings = self.services.settings
         return (Layout.GLOBAL, Layout.INSTANCE) if settings.global_enabled else (Layout.INSTANCE,)
 
-    def rows(
-        self,
-        existing: dict[str, int],
-        counts: dict[str, int] | None = None,
-        rates: dict[str, float] | None = None,
-    ) -> list[TopicRow]:
-        """The rows for what the cluster holds now (pure: the plan comes from the services' state)."""
+    def rows(self, stats: TopicStats | None) -> list[TopicRow]:
+        """The rows for ``stats`` (None: nothing read yet, only the plan), planned from the services' state."""
         services = self.services
         plan = topic_plan(services.settings, services.registry.all(), self.layouts())
-        return layout_rows(plan, existing, services.settings.topic_prefix, counts, rates)
+        stats = stats or TopicStats()
+        return layout_rows(plan, stats.partitions, services.settings.topic_prefix, stats.messages, stats.rates)
+
+    def show_stats(self, stats: TopicStats | None, *, error: str | None = None) -> None:
+        """Show what the cluster holds (``stats``), or that it cannot be read (``error``: the last numbers stay,
+        with the reason above them). The refresh worker calls it; tests feed it a fixed snapshot."""
+        self._error = error
+        tree = self.query_one(LayoutTree)
+        if stats is None and error is not None and tree.rows:
+            self._summary(tree.rows)
+            return
+        rows = self.rows(stats)
+        tree.show(rows, self.services.registry.all())
+        self._summary(rows)
 
     @work(group="layout", exclusive=True, exit_on_error=False, name="layout-refresh")
     async def _refresh_loop(self) -> None:
-        reader = TopicCounts(self.services.options)
-        prefix = self.services.settings.topic_prefix
-        try:
+        services = self.services
+        async with TopicStatsReader(services.options, services.settings.topic_prefix) as reader:
             while True:
                 try:
-                    existing, counts = await reader.read(prefix)
-                    rates = self._rates.update(counts)
-                    self._error = None
-                    self._show(self.rows(existing, counts, rates), existing)
+                    stats = await reader.read()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self._error = f"cannot read the cluster: {exc.__class__.__name__}: {exc}".rstrip(": ")
-                    self._show(self.rows({}), None)
+                    self.show_stats(None, error=f"cannot read the cluster: {_why(exc)}")
+                else:
+                    self.show_stats(stats)
                 self._wake.clear()
                 # Refresh period, or at once when asked (r): not a wait for a condition to hold.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=REFRESH_S)
-        finally:
-            await reader.close()
-
-    def _show(self, rows: list[TopicRow], existing: dict[str, int] | None) -> None:
-        tree = self.query_one(LayoutTree)
-        if existing is None and tree.rows and self._error:
-            # Cluster unreachable: keep the last numbers, say why above them.
-            self._summary(tree.rows)
-            return
-        tree.show(rows, self.services.registry.all())
-        self._summary(rows)
 
     def _summary(self, rows: list[TopicRow]) -> None:
         settings = self.services.settings
@@ -238,3 +162,8 @@ async def open_stream(screen: ConsoleScreen, row: TopicRow) -> None:
         screen.notify(f"Open a pane on {row.topic} from the streams area (n)")
         return
     await streams.add_pane(PaneSpec(row.topic, Selection(topics=(row.topic,)), start="-50"))
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

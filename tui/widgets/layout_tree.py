@@ -4,13 +4,13 @@ Each topic shows its partitions, message count and current rate; planned topics 
 missing, existing ones that nothing plans are marked unplanned. Selecting a topic posts
 :class:`LayoutTree.TopicOpened`.
 
-:func:`layout_rows` (pure) joins the plan with what the cluster holds; :class:`LayoutTree` shows the rows and
-updates their labels in place, so the cursor stays where it is while the numbers move.
+:func:`tui.kafka.topicstats.layout_rows` (pure) joins the plan with what the cluster holds; :class:`LayoutTree`
+shows the rows and updates their labels in place, so the cursor stays where it is while the numbers move.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,82 +22,12 @@ from textual.widgets.tree import TreeNode
 
 from tui import events as catalog
 from tui.instances import InstanceSettings
-from tui.layout import GLOBAL, Layout, PlannedTopic, parse_topic
+from tui.kafka.topicstats import TopicRow, layout_rows
+from tui.layout import GLOBAL, Layout
+
+__all__ = ["LayoutTree", "TopicRow", "format_rate", "instance_note", "layout_rows"]
 
 EVENT_WIDTH = max(len(e.wire) for e in catalog.EVENTS)
-
-
-@dataclass(frozen=True, slots=True)
-class TopicRow:
-    """One topic of the layout: planned, existing, or both."""
-
-    topic: str
-    layout: Layout
-    instance: str | None
-    event: catalog.Event
-    planned: bool
-    partitions: int | None
-    """Partitions in the cluster; None when the topic does not exist."""
-    planned_partitions: int | None = None
-    messages: int | None = None
-    """Records held (end minus beginning offsets, summed over partitions); None when unknown."""
-    rate: float | None = None
-    """Records per second over the last refresh; None until two counts were seen."""
-
-    @property
-    def missing(self) -> bool:
-        """Planned, but not in the cluster."""
-        return self.planned and self.partitions is None
-
-    @property
-    def unplanned(self) -> bool:
-        """In the cluster, but nothing in the configuration or the registry asks for it."""
-        return not self.planned and self.partitions is not None
-
-    @property
-    def group(self) -> str:
-        """The branch the topic hangs under: ``global`` or the instance name."""
-        return GLOBAL if self.layout is Layout.GLOBAL else str(self.instance)
-
-
-def layout_rows(
-    plan: Iterable[PlannedTopic],
-    existing: Mapping[str, int],
-    prefix: str,
-    counts: Mapping[str, int] | None = None,
-    rates: Mapping[str, float] | None = None,
-) -> list[TopicRow]:
-    """The plan joined with the cluster's topics (``{name: partitions}``) under ``prefix``, sorted by group
-    (global first) and event order; existing event topics the plan does not name are added as unplanned."""
-    counts = counts or {}
-    rates = rates or {}
-    rows: dict[str, TopicRow] = {}
-    for planned in plan:
-        rows[planned.topic] = TopicRow(
-            planned.topic,
-            planned.layout,
-            planned.instance,
-            planned.event,
-            True,
-            existing.get(planned.topic),
-            planned.partitions,
-            counts.get(planned.topic),
-            rates.get(planned.topic),
-        )
-    for name, partitions in existing.items():
-        if name in rows:
-            continue
-        ref = parse_topic(name, prefix)
-        if ref is None:
-            continue
-        rows[name] = TopicRow(
-            name, ref.layout, ref.instance, ref.event, False, partitions, None, counts.get(name), rates.get(name)
-        )
-    order = {e.name: i for i, e in enumerate(catalog.EVENTS)}
-    return sorted(
-        rows.values(),
-        key=lambda r: (r.layout is not Layout.GLOBAL, r.instance or "", order[r.event.name], r.topic),
-    )
 
 
 def format_rate(rate: float | None) -> str:
