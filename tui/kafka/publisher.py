@@ -60,7 +60,7 @@ from tui import events as catalog
 from tui import layout
 from tui.config import KafkaSettings
 from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
-from tui.instances import SettingsLookup
+from tui.instances import InstanceSettings, SettingsLookup
 from tui.kafka.admin import Admin, ClusterUnreachableError, ReadOnlyError, TopicSpec
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.reconnect import ReconnectPolicy
@@ -82,6 +82,7 @@ LARGE_VALUE_BYTES = 64 * 1024
 MAX_HAND_OVER = 20_000
 """Records the pump hands over in one go before it lets the rest of the loop run."""
 VALID_INSTANCES_MAX = 10_000
+ROUTES_MAX = 10_000
 _PARTITIONER = DefaultPartitioner()
 
 
@@ -168,12 +169,19 @@ class Delivery:
 class PublishTicket:
     """Returned by :meth:`EventPublisher.publish` at once; the records are in flight."""
 
-    __slots__ = ("_records", "route")
+    # A caller may hold tens of thousands of tickets: each is one small object holding its records directly
+    # (no list for the usual single target), which keeps the garbage collector's full passes rare.
+    __slots__ = ("_first", "_rest", "route")
 
     def __init__(self, route: layout.Route, records: Sequence[_Record]) -> None:
         self.route = route
         """Where the event goes and why (no targets: nothing was sent)."""
-        self._records = records
+        self._first: _Record | None = records[0] if records else None
+        self._rest: tuple[_Record, ...] = tuple(records[1:]) if len(records) > 1 else ()
+
+    @property
+    def _records(self) -> tuple[_Record, ...]:
+        return () if self._first is None else (self._first, *self._rest)
 
     @property
     def done(self) -> bool:
@@ -199,6 +207,18 @@ class PublishTicket:
         return [r.delivery() for r in self._records]
 
 
+class _Lane:
+    """A route's target with what the pump needs of it, made once per cached route (not per record)."""
+
+    __slots__ = ("key", "name", "target")
+
+    def __init__(self, target: layout.Target) -> None:
+        self.target = target
+        self.name = (target.topic, target.key)
+        """Records of one lane (topic and key) go to one partition and are acknowledged in hand-over order."""
+        self.key = target.key.encode()
+
+
 class _Record:
     """One record on its way: queued, in flight, waiting for another attempt, or settled.
 
@@ -220,12 +240,11 @@ class _Record:
         "waiters",
     )
 
-    def __init__(self, seq: int, target: layout.Target, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+    def __init__(self, seq: int, lane: _Lane, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         self.seq = seq
-        self.target = target
-        self.lane = (target.topic, target.key)
-        """Records of one lane (topic and key) go to one partition and are acknowledged in hand-over order."""
-        self.key = target.key.encode()
+        self.target = lane.target
+        self.lane = lane.name
+        self.key = lane.key
         self.value = value
         self.headers = headers
         self.attempts = 0
@@ -304,6 +323,9 @@ class EventPublisher:
         self._partitions: dict[tuple[str, str], int] = {}
         """The partition of each lane (topic, key), per connection."""
         self._valid_instances: set[str] = set()
+        self._routes: dict[
+            tuple[str, str], tuple[InstanceSettings | None, KafkaSettings, layout.Route, tuple[_Lane, ...]]
+        ] = {}
         self._attempt_failures: list[tuple[_Record, str]] = []
         self._draining = False
         self._lane_acked: dict[tuple[str, str], int] = {}
@@ -453,8 +475,8 @@ class EventPublisher:
             self._valid_instances.add(instance)
         if self.read_only:
             raise ReadOnlyError(f"publish {resolved.wire} of {instance}")
-        route = layout.route(self.settings, instance, resolved, self.lookup.get(instance))
-        if not route.targets:
+        route, lanes = self._route(instance, resolved)
+        if not lanes:
             return PublishTicket(route, ())
         envelope = build(
             resolved,
@@ -466,14 +488,14 @@ class EventPublisher:
             origin=self.origin,
         )
         value = envelope.encode()
-        headers = envelope.headers
+        headers = envelope.headers  # a list: aiokafka's record builder takes nothing else
         records: list[_Record] = []
-        for target in route.targets:
+        for lane in lanes:
             while self._unsettled >= MAX_UNSETTLED:
                 self._room.clear()
                 await self._room.wait()
             self._seq += 1
-            record = _Record(self._seq, target, value, headers)
+            record = _Record(self._seq, lane, value, headers)
             records.append(record)
             self._counters.sent += 1
             self._unsettled += 1
@@ -488,6 +510,20 @@ class EventPublisher:
             self._wake.set()
         self._changed()
         return PublishTicket(route, records)
+
+    def _route(self, instance: str, event: catalog.Event) -> tuple[layout.Route, tuple[_Lane, ...]]:
+        """:func:`tui.layout.route`, remembered while the instance's settings (and ours) stay the same."""
+        instance_settings = self.lookup.get(instance)
+        key = (instance, event.name)
+        cached = self._routes.get(key)
+        if cached is not None and cached[0] == instance_settings and cached[1] is self.settings:
+            return cached[2], cached[3]
+        route = layout.route(self.settings, instance, event, instance_settings)
+        lanes = tuple(_Lane(target) for target in route.targets)
+        if len(self._routes) >= ROUTES_MAX:
+            self._routes.clear()
+        self._routes[key] = (instance_settings, self.settings, route, lanes)
+        return route, lanes
 
     # -- settling: counters and waiters move once per batch, not per record ---------------------------
 
