@@ -3,6 +3,7 @@ per-key order under load, counters and status."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -263,3 +264,38 @@ async def test_bad_input_and_read_only(settings: KafkaSettings) -> None:
     with pytest.raises(ReadOnlyError):
         await pub.publish(UPSERT, "acme", {})
     assert pub.status.sent == 0
+
+
+async def test_large_records_go_alone_or_are_refused(publisher: EventPublisher, broker: EmbeddedBroker) -> None:
+    """Above the batch size a record still goes (in a batch of its own); above aiokafka's 1 MiB request limit
+    it is reported failed at once, and the records around it are delivered."""
+    prefix = publisher.settings.topic_prefix
+    small = await publisher.publish(UPSERT, "acme", {"n": 1})
+    big = await publisher.publish(UPSERT, "acme", {"n": 2, "blob": "x" * 600_000})
+    huge = await publisher.publish(UPSERT, "acme", {"n": 3, "blob": "x" * 1_100_000})
+    after = await publisher.publish(UPSERT, "acme", {"n": 4})
+    delivered = [d for t in (small, big, after) for d in await t.wait()]
+    assert len(delivered) == 6 and all(d.ok for d in delivered), delivered
+    refused = await huge.wait()
+    assert len(refused) == 2 and not any(d.ok for d in refused)
+    assert all("MessageSizeTooLargeError" in (d.error or "") for d in refused)
+    status = publisher.status
+    assert (status.sent, status.acknowledged, status.failed, status.retried) == (8, 6, 2, 0)
+    assert status.state is PublisherState.CONNECTED  # a record too large is not a lost connection
+    records = read_all(broker.bootstrap, [f"{prefix}.acme.messages.upsert"], expected=3)
+    assert [orjson.loads(r.value or b"")["data"]["n"] for r in sorted(records, key=lambda r: r.offset)] == [1, 2, 4]
+
+
+async def test_a_cancelled_wait_leaves_the_record_and_other_waiters_alone(publisher: EventPublisher) -> None:
+    ticket = await publisher.publish("CALL", "acme", {"n": 1})
+    assert not ticket.done  # handed over, not acknowledged yet: nothing awaited per record so far
+    first = asyncio.create_task(ticket.wait())
+    second = asyncio.create_task(ticket.wait())
+    await asyncio.sleep(0)  # both waiters are parked on the record now
+    first.cancel()
+    deliveries = await asyncio.wait_for(second, timeout=10)
+    assert [d.ok for d in deliveries] == [True, True]
+    assert first.cancelled()
+    assert ticket.done and await ticket.wait() == deliveries
+    await publisher.flush()
+    assert (publisher.status.acknowledged, publisher.status.failed) == (2, 0)

@@ -91,3 +91,23 @@ def test_tail_line_escapes_terminal_controls() -> None:
     line = safe_json(to_json(record))
     assert "\x1b" not in line and "\x07" not in line and "\x9b" not in line
     assert "\\u001b" in line and "\\u009b" in line
+
+
+@given(st.lists(st.integers(min_value=0, max_value=253_402_300_799_999), min_size=1, max_size=20))
+def test_the_clock_path_formats_every_millisecond_like_isoformat(moments: list[int]) -> None:
+    """build() formats the date part once per second and reuses it: any order of moments, same text."""
+    from datetime import timedelta
+
+    from tui.envelope import _clock_iso_millis, iso_millis
+
+    for millis in moments:
+        expected = iso_millis(datetime.fromtimestamp(millis // 1000, UTC) + timedelta(milliseconds=millis % 1000))
+        assert _clock_iso_millis(millis) == expected
+
+
+def test_date_time_timestamp_and_header_agree_without_a_given_moment() -> None:
+    for _ in range(500):
+        env = build(events.lookup("CALL"), "inst", {})
+        moment = datetime.fromtimestamp(env.body["timestamp"] / 1000, UTC)
+        assert env.body["date_time"] == moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        assert dict(env.headers)["timestamp"] == env.body["date_time"].encode()
