@@ -205,14 +205,15 @@ async def test_bad_selection_and_unreachable_cluster(prefix: str) -> None:
         await StreamSubscription(dead, Selection(topics=("a",)), prefix=prefix).start()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: after an empty restart the new consumer is assigned the re-created partition (position 0, "
-    "end 2) but its fetcher returns nothing; the all-topics metadata of the restarted test broker omits the topic",
-)
 async def test_follow_reconnects_after_a_broker_restart(own_broker: EmbeddedBroker, prefix: str) -> None:
     """Kill the broker under a reader, start it again on the same port (empty): the reader reports each
-    reconnect attempt, then reads what is published after the restart from the recreated topic's start."""
+    reconnect attempt, then reads what is published after the restart from the recreated topic's start.
+
+    The topic is re-created before anything is published again: the test broker acknowledges a produce to a
+    topic that does not exist (a producer still holding the old metadata right after the restart) with
+    offsets, yet never serves those records to a fetch, while its end offsets count them. That loses records
+    on the broker side whatever the reader does, so it is kept out of a test of the reader.
+    """
     options = ConnectionOptions.from_settings(
         load_settings(None, environ={}, brokers=own_broker.bootstrap, connection_timeout="1000",
                       request_timeout="2000")
@@ -242,6 +243,7 @@ async def test_follow_reconnects_after_a_broker_restart(own_broker: EmbeddedBrok
         assert delays[:2] == [100, 200] and max(delays) <= 800
         assert "reconnecting… attempt 1" in statuses[1].describe()
         own_broker.start()
+        await asyncio.wait_for(create(options, topic, partitions=4), 30)
         for i in range(2):
             await asyncio.wait_for(producer.send_and_wait(topic, f"after-{i}".encode(), partition=0), 30)
         await async_wait_until(lambda: len(out) == 5, timeout=30)
