@@ -4,6 +4,7 @@ prints it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from tests.foreign import read_all
 from tui import events
 from tui.config import KafkaSettings
 from tui.envelope import build
+from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.options import ConnectionOptions
 from tui.layout import Layout, message_key, topic_name
@@ -101,3 +103,33 @@ def test_tail_unknown_topic_and_down_broker_are_one_line(broker: EmbeddedBroker)
     )
     assert missing.returncode == 1
     assert "no such topic" in missing.stderr and "Traceback" not in missing.stderr
+
+
+async def test_tail_exit_prints_every_record_of_a_batched_produce(
+    broker: EmbeddedBroker, settings: KafkaSettings
+) -> None:
+    """Thousands of records produced in batches (linger, many requests in flight, several partitions): the test
+    broker's end offsets may undercount them, yet ``tail --exit`` prints every one before it ends."""
+    topic = f"{settings.topic_prefix}.bulk"
+    count = 3000
+    options = ConnectionOptions.from_settings(settings)
+    async with Admin(options) as admin:
+        await admin.create_topics([TopicSpec(topic, 4)])
+    producer = AIOKafkaProducer(**options.client_kwargs(), acks="all", linger_ms=20, max_batch_size=16384)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, json.dumps({"n": n, "pad": "x" * 200}).encode(), partition=n % 4)
+                for n in range(count)]
+        acked = await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    assert sorted((m.partition, m.offset) for m in acked) == sorted((p, o) for p in range(4) for o in range(750))
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "tui", "--brokers", broker.bootstrap, "tail", topic, "--from", "earliest", "--exit"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert sorted(x["value"]["n"] for x in lines) == list(range(count))
+    assert sorted((x["partition"], x["offset"]) for x in lines) == sorted((m.partition, m.offset) for m in acked)
