@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.resources
 from collections.abc import Iterable
 from pathlib import Path, PurePath
@@ -74,10 +75,29 @@ class EvokafkaApp(App[None]):
     @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="services")
     async def _run_services(self) -> None:
         await self.prepare_services()
+        self._watch_cluster()
+        # The header says whether the brokers answer before the clients report their own failures; bounded, so a
+        # silent network delays the clients by the connection timeout at most.
+        await self._first_cluster_check(max(self.services.options.connect_timeout_s, 0.5) * 2)
         self._start_publisher()
         self._run_registry()
-        self._watch_cluster()
         await self.services_started()
+
+    async def _first_cluster_check(self, timeout: float) -> None:
+        services = self.services
+        checked = asyncio.Event()
+
+        def seen() -> None:
+            if services.cluster.checked_at is not None:
+                checked.set()
+
+        unsubscribe = services.subscribe(seen)
+        try:
+            seen()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(checked.wait(), timeout=timeout)
+        finally:
+            unsubscribe()
 
     @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="publisher")
     async def _start_publisher(self) -> None:

@@ -6,8 +6,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tui.config import KafkaSettings
-from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.lag import LagMonitor, group_lag
+from tui.kafka.admin import Admin, ClusterUnreachableError, TopicSpec
+from tui.kafka.broker import free_port
+from tui.kafka.lag import LagMonitor, consumer_groups, group_lag
 from tui.kafka.options import ConnectionOptions
 
 pytestmark = pytest.mark.broker
@@ -52,3 +53,41 @@ async def test_committed_end_and_lag_per_partition(settings: KafkaSettings, pref
     finally:
         await monitor.stop()
     assert (await group_lag(options, f"{prefix}-nobody", [topic])).partitions == ()
+
+
+async def test_the_cluster_lists_its_groups_and_any_group_can_be_followed(
+    settings: KafkaSettings, prefix: str
+) -> None:
+    """The panel opens on KAFKA_CONSUMER_GROUP_ID; any other group of the cluster can be chosen."""
+    options = ConnectionOptions.from_settings(settings)
+    topic = f"{prefix}.chosen"
+    async with Admin(options) as admin:
+        await admin.create_topics([TopicSpec(topic, 1)])
+    producer = AIOKafkaProducer(**options.client_kwargs())
+    await producer.start()
+    try:
+        for _ in range(4):
+            await producer.send_and_wait(topic, b"x")
+    finally:
+        await producer.stop()
+    groups = {f"{prefix}-billing": 1, f"{prefix}-audit": 3}
+    for group, offset in groups.items():
+        committer = AIOKafkaConsumer(**options.client_kwargs(), group_id=group, enable_auto_commit=False)
+        await committer.start()
+        try:
+            committer.assign([TopicPartition(topic, 0)])
+            await committer.commit({TopicPartition(topic, 0): offset})
+        finally:
+            await committer.stop()
+
+    listed = await consumer_groups(options)
+    assert set(groups) <= set(listed) and listed == sorted(listed)
+    for group, offset in groups.items():
+        lag = await group_lag(options, group, [topic])
+        assert [(p.committed, p.end, p.lag) for p in lag.partitions] == [(offset, 4, 4 - offset)]
+
+
+async def test_listing_groups_on_an_unreachable_cluster_says_so(settings: KafkaSettings) -> None:
+    down = settings.model_copy(update={"brokers": [f"127.0.0.1:{free_port()}"]})
+    with pytest.raises(ClusterUnreachableError, match="cannot reach the cluster"):
+        await consumer_groups(ConnectionOptions.from_settings(down))

@@ -4,6 +4,9 @@ aiokafka's admin ``list_consumer_group_offsets`` cannot decode this project's te
 (test-broker.md), so committed offsets are asked the way a consumer of the group asks them: a consumer
 configured with the group's id calls ``committed()`` for each partition. It never subscribes, so it never
 joins the group, never triggers a rebalance and never commits anything.
+
+The groups to choose from come from the admin ``ListGroups`` request (:func:`consumer_groups`), which this
+broker answers; a group that only ever committed offsets, without joining, is listed too.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import StreamError
 
@@ -133,3 +137,15 @@ async def group_lag(
         return await monitor.snapshot(topics, pattern=pattern)
     finally:
         await monitor.stop()
+
+
+async def consumer_groups(options: ConnectionOptions) -> list[str]:
+    """The cluster's consumer groups, sorted (groups of other protocols, e.g. Kafka Connect, left out).
+
+    :class:`tui.kafka.admin.ClusterUnreachableError` when the cluster does not answer.
+    """
+    async with Admin(options) as admin:
+        listed: list[tuple[str, str]] = await asyncio.wait_for(
+            admin.client.list_consumer_groups(), timeout=max(options.request_timeout_ms / 1000, 1.0)
+        )
+    return sorted({str(group) for group, protocol in listed if protocol in ("consumer", "")})
