@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -152,16 +152,30 @@ async def _partitions_for(client: AIOKafkaConsumer, topic: str, timeout: float) 
 
 def to_record(message: Any) -> Record:
     """An aiokafka ``ConsumerRecord`` as a :class:`Record`."""
+    headers = message.headers
+    # Positional: keyword arguments cost twice as much per record, and a pane reads tens of thousands a second.
     return Record(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        timestamp=message.timestamp,
-        timestamp_type=message.timestamp_type,
-        key=message.key,
-        value=message.value,
-        headers=list(message.headers or ()),
+        message.topic, message.partition, message.offset, message.timestamp, message.timestamp_type,
+        message.key, message.value, list(headers) if headers else [],
     )
+
+
+def to_records(fetched: Mapping[TopicPartition, Sequence[Any]]) -> list[Record]:
+    """Every ``ConsumerRecord`` of a ``getmany`` answer as a :class:`Record`, partition by partition.
+
+    The hot path of every reader: one comprehension per partition, no call per record beyond ``Record``
+    itself (fields in :class:`Record`'s order).
+    """
+    make = Record
+    out: list[Record] = []
+    for tp, messages in fetched.items():
+        topic, partition = tp.topic, tp.partition
+        out += [
+            make(topic, partition, m.offset, m.timestamp, m.timestamp_type, m.key, m.value,
+                 list(m.headers) if m.headers else [])
+            for m in messages
+        ]
+    return out
 
 
 async def end_offsets(client: AIOKafkaConsumer, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
@@ -209,7 +223,7 @@ async def read(
         while True:
             batches = await client.getmany(timeout_ms=batch_timeout_ms, max_records=5000)
             if batches:
-                records = [to_record(m) for msgs in batches.values() for m in msgs]
+                records = to_records(batches)
                 if records:
                     last_record = loop.time()
                     yield records
@@ -567,10 +581,13 @@ class StreamSubscription:
                 await asyncio.sleep(min(self.refresh_s, 0.5))
                 continue
             fetched = await client.getmany(timeout_ms=self.batch_timeout_ms, max_records=self.batch_max)
-            records = [to_record(m) for msgs in fetched.values() for m in msgs]
+            if not fetched:
+                continue
+            records = to_records(fetched)
+            following = self._next
             for tp, msgs in fetched.items():
                 if msgs:
-                    self._next[tp] = msgs[-1].offset + 1
+                    following[tp] = msgs[-1].offset + 1
             if records:
                 self.received += len(records)
                 yield records
