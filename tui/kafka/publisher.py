@@ -2,8 +2,13 @@
 
 :meth:`EventPublisher.publish` builds the envelope, routes it (per-instance topic when the instance's
 settings enable the event, global topic when ``KAFKA_GLOBAL_ENABLED`` and ``KAFKA_EVENTS_<NAME>`` hold, both,
-or nowhere) and hands each record to one aiokafka producer without waiting for it: many records are in flight
-at once, and the returned :class:`PublishTicket` resolves when each one is acknowledged or finally failed.
+or nowhere) and queues each record without waiting for it; the returned :class:`PublishTicket` resolves when
+each one is acknowledged or finally failed.
+
+Speed: a pump task takes everything queued at once, groups it into one record batch per partition (aiokafka's
+``create_batch``/``send_batch``; the partition of a key is the producer's own key hash, computed once per topic
+and key) and settles counters, offsets and waiters once per batch. Nothing is made per record that nobody
+asks for: no future, task or callback per record; a ticket makes a future only while someone awaits it.
 
 Rules (the reference's numbers are the settings' defaults):
 
@@ -240,7 +245,7 @@ class _Record:
         "waiters",
     )
 
-    def __init__(self, seq: int, lane: _Lane, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+    def __init__(self, seq: int, lane: _Lane, value: bytes, headers: tuple[tuple[str, bytes], ...]) -> None:
         self.seq = seq
         self.target = lane.target
         self.lane = lane.name
@@ -488,7 +493,9 @@ class EventPublisher:
             origin=self.origin,
         )
         value = envelope.encode()
-        headers = envelope.headers  # a list: aiokafka's record builder takes nothing else
+        # Kept as a tuple of (str, bytes) tuples, which the garbage collector stops tracking: one object
+        # fewer per record held, so fewer full collections while tens of thousands are in flight.
+        headers = tuple(envelope.headers)
         records: list[_Record] = []
         for lane in lanes:
             while self._unsettled >= MAX_UNSETTLED:
@@ -686,12 +693,12 @@ class EventPublisher:
                 by_partition[where] = [(builder, members)]
             else:
                 builder, members = batches[-1]
-            if builder.append(timestamp=None, key=record.key, value=record.value, headers=record.headers) is None:
+            if builder.append(timestamp=None, key=record.key, value=record.value, headers=list(record.headers)) is None:
                 builder.close()
                 builder = producer.create_batch()
                 members = []
                 by_partition[where].append((builder, members))
-                if builder.append(timestamp=None, key=record.key, value=record.value, headers=record.headers) is None:
+                if builder.append(timestamp=None, key=record.key, value=record.value, headers=list(record.headers)) is None:
                     self._settle_failed(record, "MessageSizeTooLargeError: the record does not fit in a batch")
                     continue
             members.append(record)
