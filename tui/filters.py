@@ -10,6 +10,11 @@ checks it and returns a :class:`RecordFilter` that tests decoded records. Every 
 - jsonpath: a JSONPath (jsonpath-ng, extended syntax) on the body; it matches when it finds something.
   ``$[?(...)]`` filters the body itself, e.g. ``$[?(@.data.pushName == "John")]``.
 
+A stream pane tests raw records with :meth:`RecordFilter.matches_record`, which reads only what the criteria
+need: nothing for an empty filter, the key or the headers for key and header criteria, the body's ``event`` and
+``instance`` (one parse, no text made) for those, and a full :func:`~tui.envelope.decode` only for free text and
+JSONPath. It answers exactly as :meth:`RecordFilter.matches` on the decoded record would.
+
 Pure domain module: no I/O, no Textual, no aiokafka.
 """
 
@@ -21,14 +26,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import orjson
 from jsonpath_ng.exceptions import JSONPathError
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from tui import events as catalog
-from tui.envelope import Decoded
+from tui.envelope import Decoded, decode
+from tui.records import Record
 
 TEXT_SEARCH_LIMIT = 4 * 1024 * 1024
 """Characters of a value the free-text filter looks at (a 16 MB value is not scanned end to end)."""
+PARSE_LIMIT = 1024 * 1024
+"""Values larger than this are not parsed by :meth:`RecordFilter.matches_record` (as a pane's rows: their
+event and instance come from the headers, and a JSONPath cannot match them)."""
 
 
 class FilterError(ValueError):
@@ -142,6 +152,13 @@ class RecordFilter:
     _text: str = field(init=False, default="")
     _path: Any = field(init=False, default=None)
     _wrap: bool = field(init=False, default=False)
+    _needs_decode: bool = field(init=False, default=False)
+    _needs_identity: bool = field(init=False, default=False)
+
+    @property
+    def accepts_all(self) -> bool:
+        """Whether every record passes (an empty filter): nothing needs to be read to know."""
+        return self.spec.empty
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -171,6 +188,50 @@ class RecordFilter:
                 raise FilterError(f"bad JSONPath {expression!r}: {reason[:120]}") from None
             # jsonpath-ng filters apply to lists: ``$[?(...)]`` filters the body itself.
             self._wrap = expression.startswith("$[?") or expression.startswith("[?")
+        # What matches_record must read: free text and JSONPath look at the whole value; event and instance
+        # at the body's identity only; key and headers at neither.
+        self._needs_decode = bool(self._text or self._path is not None)
+        self._needs_identity = bool(self._instances or self._events)
+
+    def matches_record(self, record: Record, *, max_parse: int = PARSE_LIMIT) -> bool:
+        """Whether a raw record passes, reading only what the criteria need (see the module docstring).
+
+        Same answer as ``matches(decode(record.value, record.headers, record.key, max_parse=max_parse))``, at a
+        fraction of the cost when no criterion looks at the value's text. Never raises.
+        """
+        if self.spec.empty:
+            return True
+        try:
+            if self._needs_decode:
+                return self._matches(decode(record.value, record.headers, record.key, max_parse=max_parse))
+            return self._matches_light(record, max_parse)
+        except Exception:  # a hostile record must not stop a stream: it does not match
+            return False
+
+    def _matches_light(self, record: Record, max_parse: int) -> bool:
+        spec = self.spec
+        if spec.key:
+            raw_key = record.key
+            if raw_key is None:
+                return False
+            key = _utf8(raw_key)
+            if self._key_glob is not None:
+                if not self._key_glob.fullmatch(key):
+                    return False
+            elif key != spec.key:
+                return False
+        if self._headers:
+            headers = [(str(name), _utf8(raw) if raw is not None else "") for name, raw in record.headers or ()]
+            for header in self._headers:
+                if not header.holds(headers):
+                    return False
+        if self._needs_identity:
+            event, instance = identity(record, max_parse)
+            if self._instances and instance not in self._instances:
+                return False
+            if self._events and event not in self._events:
+                return False
+        return True
 
     def matches(self, decoded: Decoded) -> bool:
         """Whether the record passes every criterion. Never raises."""
@@ -216,3 +277,35 @@ class RecordFilter:
         if decoded.text is not None:
             return needle in decoded.text[:TEXT_SEARCH_LIMIT].casefold()
         return False
+
+
+def _utf8(raw: bytes) -> str:
+    """Bytes as text the way :func:`~tui.envelope.decode` shows them (undecodable bytes replaced)."""
+    return bytes(raw).decode("utf-8", errors="replace")
+
+
+def identity(record: Record, max_parse: int = PARSE_LIMIT) -> tuple[str | None, str | None]:
+    """A record's ``(event, instance)`` as :func:`~tui.envelope.decode` finds them, without decoding the rest.
+
+    The body's, when the value (up to ``max_parse`` bytes) is an envelope; else the last ``event`` and
+    ``instance`` headers (empty ones count as absent). One JSON parse, no text made, no :class:`Decoded`.
+    """
+    value = record.value
+    if value is not None and len(value) <= max_parse:
+        try:
+            body = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            body = None
+        if type(body) is dict:
+            event, instance = body.get("event"), body.get("instance")
+            if isinstance(event, str) and isinstance(instance, str):
+                return event, instance
+    header_event: str | None = None
+    header_instance: str | None = None
+    for key, raw in record.headers or ():
+        name = str(key)
+        if name == "event":
+            header_event = _utf8(raw) if raw is not None else ""
+        elif name == "instance":
+            header_instance = _utf8(raw) if raw is not None else ""
+    return header_event or None, header_instance or None

@@ -8,7 +8,8 @@ import pytest
 
 from tui import events as catalog
 from tui.envelope import Decoded, build, decode
-from tui.filters import FilterError, FilterSpec, split_names
+from tui.filters import PARSE_LIMIT, FilterError, FilterSpec, identity, split_names
+from tui.records import Record
 
 NOW = datetime(2024, 3, 4, 10, 30, tzinfo=UTC)
 
@@ -107,3 +108,69 @@ def test_round_trip_and_bad_shapes() -> None:
     with pytest.raises(FilterError):
         FilterSpec.from_dict({"events": [1]})
     assert split_names(" a, b  c,") == ("a", "b", "c")
+
+
+# -- raw records: matches_record reads only what the criteria need, with the same answers ------------------
+
+def _record(value: bytes | None, headers: list[tuple[str, bytes | None]], key: bytes | None) -> Record:
+    return Record("t", 0, 0, 0, 0, key, value, headers)
+
+
+def _envelope_record(event: str, instance: str, key: str, *, headers_event: str | None = None) -> Record:
+    env = build(catalog.lookup(event), instance, {"pushName": "John"}, apikey="secret", now=NOW)
+    headers: list[tuple[str, bytes | None]] = list(env.headers)
+    if headers_event is not None:
+        headers = [(n, headers_event.encode() if n == "event" else v) for n, v in headers]
+    return _record(env.encode(), headers, key.encode())
+
+
+RECORDS = [
+    _envelope_record("messages.upsert", "alpha", "alpha"),
+    _envelope_record("connection.update", "beta", "beta-connection.update"),
+    # The body decides, as the row shows it, when headers disagree with it.
+    _envelope_record("call", "alpha", "alpha", headers_event="messages.upsert"),
+    _record(b"not json", [("event", b"call"), ("instance", b"gamma")], b"k"),
+    _record(b'{"event": 1, "instance": "x"}', [("event", b"messages.upsert"), ("instance", b"")], None),
+    _record(None, [("event", None), ("instance", b"\xff")], b"\xfe"),
+    _record(b"\xff\xfe", [], b"alpha"),
+    _record(b'{"event": "call", "instance": "big", "data": "' + b"x" * 200 + b'"}', [("event", b"qrcode.updated")],
+            b"k"),
+]
+SPECS = [
+    FilterSpec(),
+    FilterSpec(key="alpha"),
+    FilterSpec(key="beta-*"),
+    FilterSpec(key="\ufffd"),
+    FilterSpec(instances=("alpha",)),
+    FilterSpec(instances=("gamma", "\ufffd")),
+    FilterSpec(events=("MESSAGES_UPSERT",)),
+    FilterSpec(events=("call", "qrcode.updated")),
+    FilterSpec(headers=("origin=WhatsApp",)),
+    FilterSpec(headers=("instance=*",)),
+    FilterSpec(key="alpha", events=("call",)),
+    FilterSpec(text="john"),
+    FilterSpec(jsonpath="$.data.pushName"),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.describe())
+def test_matches_record_answers_as_matches_on_the_decoded_record(spec: FilterSpec) -> None:
+    compiled = spec.compile()
+    for limit in (PARSE_LIMIT, 100):
+        for record in RECORDS:
+            decoded = decode(record.value, record.headers, record.key, max_parse=limit)
+            assert compiled.matches_record(record, max_parse=limit) == compiled.matches(decoded), (record, limit)
+
+
+def test_identity_prefers_the_body_then_the_headers() -> None:
+    assert identity(RECORDS[2]) == ("call", "alpha")
+    assert identity(RECORDS[3]) == ("call", "gamma")
+    assert identity(RECORDS[4]) == ("messages.upsert", None)
+    assert identity(RECORDS[7], max_parse=100) == ("qrcode.updated", None)
+
+
+def test_an_empty_filter_reads_nothing() -> None:
+    compiled = FilterSpec().compile()
+    assert compiled.accepts_all and not FilterSpec(key="k").compile().accepts_all
+    # Not even a record whose every part is unreadable is looked at.
+    assert compiled.matches_record(_record(b"\xff", [("\xff", b"\xff")], b"\xff"))

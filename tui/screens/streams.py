@@ -28,7 +28,7 @@ from tui.screens.record_detail import RecordDetailScreen
 from tui.summaries import one_line
 from tui.views import Arrangement, PaneSpec, Selection, View, ViewError, ViewStore
 from tui.widgets.stream_lag import LagPanel
-from tui.widgets.stream_pane import StreamPane, export_records
+from tui.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
 from tui.widgets.stream_table import StreamTable
 
 
@@ -226,6 +226,14 @@ class StreamsScreen(ConsoleScreen):
         self.reading: bool | None = None
         """Whether new panes read Kafka; None follows the app's ``connect`` (off for snapshots)."""
 
+    def on_mount(self) -> None:
+        # One frame clock for every pane: under a flood all panes move in the same screen update.
+        self.set_interval(1 / FRAME_RATE, self._draw_frames)
+
+    def _draw_frames(self) -> None:
+        for pane in self.query(StreamPane):
+            pane.draw_frame()
+
     def compose_body(self) -> ComposeResult:
         yield Tabs(id="pane-tabs")
         yield Static(
@@ -265,6 +273,7 @@ class StreamsScreen(ConsoleScreen):
             clock=services.clock,
             reading=self._reading() if reading is None else reading,
             retry_delay_ms=services.settings.reconnect_initial_delay_ms,
+            clocked=False,
             id=pane_id,
         )
         await self.query_one("#panes", Container).mount(pane)

@@ -1,9 +1,12 @@
 """A stream pane: one subscription, its filters, a bounded buffer and a view redrawn at a bounded frame rate.
 
-Reading runs in an async worker: each batch is decoded (bounded: values over
-:data:`~tui.widgets.stream_table.ROW_PARSE_LIMIT` are not parsed), filtered and appended to the pane's
-:class:`~tui.panebuffer.PaneBuffer`. Nothing is drawn per record: a timer (``FRAME_RATE`` a second) redraws
-from the buffer when it moved, so a flood of any rate costs at most ten redraws a second.
+Reading runs in an async worker: each batch is filtered and appended to the pane's
+:class:`~tui.panebuffer.PaneBuffer` as raw records. Nothing is decoded on the way in unless the filter needs it
+(an empty filter reads nothing, a key filter only the key: :meth:`~tui.filters.RecordFilter.matches_record`);
+rows are decoded and summarised when drawn, and only the visible ones. Nothing is drawn per record: a timer
+(``FRAME_RATE`` a second) redraws from the buffer when it moved, so a flood of any rate costs at most ten
+redraws a second, and the reader hands the event loop back after every batch so key presses are served in
+between.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tui.envelope import decode
 from tui.filters import RecordFilter
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import RETRY_CAP_MS, ReaderStatus, StartPosition, StreamSubscription
@@ -35,7 +37,7 @@ from tui.widgets.stream_table import ROW_PARSE_LIMIT, Columns, StreamRow, Stream
 FRAME_RATE = 10.0
 """Redraws a second at most, whatever the inbound rate."""
 BATCH_MAX = 500
-"""Records per fetched batch: small enough that decoding one batch never holds the screen for long."""
+"""Records per fetched batch: small enough that filtering one batch never holds the screen for long."""
 
 Clock = Callable[[], float]
 
@@ -46,13 +48,23 @@ def export_records(rows: Iterable[StreamRow], path: str | Path, *, reveal: bool 
     count = 0
     with Path(path).expanduser().open("w", encoding="utf-8") as out:
         for row in rows:
-            out.write(safe_json(to_json(row.record, reveal)) + "\n")
+            out.write(safe_json(to_json(_detached(row.record), reveal)) + "\n")
             count += 1
     return count
 
 
+def _detached(record: Record) -> Record:
+    """A copy of ``record`` for one use: its full decode (``Record.decoded`` keeps it) goes with the copy, so
+    an export does not leave every buffered row holding a parsed body."""
+    return Record(
+        record.topic, record.partition, record.offset, record.timestamp, record.timestamp_type, record.key,
+        record.value, record.headers,
+    )
+
+
 class StreamPane(Vertical, can_focus=False):
-    """One live pane. ``reading=False`` builds it without Kafka (records can be fed with :meth:`ingest`)."""
+    """One live pane. ``reading=False`` builds it without Kafka (records can be fed with :meth:`ingest`);
+    ``clocked=False`` leaves the frames to the owner, which calls :meth:`draw_frame` ``FRAME_RATE`` a second."""
 
     @dataclass
     class StateChanged(Message):
@@ -70,6 +82,7 @@ class StreamPane(Vertical, can_focus=False):
         clock: Clock = time.monotonic,
         reading: bool = True,
         retry_delay_ms: int = 500,
+        clocked: bool = True,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
@@ -82,6 +95,9 @@ class StreamPane(Vertical, can_focus=False):
         self.reading = reading
         self.retry_delay_ms = retry_delay_ms
         """The first wait before reconnecting after the cluster is lost (it doubles, up to 30 s)."""
+        self.clocked = clocked
+        """Whether the pane runs its own frame timer; False when its screen draws every pane on one clock (all
+        panes then change in the same frame: one screen update per tick, not one per pane)."""
         self.reader_status: ReaderStatus | None = None
         self.subscription: StreamSubscription | None = None
         self.state = "starting" if reading else "idle"
@@ -89,19 +105,26 @@ class StreamPane(Vertical, can_focus=False):
         self.frames = 0
         """Frames drawn so far (tests wait on it instead of sleeping)."""
         self._drawn_version = -1
+        self._header_width = -1
+        self._counters_text = ""
+        # Held, not queried: a frame touches them ten times a second, and a pane being removed still has them.
+        self._title_line = Static(self._title_text(), classes="stream-pane--title", markup=False)
+        self._header_line = Static(Columns.for_width(80).header(), classes="stream-pane--header", markup=False)
+        self._table = StreamTable(self.buffer, self.prefix)
+        self._counters_line = Static("", classes="stream-pane--counters", markup=False)
         self._timer: Timer | None = None
         self._user_paused = False
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title_text(), classes="stream-pane--title", markup=False)
-        yield Static(Columns.for_width(80).header(), classes="stream-pane--header", markup=False)
-        yield StreamTable(self.buffer, self.prefix)
-        yield Static("", classes="stream-pane--counters", markup=False)
+        yield self._title_line
+        yield self._header_line
+        yield self._table
+        yield self._counters_line
 
     @property
     def table(self) -> StreamTable:
         """The rows."""
-        return self.query_one(StreamTable)
+        return self._table
 
     @property
     def paused(self) -> bool:
@@ -120,7 +143,8 @@ class StreamPane(Vertical, can_focus=False):
         return self.table.follow
 
     def on_mount(self) -> None:
-        self._timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
+        if self.clocked:
+            self._timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
         if self.reading:
             self._read()
         self.draw_frame()
@@ -163,12 +187,17 @@ class StreamPane(Vertical, can_focus=False):
             self._set_state("reading")
 
     def ingest(self, records: list[Record]) -> int:
-        """Decode (bounded), filter and buffer a batch; returns how many matched."""
-        matched: list[StreamRow] = []
-        for record in records:
-            decoded = decode(record.value, record.headers, record.key, max_parse=ROW_PARSE_LIMIT)
-            if self.filter.matches(decoded):
-                matched.append(StreamRow(record, decoded))
+        """Filter and buffer a batch; returns how many matched.
+
+        Records are kept raw: only what the filter needs is read now (nothing for an empty filter), the rest
+        when a row is drawn.
+        """
+        flt = self.filter
+        if flt.accepts_all:
+            matched = [StreamRow(record) for record in records]
+        else:
+            test = flt.matches_record
+            matched = [StreamRow(record) for record in records if test(record, max_parse=ROW_PARSE_LIMIT)]
         self.buffer.add(len(records), matched)
         return len(matched)
 
@@ -189,8 +218,12 @@ class StreamPane(Vertical, can_focus=False):
             table.sync()
         self.buffer.frame()
         self.frames += 1
-        header = self.query_one(".stream-pane--header", Static)
-        header.update(Columns.for_width(table.size.width or 80).header())
+        # The title, header and counter lines are one row high each (styles/streams.tcss): updating them never
+        # changes the layout, so no layout pass per frame; and each is updated only when its text changed.
+        width = table.size.width or 80
+        if width != self._header_width:
+            self._header_width = width
+            self._header_line.update(Columns.for_width(width).header(), layout=False)
         counters = self.buffer.counters().describe()
         flags = []
         if self._user_paused:
@@ -198,7 +231,9 @@ class StreamPane(Vertical, can_focus=False):
         if not table.follow:
             flags.append("not following")
         line = counters + ("  " + " ".join(flags) if flags else "")
-        self.query_one(".stream-pane--counters", Static).update(Text(line, no_wrap=True, overflow="ellipsis"))
+        if line != self._counters_text:
+            self._counters_text = line
+            self._counters_line.update(Text(line, no_wrap=True, overflow="ellipsis"), layout=False)
 
     def _title_text(self) -> Text:
         title = Text(no_wrap=True, overflow="ellipsis")
@@ -218,7 +253,7 @@ class StreamPane(Vertical, can_focus=False):
 
     def _refresh_title(self) -> None:
         if self.is_mounted:
-            self.query_one(".stream-pane--title", Static).update(self._title_text())
+            self._title_line.update(self._title_text(), layout=False)
 
     # -- flow control -----------------------------------------------------------------------------------
 

@@ -1,6 +1,9 @@
 """The rows of a stream pane: one line per record, drawn with the line API from the pane's bounded buffer.
 
 Only the visible lines are rendered, so a buffer of 100,000 records costs no more per frame than one of 20.
+A row keeps its raw record only: it is decoded and summarised the first time it is drawn (a flood of which
+only the newest ~20 rows per frame reach the screen decodes only those), and what a drawn row shows is kept
+as a few short strings (:class:`RowLook`), never the parsed body.
 Everything taken from a record is shown literally: rows are built from :class:`rich.text.Text` pieces (no
 markup is ever parsed) and control characters become visible escapes (``\\x1b``). Undecodable records are
 shown, flagged with ``!`` and coloured.
@@ -8,10 +11,13 @@ shown, flagged with ``!`` and coloured.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -20,7 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.envelope import Decoded
+from tui.envelope import Decoded, decode
 from tui.layout import parse_topic
 from tui.panebuffer import PaneBuffer
 from tui.records import Record
@@ -30,20 +36,70 @@ ROW_PARSE_LIMIT = 1024 * 1024
 """Values larger than this are not parsed for rows and filters (the detail view parses them, lazily)."""
 
 
-@dataclass(slots=True)
-class StreamRow:
-    """A record as a pane keeps it: the record, its bounded decode, and its summary once drawn."""
+@dataclass(frozen=True, slots=True)
+class RowLook:
+    """What a drawn row shows of its record: a few short, printable strings (the parsed body is not kept)."""
 
-    record: Record
-    decoded: Decoded
-    _summary: str | None = field(default=None)
+    key: str
+    event: str | None
+    instance: str | None
+    size: int
+    problem: str | None
+    """The first thing that could not be read (the row is flagged), or None."""
+    summary: str
+
+    @property
+    def flagged(self) -> bool:
+        """Not a readable envelope: shown, but marked."""
+        return self.problem is not None
+
+    @classmethod
+    def of(cls, decoded: Decoded) -> RowLook:
+        """The look of a decoded record."""
+        return cls(
+            key=one_line(decoded.key or "", 100),
+            event=one_line(decoded.event, 60) if decoded.event is not None else None,
+            instance=one_line(decoded.instance, 100) if decoded.instance is not None else None,
+            size=decoded.size,
+            problem=one_line(decoded.problems[0], 120) if decoded.problems else None,
+            summary=summarize_decoded(decoded, limit=200),
+        )
+
+
+class StreamRow:
+    """A record as a pane keeps it: the record, and its :class:`RowLook` once drawn.
+
+    Light on purpose (a pane holds thousands and a flood passes millions): nothing is decoded on the way in.
+    """
+
+    __slots__ = ("_look", "record")
+
+    def __init__(self, record: Record) -> None:
+        self.record = record
+        self._look: RowLook | None = None
+
+    def __repr__(self) -> str:
+        record = self.record
+        return f"StreamRow({record.topic!r}, {record.partition}, {record.offset})"
+
+    @property
+    def decoded(self) -> Decoded:
+        """The record decoded (values over :data:`ROW_PARSE_LIMIT` not parsed). Made on each call, never kept."""
+        record = self.record
+        return decode(record.value, record.headers, record.key, max_parse=ROW_PARSE_LIMIT)
+
+    @property
+    def look(self) -> RowLook:
+        """What the row shows, computed on first use (only drawn rows pay for it)."""
+        look = self._look
+        if look is None:
+            look = self._look = RowLook.of(self.decoded)
+        return look
 
     @property
     def summary(self) -> str:
-        """The one-line summary, computed on first use (only drawn rows pay for it)."""
-        if self._summary is None:
-            self._summary = summarize_decoded(self.decoded, limit=200)
-        return self._summary
+        """The one-line summary."""
+        return self.look.summary
 
 
 def short_topic(topic: str, prefix: str, width: int) -> str:
@@ -120,37 +176,57 @@ class Columns:
         return " ".join(parts)
 
 
-def row_text(row: StreamRow, columns: Columns, prefix: str) -> Text:
-    """One row as :class:`Text` built from plain pieces (record data is never read as markup)."""
-    record, decoded = row.record, row.decoded
-    flagged = decoded.flagged
-    moment = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp >= 0 else None
-    when = moment.strftime("%H:%M:%S.%f")[:12] if moment is not None else "?"
+_DIM = Style(dim=True)
+_CYAN = Style(color="cyan")
+_BOLD = Style(bold=True)
+_RED = Style(color="red")
+_BOLD_RED = Style(bold=True, color="red")
+_PLAIN = Style()
+
+
+def row_segments(row: StreamRow, columns: Columns, prefix: str, width: int = 1000) -> list[Segment]:
+    """One row as styled segments of plain text (record data is never read as markup, escapes are visible).
+
+    The summary is cut to ``width`` characters (a character takes at least one cell: nothing visible is lost).
+    """
+    record, look = row.record, row.look
+    flagged = look.flagged
+    when = "?"
+    if record.timestamp >= 0:
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            when = datetime.fromtimestamp(record.timestamp / 1000, UTC).strftime("%H:%M:%S.%f")[:12]
     if columns.time < 12:
         when = when[:8]
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("!" if flagged else " ", style="bold red" if flagged else "")
-    text.append(_cell(when, columns.time), style="dim")
-    text.append(" ")
-    text.append(_cell(short_topic(record.topic, prefix, columns.topic), columns.topic), style="cyan")
+    out = [
+        Segment("!" if flagged else " ", _BOLD_RED if flagged else _PLAIN),
+        Segment(_cell(when, columns.time), _DIM),
+        Segment(" "),
+        Segment(_cell(short_topic(record.topic, prefix, columns.topic), columns.topic), _CYAN),
+    ]
     if columns.position:
-        text.append(" ")
-        text.append(_cell(f"{record.partition}/{record.offset}", columns.position), style="dim")
+        out.append(Segment(" "))
+        out.append(Segment(_cell(f"{record.partition}/{record.offset}", columns.position), _DIM))
     if columns.key:
-        text.append(" ")
-        text.append(_cell(one_line(decoded.key or "", 100), columns.key))
-    text.append(" ")
-    text.append(_cell(one_line(decoded.event or "?", 60), columns.event), style="bold" if not flagged else "red")
+        out.append(Segment(" " + _cell(look.key, columns.key)))
+    out.append(Segment(" "))
+    out.append(Segment(_cell(look.event or "?", columns.event), _RED if flagged else _BOLD))
     if columns.instance:
-        text.append(" ")
-        text.append(_cell(one_line(decoded.instance or "", 100), columns.instance))
-    text.append(" ")
-    text.append(_cell(human_size(decoded.size), columns.size).rjust(columns.size), style="dim")
-    text.append(" ")
-    summary = row.summary
-    if flagged:
-        summary = f"[{decoded.problems[0]}] {summary}"
-    text.append(summary, style="red" if flagged else "")
+        out.append(Segment(" " + _cell(look.instance or "", columns.instance)))
+    out.append(Segment(" "))
+    out.append(Segment(_cell(human_size(look.size), columns.size).rjust(columns.size), _DIM))
+    out.append(Segment(" "))
+    summary = look.summary
+    if look.problem is not None:
+        summary = f"[{look.problem}] {summary}"
+    out.append(Segment(summary[:width], _RED if flagged else _PLAIN))
+    return out
+
+
+def row_text(row: StreamRow, columns: Columns, prefix: str) -> Text:
+    """One row as :class:`Text` built from plain pieces (the same pieces :func:`row_segments` draws)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for segment in row_segments(row, columns, prefix):
+        text.append(segment.text, style=segment.style)
     return text
 
 
@@ -226,10 +302,14 @@ class StreamTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if index >= min(self._count, len(self.buffer)) or index < 0:
             return Strip.blank(width, self.rich_style)
-        text = row_text(self.buffer[index], Columns.for_width(width), self.prefix)
-        text.truncate(width, overflow="ellipsis", pad=True)
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments, width).crop(0, width)
+        # Segments straight from the row's pieces (no rich Text layout per line: a frame draws ~20 rows per
+        # pane); the strip is cut or padded to the width, the last cell an ellipsis when cut.
+        segments = row_segments(self.buffer[index], Columns.for_width(width), self.prefix, width)
+        strip = Strip(segments)
+        if strip.cell_length > width:
+            # A wide character at the cut may leave a cell short: padded again after the ellipsis.
+            strip = Strip([*strip.crop(0, max(width - 1, 0)), Segment("…")])
+        strip = strip.extend_cell_length(width)
         if index == self.cursor:
             cursor_style = self.get_component_rich_style("stream-table--cursor")
             strip = strip.apply_style(cursor_style)
