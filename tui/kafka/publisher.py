@@ -979,7 +979,7 @@ def _by_seq(record: _Record) -> int:
 
 
 def _too_large(record: _Record) -> str | None:
-    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, record.headers)
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, list(record.headers))
     if size <= MAX_REQUEST_BYTES:
         return None
     return (
