@@ -302,6 +302,31 @@ async def test_lag_panel_and_arrangement(console: Console, tmp_path: Path) -> No
         assert screen.panes == [b]
 
 
+async def test_only_drawn_rows_are_decoded(console: Console, tmp_path: Path) -> None:
+    records = [
+        Record("evolution.acme-sales.messages.upsert", 0, n, 1_709_550_600_000 + n, 0, b"acme-sales",
+               build(catalog.lookup("messages.upsert"), "acme-sales", {"message": {"conversation": f"#{n}"}}).encode(),
+               [])
+        for n in range(2000)
+    ]
+    async with console.app.run_test(size=(100, 30)) as pilot:
+        screen = await open_streams(pilot, tmp_path)
+        pane = await screen.add_pane(PaneSpec("lazy", Selection(topics=("t",))), reading=False)
+        assert pane.ingest(records) == 2000
+        rows = pane.buffer.snapshot()
+        assert not any(row.drawn for row in rows)  # nothing decoded on the way in
+        pane.draw_frame()
+        await pilot.pause()
+        height = pane.table.size.height
+        drawn = [n for n, row in enumerate(rows) if row.drawn]
+        # Following: the newest screenful (plus, at most, the first screenful drawn before the pane scrolled).
+        assert drawn[-height:] == list(range(2000 - height, 2000)) and len(drawn) <= 2 * height
+        assert not any(rows[n].drawn for n in range(height, 2000 - height))
+        assert "#1999" in pane_texts(pane)[-1]
+        counters = pane.buffer.counters()
+        assert counters.received == counters.matched == 2000 and counters.displayed == 2000
+
+
 # -- snapshots --------------------------------------------------------------------------------------------
 
 def _record(offset: int, value: bytes | None, *, key: bytes | None, topic: str, millis: int) -> Record:

@@ -101,6 +101,11 @@ class StreamRow:
         """The one-line summary."""
         return self.look.summary
 
+    @property
+    def drawn(self) -> bool:
+        """Whether the row was decoded for drawing (its look is kept)."""
+        return self._look is not None
+
 
 def short_topic(topic: str, prefix: str, width: int) -> str:
     """``topic`` as a row shows it in ``width`` characters.
