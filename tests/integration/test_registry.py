@@ -432,11 +432,14 @@ async def test_writes_after_a_broker_restart_recreate_the_topic_and_succeed(own_
         own_broker.kill()
         own_broker.start()  # same port, memory storage: the topic and its records are gone
 
+        # The registries notice: the old entries went with the old topic, no registry shows them any more.
+        await async_wait_until(lambda: writer.get("before") is None and reader.get("before") is None, 10)
+        # (Written before the topic is back, a record can hit Tansu's race between the auto-creations that
+        # several clients' metadata requests trigger at once: its end offset moves, the record is never
+        # readable and later writes to that partition fail. Nothing a client can repair; see the report.)
         stored = await writer.set_request("after", True, ["CALL"])
         assert writer.get("after") == stored
         await async_wait_until(lambda: reader.get("after") == stored, 10)
-        # The old entries went with the old topic: no registry shows what the cluster no longer holds.
-        await async_wait_until(lambda: writer.get("before") is None and reader.get("before") is None, 10)
         # (Which partitions it has depends on who asked first: aiokafka's metadata requests let the broker
         # auto-create it. The next test makes sure it has several.)
         await writer.toggle("after", "MESSAGES_UPSERT")

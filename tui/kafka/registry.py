@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -38,6 +39,9 @@ MAX_PROBLEMS = 1000
 """Problems kept (the newest); a topic full of junk must not grow memory without bound."""
 CHECK_INTERVAL_S = 1.0
 """How often the live reader checks that the topic it reads is still the one in the cluster."""
+FRESH_CHECK_S = 0.25
+RECENT_KEPT = 1000
+"""A write right after a check goes ahead without asking for another."""
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +98,10 @@ class InstanceRegistry:
         self._check_requests: list[asyncio.Future[None]] = []
         self._last_check = 0.0
         self._replaying: set[str] | None = None
+        self._reread = False
+        self._recent: deque[tuple[int, int, int]] = deque(maxlen=RECENT_KEPT)
+        """(partition, offset, hash of key and value) of the records read lately: whether a write was read,
+        or the reader is past its offset because it read another topic of the same name before."""
         """Names held before a re-attach, not seen again yet; those left when the replay ends are dropped."""
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -134,8 +142,7 @@ class InstanceRegistry:
         Whatever the clients raise while closing stays here; a cancellation of the caller still goes through,
         after everything is closed.
         """
-        current = asyncio.current_task()
-        before = current.cancelling() if current is not None else 0
+        before = _cancelling()
         cancelled = False
         task, self._task = self._task, None
         if task is not None:
@@ -259,10 +266,15 @@ class InstanceRegistry:
         metadata = await producer.send_and_wait(self.topic, key=instance.encode(), value=value)
         if metadata.partition not in {tp.partition for tp in self._partitions}:
             await self._checked()  # someone re-created it with more partitions meanwhile: read them all
-        await self._seen(metadata.partition, metadata.offset)
+        await self._seen(metadata.partition, metadata.offset, hash((instance.encode(), value)))
 
-    async def _checked(self) -> None:
-        """Have the live reader check the topic now (re-attaching when needed); bounded, then go on anyway."""
+    async def _checked(self, *, reread: bool = False) -> None:
+        """Have the live reader check the topic now (re-attaching when needed; ``reread``: in any case);
+        bounded, then go on anyway."""
+        if reread:
+            self._reread = True
+        elif asyncio.get_running_loop().time() - self._last_check < FRESH_CHECK_S:
+            return  # just checked (a registry started for one write): spare the write the wait
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._check_requests.append(future)
         with contextlib.suppress(TimeoutError):
@@ -284,10 +296,14 @@ class InstanceRegistry:
         self._producer = producer
         return producer
 
-    async def _seen(self, partition: int, offset: int) -> None:
+    async def _seen(self, partition: int, offset: int, digest: int) -> None:
         """Wait until this registry's reader is past ``offset`` of ``partition``."""
         if self._positions.get(partition, 0) > offset:
-            return
+            if (partition, offset, digest) in self._recent:
+                return
+            # Past an offset it never read: the topic is a new one under the old name (a broker restarted
+            # empty). Read it again from the beginning, which reads this write too.
+            await self._checked(reread=True)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((partition, offset, future))
         timeout = max(self.options.request_timeout_ms / 1000, 5.0)
@@ -326,6 +342,7 @@ class InstanceRegistry:
         ends = await client.end_offsets(self._partitions)
         self._sync_targets = {tp.partition: ends[tp] for tp in self._partitions}
         self._positions = {tp.partition: 0 for tp in self._partitions}
+        self._recent.clear()
         self._last_check = loop.time()
         self._check_synced()
         self._finish_replay()
@@ -353,6 +370,8 @@ class InstanceRegistry:
             async with Admin(self.options) as admin:
                 await admin.create_topics([TopicSpec(self.topic, configs={"cleanup.policy": "compact"})])
             return await self._reattach()
+        if self._reread:
+            return await self._reattach()
         if not attached or set(found) != {tp.partition for tp in self._partitions}:
             if attached:
                 log.info("registry topic %s now has partitions %s; reading them all", self.topic, sorted(found))
@@ -367,25 +386,39 @@ class InstanceRegistry:
     async def _reattach(self) -> bool:
         # Entries not found again by the end of the replay are gone with the old topic.
         self._replaying = set(self._items)
+        self._reread = False
+        # A fresh consumer: aiokafka's fetcher kept the old topic's state and never fetched the new one.
+        fresh = groupless_consumer(self.options, fetch_max_wait_ms=50)
+        try:
+            await asyncio.wait_for(fresh.start(), timeout=self._connect_timeout())
+        except BaseException:
+            await _settle(fresh.stop(), _cancelling())
+            raise
+        old, self._consumer = self._consumer, fresh
+        if old is not None and await _settle(old.stop(), _cancelling()):
+            raise asyncio.CancelledError
         return await self._attach(wait=not self.read_only)
 
     async def _follow(self) -> None:
         assert self._consumer is not None
-        client = self._consumer
         attached = bool(self._partitions)
         loop = asyncio.get_running_loop()
         while True:
             try:
-                if not attached or self._check_requests or loop.time() - self._last_check >= CHECK_INTERVAL_S:
+                if not attached or self._check_requests or self._reread or loop.time() - self._last_check >= CHECK_INTERVAL_S:
                     attached = await self._check_topic(attached)
                     self._release_checks()
                     if not attached:
                         # Read-only and the topic is missing: look for it now and then.
                         await asyncio.sleep(CHECK_INTERVAL_S)
                         continue
-                batches = await client.getmany(timeout_ms=200, max_records=1000)
-                for messages in batches.values():
+                client = self._consumer
+                assert client is not None
+                batches = await client.getmany(timeout_ms=100, max_records=1000)
+                for tp_read, messages in batches.items():
                     for message in messages:
+                        digest = hash((message.key, message.value))
+                        self._recent.append((tp_read.partition, message.offset, digest))
                         self._apply(message.offset, message.key, message.value)
                 for tp in self._partitions:
                     self._positions[tp.partition] = await client.position(tp)
@@ -474,6 +507,11 @@ class InstanceRegistry:
 
     def _connect_timeout(self) -> float:
         return max(self.options.connect_timeout_s, 1.0) * 3
+
+
+def _cancelling() -> int:
+    current = asyncio.current_task()
+    return current.cancelling() if current is not None else 0
 
 
 async def _settle(closing: Awaitable[object], before: int) -> bool:
