@@ -65,6 +65,9 @@ def consumer(options: ConnectionOptions, **extra: Any) -> AIOKafkaConsumer:
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=16 * 1024 * 1024,
         fetch_max_bytes=64 * 1024 * 1024,
+        # A live view answers within a frame or two: this broker holds an empty fetch for the whole wait
+        # (aiokafka's default 500 ms), which would put up to half a second between a record and its row.
+        fetch_max_wait_ms=50,
     )
     kwargs.update(extra)
     return AIOKafkaConsumer(**kwargs)
