@@ -26,6 +26,7 @@ from tui.envelope import build
 from tui.filters import FilterSpec
 from tui.layout import Layout, message_key, topic_name
 from tui.records import Record, safe_json, to_json
+from tui.screens.base import ConsoleFooter
 from tui.screens.record_detail import RecordDetailScreen
 from tui.screens.streams import StreamsScreen, SubscriptionDialog
 from tui.views import PaneSpec, Selection, ViewStore
@@ -300,6 +301,35 @@ async def test_lag_panel_and_arrangement(console: Console, tmp_path: Path) -> No
         assert panel.error is None and panel.last is not None and panel.last.partitions == ()
         await pilot.press("w")
         assert screen.panes == [b]
+
+
+async def test_pane_switch_acts_at_once_and_leaves_fields_alone(console: Console, tmp_path: Path) -> None:
+    async with console.app.run_test(size=(100, 30)) as pilot:
+        screen = await open_streams(pilot, tmp_path)
+        a = await screen.add_pane(PaneSpec("a", Selection(topics=("t",))), reading=False)
+        b = await screen.add_pane(PaneSpec("b", Selection(topics=("t",))), reading=False)
+        screen.set_arrangement("grid")
+        await pilot.pause()
+        footer = screen.query_one(ConsoleFooter)
+        keys = list(footer.children)
+        assert keys and screen.focused is b.table
+        await pilot.press("]")
+        # Active, bordered and focused by the key itself, not by the tab's message coming round later.
+        assert screen.active_pane is a and a.has_class("-active") and not b.has_class("-active")
+        assert screen.focused is a.table
+        await pilot.pause()
+        await pilot.pause()
+        # The next table binds the same keys: the footer shows the same and is not rebuilt.
+        assert list(footer.children) == keys
+        await pilot.press("[")
+        assert screen.active_pane is b and screen.focused is b.table
+        await pilot.press("g")
+        field = screen.query_one("#lag-group", Input)
+        field.focus()
+        await pilot.pause()
+        await pilot.press("]", "[")
+        # Typing in a field, the brackets are text: the pane stays.
+        assert field.value.endswith("][") and screen.active_pane is b
 
 
 async def test_only_drawn_rows_are_decoded(console: Console, tmp_path: Path) -> None:

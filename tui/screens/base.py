@@ -38,6 +38,35 @@ def report_worker_failure(app: App[Any], event: Worker.StateChanged) -> None:
         app.notify(f"{event.worker.name}: {text}", title=error.__class__.__name__, severity="error", timeout=8)
 
 
+class ConsoleFooter(Footer):
+    """Textual's footer, rebuilt only when what it shows changes.
+
+    The footer recomposes (removes and mounts every key, then a layout pass) each time the screen's bindings
+    may have changed, which is on every focus move. Moving between widgets that bind the same keys (a stream
+    pane's table to the next one's) changes nothing it shows: that rebuild cost tens of milliseconds of a
+    busy event loop under a flood, on every pane switch.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: tuple[object, ...] | None = None
+
+    def _shown_bindings(self, screen: Screen[Any]) -> tuple[object, ...]:
+        return tuple(
+            (key, binding.action, binding.description, binding.key_display, binding.group, enabled, tooltip)
+            for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+            if binding.show or key == self.app.COMMAND_PALETTE_BINDING
+        )
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if screen is self.screen and self.is_attached and screen.app.app_focus:
+            shown = self._shown_bindings(screen)
+            if shown == self._shown:
+                return
+            self._shown = shown
+        super().bindings_changed(screen)
+
+
 class ConsoleScreen(Screen[None]):
     """A screen with the console frame: header, body (:meth:`compose_body`), producer status, footer."""
 
@@ -52,7 +81,7 @@ class ConsoleScreen(Screen[None]):
         with Vertical(id="body"):
             yield from self.compose_body()
         yield ProducerStatus(services.publisher, clock=services.clock, id="producer-status")
-        yield Footer()
+        yield ConsoleFooter()
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
@@ -214,8 +215,10 @@ class StreamsScreen(ConsoleScreen):
         Binding("g", "lag", "Lag", id="streams-lag"),
         Binding("ctrl+s", "save_view", "Save view", id="streams-save-view"),
         Binding("o", "open_view", "Open view", id="streams-open-view"),
-        Binding("]", "next_pane", "Next pane", show=False, id="streams-next"),
-        Binding("[", "previous_pane", "Previous pane", show=False, id="streams-previous"),
+        # Priority: the app runs these as soon as the key arrives, instead of handing the key to the focused
+        # table and letting it bubble up pane by pane (under a flood each hop waits behind the readers).
+        Binding("]", "next_pane", "Next pane", show=False, priority=True, id="streams-next"),
+        Binding("[", "previous_pane", "Previous pane", show=False, priority=True, id="streams-previous"),
     ]
 
     def __init__(self) -> None:
@@ -392,11 +395,29 @@ class StreamsScreen(ConsoleScreen):
 
     def action_next_pane(self) -> None:
         """Activate the next pane."""
-        self.query_one("#pane-tabs", Tabs).action_next_tab()
+        self._step_pane(1)
 
     def action_previous_pane(self) -> None:
         """Activate the previous pane."""
-        self.query_one("#pane-tabs", Tabs).action_previous_tab()
+        self._step_pane(-1)
+
+    def _step_pane(self, step: int) -> None:
+        # The bindings are priority ones: a field being typed in (the lag panel's group id) keeps its brackets.
+        if isinstance(self.focused, Input):
+            raise SkipAction()
+        panes = self.panes
+        if not panes:
+            return
+        current = self.active_pane
+        index = panes.index(current) if current in panes else -1
+        self.activate(panes[(index + step) % len(panes)])
+
+    def activate(self, pane: StreamPane) -> None:
+        """Make ``pane`` the active one at once (tab, border, focus), without waiting for the tab's message."""
+        self.query_one("#pane-tabs", Tabs).active = f"tab-{pane.id}"
+        self._show_active()
+        if pane.is_mounted:
+            pane.table.focus()
 
     @work(exclusive=True, group="streams-dialog", exit_on_error=False)
     async def action_export(self, reveal: bool) -> None:
