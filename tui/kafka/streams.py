@@ -159,7 +159,7 @@ def to_record(message: Any) -> Record:
     # Positional: keyword arguments cost twice as much per record, and a pane reads tens of thousands a second.
     return Record(
         message.topic, message.partition, message.offset, message.timestamp, message.timestamp_type,
-        message.key, message.value, list(headers) if headers else [],
+        message.key, message.value, headers or (),
     )
 
 
@@ -175,7 +175,7 @@ def to_records(fetched: Mapping[TopicPartition, Sequence[Any]]) -> list[Record]:
         topic, partition = tp.topic, tp.partition
         out += [
             make(topic, partition, m.offset, m.timestamp, m.timestamp_type, m.key, m.value,
-                 list(m.headers) if m.headers else [])
+                 m.headers or ())
             for m in messages
         ]
     return out
