@@ -24,9 +24,13 @@ _STATE_COLOUR: dict[PublisherState, str] = {
 }
 
 
-def describe_cluster(view: ClusterView) -> Content:
-    """``kafka-1:9092,kafka-2:9092 1/2 up · cluster abc`` (or why the cluster is not readable)."""
-    brokers = ",".join(view.brokers)
+def describe_cluster(view: ClusterView, *, compact: bool = False) -> Content:
+    """``kafka-1:9092,kafka-2:9092 1/2 up · cluster abc`` (or why the cluster is not readable); ``compact``
+    names the first broker only (``kafka-1:9092 +1``)."""
+    if compact and len(view.brokers) > 1:
+        brokers = f"{view.brokers[0]} +{len(view.brokers) - 1}"
+    else:
+        brokers = ",".join(view.brokers)
     if view.reachable is None:
         reach = Content.from_markup("[$text-muted]checking…[/]")
     else:
@@ -55,10 +59,17 @@ def describe_connection(state: PublisherState | None, registry: RegistryView) ->
     return Content(" · ").join([producer, reg])
 
 
-def describe_source(view: SourceView) -> Content:
+def short_label(label: str) -> str:
+    """``Evolution API http://evo:8080`` → ``Evolution API``; ``registry __evokafka_instances`` → ``registry``."""
+    head, _, tail = label.rpartition(" ")
+    return head if head and ("://" in tail or tail.startswith("_") or "." in tail) else label
+
+
+def describe_source(view: SourceView, *, compact: bool = False) -> Content:
     """Where instances come from (``Evolution API http://evo:8080``, ``registry __evokafka_instances``) and, when
-    the last call failed, why (a refused key said as such)."""
-    label = Content.from_markup(" │ [b]$label[/b]", label=view.label)
+    the last call failed, why (a refused key said as such). ``compact``: the kind only, for 80 columns."""
+    text = short_label(view.label) if compact else view.label
+    label = Content.from_markup(" │ [b]$label[/b]", label=text)
     if view.state is not SourceState.FAILED:
         return label
     why = "API key refused (401)" if view.auth_failed else "not answering"
@@ -94,6 +105,7 @@ class ClusterHeader(Horizontal):
         self._services = services
         self._unsubscribe: list[Callable[[], None]] = []
         self._producer: PublisherState | None = None
+        self._last: tuple[ClusterView, RegistryView, PublisherState | None, SourceView] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="cluster-line")
@@ -124,6 +136,10 @@ class ClusterHeader(Horizontal):
         services = self._services
         self.post_message(self.Changed(services.cluster, services.registry_view, self._producer, services.source_view))
 
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self._show(*self._last)
+
     def on_cluster_header_changed(self, message: ClusterHeader.Changed) -> None:
         self._show(message.cluster, message.registry, message.producer, message.source)
 
@@ -132,8 +148,13 @@ class ClusterHeader(Horizontal):
     ) -> None:
         # Connection state first: when the line is cut at 80 columns, the cluster id goes, not the state.
         brand = Content.from_markup("[b $accent]evokafka[/] ")
-        line = Content(" │ ").join([brand + describe_connection(producer, registry), describe_cluster(cluster)])
+        compact = 0 < self.size.width < 110
+        line = Content(" │ ").join(
+            [brand + describe_connection(producer, registry), describe_cluster(cluster, compact=compact)]
+        )
         self.query_one("#cluster-line", Static).update(line)
+        self._last = (cluster, registry, producer, source)
         badge = self.query_one("#source-badge", Static)
-        badge.update(describe_source(source))
+        # At 80 columns the cluster (brokers up, cluster id) matters more than the source's full address.
+        badge.update(describe_source(source, compact=compact))
         badge.set_class(source.state is SourceState.FAILED, "-failed")
