@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import ssl
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from ipaddress import ip_address
 from typing import Any
 
 from aiokafka.conn import AIOKafkaConnection, create_conn
 from aiokafka.protocol.transaction import InitProducerIdRequest
+from cryptography import x509
 
 from tui import events as catalog
 from tui.config import KafkaSettings
@@ -172,21 +172,33 @@ async def unreachable_reason(options: ConnectionOptions, timeout: float | None =
     return None
 
 
-def _decode_der(der: bytes) -> dict[str, Any]:
-    """Subject, SANs and dates of a DER certificate, without the ``cryptography`` package.
+def _cert_time(moment: datetime) -> str:
+    """The ssl module's date format (``Jan  5 09:00:00 2027 GMT``), which ``ssl.cert_time_to_seconds`` reads."""
+    return moment.astimezone(UTC).strftime("%b %e %H:%M:%S %Y GMT")
 
-    Python's ``getpeercert()`` returns nothing for an unverified peer, so the doctor reads the certificate
-    itself with the ssl module's decoder (the one ``ssl`` uses for verified peers).
-    """
-    pem = ssl.DER_cert_to_PEM_cert(der)
-    with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as handle:
-        handle.write(pem)
-        path = handle.name
+
+def _describe_cert(cert: x509.Certificate) -> dict[str, Any]:
+    """Subject, SANs and dates of a certificate, in the shape of ``ssl.SSLSocket.getpeercert()``."""
+    subject = tuple(((attr.rfc4514_attribute_name, str(attr.value)),) for attr in cert.subject)
+    names: list[tuple[str, str]] = []
     try:
-        decoded: dict[str, Any] = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
-        return decoded
-    finally:
-        os.unlink(path)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names += [("DNS", name) for name in san.get_values_for_type(x509.DNSName)]
+        names += [("IP Address", str(ip)) for ip in san.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        pass
+    return {
+        "subject": subject,
+        "subjectAltName": tuple(names),
+        "notBefore": _cert_time(cert.not_valid_before_utc),
+        "notAfter": _cert_time(cert.not_valid_after_utc),
+    }
+
+
+def _decode_der(der: bytes) -> dict[str, Any]:
+    """Subject, SANs and dates of a DER certificate (Python's ``getpeercert()`` returns nothing for an
+    unverified peer, so the doctor reads the certificate itself)."""
+    return _describe_cert(x509.load_der_x509_certificate(der))
 
 
 async def _peer_certificate(host: str, port: int, timeout: float) -> dict[str, Any] | None:
@@ -488,7 +500,8 @@ def _check_ca_file(path: str) -> CheckResult:
             "tls.ca-file", Status.FAIL, f"KAFKA_SSL_CA={path}: malformed PEM ({exc.__class__.__name__})", fix
         )
     try:
-        decoded = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
+        with open(path, "rb") as handle:
+            decoded = _describe_cert(x509.load_pem_x509_certificate(handle.read()))
         not_after = ssl.cert_time_to_seconds(decoded["notAfter"])
     except Exception:
         return CheckResult("tls.ca-file", Status.PASS, f"{path}: {count} certificate(s)")
