@@ -23,8 +23,11 @@ from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.publisher import PublisherState
 from tui.kafka.registry import InstanceRegistry
 from tui.services import RegistryState, Services
+from tui.screens.streams import StreamsScreen
+from tui.views import PaneSpec, Selection
 from tui.widgets.delivery_log import DeliveryLog
 from tui.widgets.instance_list import InstanceList
+from tui.widgets.layout_tree import LayoutTree
 
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 40)
@@ -116,6 +119,33 @@ async def render(out: Path) -> list[Path]:
                     await wait_for(lambda: any(line.startswith(("✓", "✗")) for line in log.lines))
 
                 await shot(pilot, "publish", publish)
+
+                async def streams() -> None:
+                    await app.run_action("app.open_area('streams')")  # the publish editor has the focus
+                    await pilot.pause()
+                    screen = app.screen
+                    assert isinstance(screen, StreamsScreen)
+                    prefix = settings.topic_prefix.replace(".", r"\.")
+                    panes = [
+                        await screen.add_pane(
+                            PaneSpec("Global layout", Selection(pattern=rf"{prefix}\.global\..+"), "earliest")
+                        ),
+                        await screen.add_pane(
+                            PaneSpec("Per-instance layout", Selection(pattern=rf"{prefix}\.(?!global\.).+"), "earliest")
+                        ),
+                    ]
+                    await pilot.press("a")  # the grid: both panes side by side
+                    await wait_for(lambda: all(p.buffer.received > 0 and p.buffer.pending == 0 for p in panes))
+
+                await shot(pilot, "streams", streams)
+
+                async def layout() -> None:
+                    await app.run_action("app.open_area('layout')")
+                    await pilot.pause()
+                    tree = app.screen.query_one(LayoutTree)
+                    await wait_for(lambda: any(row.messages for row in tree.rows))
+
+                await shot(pilot, "layout", layout)
         finally:
             await services.stop()
     return written
