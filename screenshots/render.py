@@ -22,8 +22,8 @@ from tui.demo.traffic import Traffic, demo_instances, seed_settings
 from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.publisher import PublisherState
 from tui.kafka.registry import InstanceRegistry
-from tui.services import RegistryState, Services
 from tui.screens.streams import StreamsScreen
+from tui.services import RegistryState, Services
 from tui.views import PaneSpec, Selection
 from tui.widgets.delivery_log import DeliveryLog
 from tui.widgets.instance_list import InstanceList
