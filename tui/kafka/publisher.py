@@ -5,6 +5,14 @@ settings enable the event, global topic when ``KAFKA_GLOBAL_ENABLED`` and ``KAFK
 or nowhere) and queues each record without waiting for it; the returned :class:`PublishTicket` resolves when
 each one is acknowledged or finally failed.
 
+The module is split by concern, and this one re-exports the public names of the others:
+
+- :mod:`tui.kafka.delivery`: what the publisher reports (:class:`PublisherState`, :class:`PublisherStatus`,
+  :class:`Delivery`, :class:`PublishTicket`);
+- :mod:`tui.kafka.outbox`: the records on their way, and the pump that sends them in batches, in order;
+- :mod:`tui.kafka.placement`: topics made or checked, and the partition of each key;
+- here: :class:`EventPublisher`, its routing and its connection (reconnects, backoff, idle probes).
+
 Speed: a pump task takes everything queued at once, groups it into one record batch per partition (aiokafka's
 ``create_batch``/``send_batch``; the partition of a key is the producer's own key hash, computed once per topic
 and key) and settles counters, offsets and waiters once per batch. Nothing is made per record that nobody
@@ -39,247 +47,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    KafkaTimeoutError,
-    LeaderNotAvailableError,
-    NotLeaderForPartitionError,
-    ProducerClosed,
-    UnknownError,
-    UnknownTopicOrPartitionError,
-)
-from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.producer.message_accumulator import BatchBuilder
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from tui import events as catalog
 from tui import layout
 from tui.config import KafkaSettings
 from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
 from tui.instances import InstanceSettings, SettingsLookup
-from tui.kafka.admin import Admin, ClusterUnreachableError, ReadOnlyError, TopicSpec
+from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.delivery import Delivery, PublisherState, PublisherStatus, PublishTicket
 from tui.kafka.options import ConnectionOptions
+from tui.kafka.outbox import (
+    LARGE_VALUE_BYTES,
+    MAX_HAND_OVER,
+    MAX_REQUEST_BYTES,
+    MAX_UNSETTLED,
+    Lane,
+    Outbox,
+    why,
+)
+from tui.kafka.placement import Placement
+from tui.kafka.placement import topic_unknown as _topic_unknown
 from tui.kafka.reconnect import ReconnectPolicy
 
 log = logging.getLogger(__name__)
 
-MAX_UNSETTLED = 100_000
-"""Records in the publisher (queued or in flight) before :meth:`EventPublisher.publish` waits for room."""
 STATUS_INTERVAL_S = 0.1
 """Counter-only changes reach subscribers at most this often; state changes reach them at once."""
 LINGER_MS = 5
 PROBE_INTERVAL_S = 5.0
 """How often an idle, connected publisher checks that the cluster still answers."""
 MAX_BATCH_BYTES = 256 * 1024
-MAX_REQUEST_BYTES = 1024 * 1024
-"""aiokafka's ``max_request_size`` (its default): a record larger than this is refused before sending."""
-LARGE_VALUE_BYTES = 64 * 1024
-"""Values above this are measured exactly against :data:`MAX_REQUEST_BYTES` before they are batched."""
-MAX_HAND_OVER = 20_000
-"""Records the pump hands over in one go before it lets the rest of the loop run."""
 VALID_INSTANCES_MAX = 10_000
 ROUTES_MAX = 10_000
-_PARTITIONER = DefaultPartitioner()
-
-
-class PublisherState(StrEnum):
-    """Where the publisher's connection stands."""
-
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class PublisherStatus:
-    """A snapshot of the publisher: connection state, reconnect schedule, counters, idempotence."""
-
-    state: PublisherState
-    attempt: int
-    """Reconnect attempt n (0 when not reconnecting)."""
-    max_attempts: int
-    """N = ``KAFKA_RECONNECT_MAX_ATTEMPTS``."""
-    delay_ms: int
-    """The current backoff delay (0 when none)."""
-    next_try_at: float | None
-    """``time.time()`` of the next attempt, for a live countdown (None while trying or not reconnecting)."""
-    last_error: str | None
-    sent: int
-    """Records handed over to the publisher."""
-    acknowledged: int
-    retried: int
-    """Attempts after the first (a record sent three times counts two)."""
-    failed: int
-    """Records reported failed (with their error); never silently dropped."""
-    idempotence: bool | None
-    """None: not known yet; False: the broker refused it, carrying on with acks=all and one in flight."""
-
-    @property
-    def in_flight(self) -> int:
-        """Records handed over and not settled yet."""
-        return self.sent - self.acknowledged - self.failed
-
-    def describe(self) -> str:
-        """One loggable line."""
-        if self.state is PublisherState.RECONNECTING:
-            head = f"reconnecting: attempt {self.attempt}/{self.max_attempts}, delay {self.delay_ms} ms"
-            if self.next_try_at is not None:
-                head += f", next try in {max(0.0, self.next_try_at - time.time()):.1f}s"
-            else:
-                head += ", trying now"
-        elif self.state is PublisherState.FAILED:
-            head = f"failed after {self.max_attempts} reconnect attempts; retry to reconnect"
-        else:
-            head = self.state.value
-        if self.last_error and self.state is not PublisherState.CONNECTED:
-            head += f" (last error: {self.last_error})"
-        idem = {
-            None: "idempotence unknown",
-            True: "idempotence on",
-            False: "idempotence OFF (refused by the broker; acks=all, 1 request in flight)",
-        }[self.idempotence]
-        return (
-            f"{head}; sent {self.sent}, acknowledged {self.acknowledged}, retried {self.retried}, "
-            f"failed {self.failed}, in flight {self.in_flight}; {idem}"
-        )
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What became of one record: where it was written, or why it was not."""
-
-    topic: str
-    key: str
-    partition: int | None
-    offset: int | None
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        """Acknowledged by the broker."""
-        return self.error is None
-
-
-class PublishTicket:
-    """Returned by :meth:`EventPublisher.publish` at once; the records are in flight."""
-
-    # A caller may hold tens of thousands of tickets: each is one small object holding its records directly
-    # (no list for the usual single target), which keeps the garbage collector's full passes rare.
-    __slots__ = ("_first", "_rest", "route")
-
-    def __init__(self, route: layout.Route, records: Sequence[_Record]) -> None:
-        self.route = route
-        """Where the event goes and why (no targets: nothing was sent)."""
-        self._first: _Record | None = records[0] if records else None
-        self._rest: tuple[_Record, ...] = tuple(records[1:]) if len(records) > 1 else ()
-
-    @property
-    def _records(self) -> tuple[_Record, ...]:
-        return () if self._first is None else (self._first, *self._rest)
-
-    @property
-    def done(self) -> bool:
-        """Whether every record has settled."""
-        return all(r.settled for r in self._records)
-
-    async def wait(self) -> list[Delivery]:
-        """One :class:`Delivery` per target, after its acknowledgement or final failure."""
-        for record in self._records:
-            if not record.settled:
-                # Made only for a record someone waits on, and one per wait: cancelling one waiter (its own
-                # future) leaves the record and every other waiter alone.
-                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-                if record.waiters is None:
-                    record.waiters = [waiter]
-                else:
-                    record.waiters.append(waiter)
-                try:
-                    await waiter
-                finally:
-                    if record.waiters is not None and waiter in record.waiters:
-                        record.waiters.remove(waiter)
-        return [r.delivery() for r in self._records]
-
-
-class _Lane:
-    """A route's target with what the pump needs of it, made once per cached route (not per record)."""
-
-    __slots__ = ("key", "name", "target")
-
-    def __init__(self, target: layout.Target) -> None:
-        self.target = target
-        self.name = (target.topic, target.key)
-        """Records of one lane (topic and key) go to one partition and are acknowledged in hand-over order."""
-        self.key = target.key.encode()
-
-
-class _Record:
-    """One record on its way: queued, in flight, waiting for another attempt, or settled.
-
-    The outcome is kept as plain fields; the :class:`Delivery` is made only when a ticket is read.
-    """
-
-    __slots__ = (
-        "attempts",
-        "error",
-        "headers",
-        "key",
-        "lane",
-        "offset",
-        "partition",
-        "seq",
-        "settled",
-        "target",
-        "value",
-        "waiters",
-    )
-
-    def __init__(self, seq: int, lane: _Lane, value: bytes, headers: tuple[tuple[str, bytes], ...]) -> None:
-        self.seq = seq
-        self.target = lane.target
-        self.lane = lane.name
-        self.key = lane.key
-        self.value = value
-        self.headers = headers
-        self.attempts = 0
-        self.settled = False
-        self.partition: int | None = None
-        self.offset: int | None = None
-        self.error: str | None = None
-        self.waiters: list[asyncio.Future[None]] | None = None
-
-    def delivery(self) -> Delivery:
-        return Delivery(self.target.topic, self.target.key, self.partition, self.offset, self.error)
-
-    def wake_waiters(self) -> None:
-        waiters, self.waiters = self.waiters, None
-        if waiters:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-
-
-class _TopicMissingError(Exception):
-    """The topic does not exist and auto-creation is off."""
-
-
-@dataclass(slots=True)
-class _Counters:
-    sent: int = 0
-    acknowledged: int = 0
-    retried: int = 0
-    failed: int = 0
 
 
 class EventPublisher:
@@ -313,48 +118,29 @@ class EventPublisher:
         self._delay_ms = 0
         self._next_try_at: float | None = None
         self._last_error: str | None = None
-        self._counters = _Counters()
         self._idempotence: bool | None = None
         self._idempotence_refused = False
         self._subscribers: list[Callable[[PublisherStatus], None]] = []
         self._emit_handle: asyncio.TimerHandle | None = None
-        self._seq = 0
-        self._pending: deque[_Record] = deque()
-        self._in_flight: dict[int, list[_Record]] = {}
-        """Batches handed to the producer and not answered yet, by serial number."""
-        self._batch_serial = 0
-        self._current: deque[list[_Record]] | None = None
-        """Records the pump holds while handing them over (neither queued nor in flight)."""
-        self._partitions: dict[tuple[str, str], int] = {}
-        """The partition of each lane (topic, key), per connection."""
         self._valid_instances: set[str] = set()
         self._routes: dict[
-            tuple[str, str], tuple[InstanceSettings | None, KafkaSettings, layout.Route, tuple[_Lane, ...]]
+            tuple[str, str], tuple[InstanceSettings | None, KafkaSettings, layout.Route, tuple[Lane, ...]]
         ] = {}
-        self._attempt_failures: list[tuple[_Record, str]] = []
-        self._draining = False
-        self._lane_acked: dict[tuple[str, str], int] = {}
-        self._unsettled = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._room = asyncio.Event()
-        self._room.set()
-        self._wake = asyncio.Event()
         self._lost = asyncio.Event()
         self._retry = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._admin: Admin | None = None
-        self._ready_topics: set[str] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._pump: asyncio.Task[None] | None = None
-        self._closed = False
+        self._placement = Placement(settings, self.options)
+        self._outbox = Outbox(settings, self._placement, _Link(self))
 
     # -- observing -------------------------------------------------------------------------------------
 
     @property
     def status(self) -> PublisherStatus:
         """The current snapshot."""
-        c = self._counters
+        c = self._outbox.counters
         reconnecting = self._state is PublisherState.RECONNECTING
         return PublisherStatus(
             state=self._state,
@@ -418,22 +204,22 @@ class EventPublisher:
         it and the reconnect schedule runs."""
         if self._supervisor is not None:
             return
-        if self._closed:
+        if self._outbox.closed:
             raise RuntimeError("a stopped EventPublisher cannot be started again")
-        self._pump = asyncio.create_task(self._run_pump(), name="publisher:pump")
+        self._pump = asyncio.create_task(self._outbox.run(), name="publisher:pump")
         self._supervisor = asyncio.create_task(self._supervise(), name="publisher:connection")
         # Let the supervisor show CONNECTING before start() returns.
         await asyncio.sleep(0)
 
     async def stop(self) -> None:
         """Flush what is in flight (each record ends acknowledged or failed), then close."""
-        if self._closed:
+        if self._outbox.closed:
             return
-        if self._state is PublisherState.CONNECTED and self._unsettled:
+        if self._state is PublisherState.CONNECTED and self._outbox.unsettled:
             bound = self.options.request_timeout_ms / 1000 * self.settings.send_retries + 5
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.flush(), timeout=bound)
-        self._closed = True
+        self._outbox.closed = True
         for task in (self._supervisor, self._pump):
             if task is not None:
                 task.cancel()
@@ -442,12 +228,12 @@ class EventPublisher:
         self._supervisor = self._pump = None
         # The producer flushes what it holds; each record settles through its callback.
         await self._disconnect()
-        self._fail_everything("publisher stopped before the record was acknowledged")
+        self._outbox.fail_everything("publisher stopped before the record was acknowledged")
         self._set_state(PublisherState.DISCONNECTED)
 
     async def flush(self) -> None:
         """Wait until every record handed over so far is acknowledged or reported failed."""
-        await self._idle.wait()
+        await self._outbox.flush()
 
     def retry(self) -> None:
         """After FAILED: reset the schedule and start reconnecting again (idempotence is asked for anew)."""
@@ -496,29 +282,10 @@ class EventPublisher:
         # Kept as a tuple of (str, bytes) tuples, which the garbage collector stops tracking: one object
         # fewer per record held, so fewer full collections while tens of thousands are in flight.
         headers = tuple(envelope.headers)
-        records: list[_Record] = []
-        for lane in lanes:
-            while self._unsettled >= MAX_UNSETTLED:
-                self._room.clear()
-                await self._room.wait()
-            self._seq += 1
-            record = _Record(self._seq, lane, value, headers)
-            records.append(record)
-            self._counters.sent += 1
-            self._unsettled += 1
-            self._idle.clear()
-            if self._closed:
-                self._settle_failed(record, "publisher stopped")
-            elif self._state is PublisherState.FAILED:
-                self._settle_failed(record, f"not sent: the publisher has failed ({self._last_error}); retry")
-            else:
-                self._pending.append(record)
-        if self._pending and not self._wake.is_set():
-            self._wake.set()
-        self._changed()
+        records = await self._outbox.put(lanes, value, headers)
         return PublishTicket(route, records)
 
-    def _route(self, instance: str, event: catalog.Event) -> tuple[layout.Route, tuple[_Lane, ...]]:
+    def _route(self, instance: str, event: catalog.Event) -> tuple[layout.Route, tuple[Lane, ...]]:
         """:func:`tui.layout.route`, remembered while the instance's settings (and ours) stay the same."""
         instance_settings = self.lookup.get(instance)
         key = (instance, event.name)
@@ -526,319 +293,11 @@ class EventPublisher:
         if cached is not None and cached[0] == instance_settings and cached[1] is self.settings:
             return cached[2], cached[3]
         route = layout.route(self.settings, instance, event, instance_settings)
-        lanes = tuple(_Lane(target) for target in route.targets)
+        lanes = tuple(Lane(target) for target in route.targets)
         if len(self._routes) >= ROUTES_MAX:
             self._routes.clear()
         self._routes[key] = (instance_settings, self.settings, route, lanes)
         return route, lanes
-
-    # -- settling: counters and waiters move once per batch, not per record ---------------------------
-
-    def _settled(self, count: int) -> None:
-        self._unsettled -= count
-        if self._unsettled == 0:
-            self._idle.set()
-        if self._unsettled < MAX_UNSETTLED and not self._room.is_set():
-            self._room.set()
-        self._changed()
-
-    def _settle_acked(self, records: Sequence[_Record], partition: int, base_offset: int) -> None:
-        """A batch was acknowledged: its records sit at ``base_offset``, ``base_offset + 1``, ... in order."""
-        lane_acked = self._lane_acked
-        count = 0
-        offset = base_offset
-        for record in records:
-            if not record.settled:
-                record.settled = True
-                record.partition = partition
-                record.offset = offset
-                if lane_acked.get(record.lane, -1) < record.seq:
-                    lane_acked[record.lane] = record.seq
-                if record.waiters:
-                    record.wake_waiters()
-                count += 1
-            offset += 1
-        if count:
-            self._counters.acknowledged += count
-            self._settled(count)
-
-    def _settle_failed(self, record: _Record, error: str) -> None:
-        if record.settled:
-            return
-        record.settled = True
-        record.partition = record.offset = None
-        record.error = error
-        self._counters.failed += 1
-        # Debug, not warning: an outage fails records by the thousand; the status and the deliveries say it.
-        log.debug("record to %s (key %s) failed: %s", record.target.topic, record.target.key, error)
-        record.wake_waiters()
-        self._settled(1)
-
-    def _fail_everything(self, error: str) -> None:
-        leftovers = [*self._attempt_failures]
-        self._attempt_failures.clear()
-        for record, why in leftovers:
-            self._settle_failed(record, f"{error}: {why}")
-        if self._current is not None:
-            for group in self._current:
-                for record in group:
-                    self._settle_failed(record, error)
-            self._current = None
-        for records in list(self._in_flight.values()):
-            for record in records:
-                self._settle_failed(record, error)
-        self._in_flight.clear()
-        while self._pending:
-            self._settle_failed(self._pending.popleft(), error)
-
-    # -- the pump: hands records to the producer in batches, in order ---------------------------------
-
-    def _may_hand_over(self) -> bool:
-        return (
-            self._state is PublisherState.CONNECTED
-            and self._producer is not None
-            and not self._draining
-            and not self._lost.is_set()
-            and bool(self._pending)
-        )
-
-    def _may_go_on(self, producer: AIOKafkaProducer) -> bool:
-        """Whether a hand-over under way may continue (the producer is still ours, nothing failed)."""
-        return (
-            self._state is PublisherState.CONNECTED
-            and self._producer is producer
-            and not self._draining
-            and not self._lost.is_set()
-        )
-
-    async def _run_pump(self) -> None:
-        while True:
-            if not self._may_hand_over():
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            pending = self._pending
-            if len(pending) <= MAX_HAND_OVER:
-                taken = list(pending)
-                pending.clear()
-            else:
-                taken = [pending.popleft() for _ in range(MAX_HAND_OVER)]
-            self._current = deque([taken])
-            try:
-                await self._hand_over(taken)
-            except asyncio.CancelledError:
-                # stop() cancelled us mid-hand-over: what is still in _current is reported failed.
-                raise
-            except Exception as exc:  # a bug here must not strand the records
-                log.exception("publisher: handing over records failed")
-                for group in self._current or ():
-                    for record in group:
-                        self._settle_failed(record, _why(exc))
-            self._current = None
-            self._maybe_finish_drain()
-            # Hand-overs need not wait for anything: let the sender, the callbacks and the rest of the
-            # application run between two of them.
-            await asyncio.sleep(0)
-
-    def _put_back(self, records: list[_Record]) -> None:
-        """Records not handed over after all: back to the front of the queue, in hand-over order."""
-        if records:
-            records.sort(key=_by_seq)
-            self._pending.extendleft(reversed(records))
-
-    async def _hand_over(self, taken: list[_Record]) -> None:
-        producer = self._producer
-        assert producer is not None and self._current is not None
-        # 1. Where each record goes: its topic made (or checked) once per connection, its partition once per
-        #    lane (same key, same partition: the producer's own key hash).
-        ready = self._ready_topics
-        partitions = self._partitions
-        resolved = 0
-        for record in taken:
-            if record.lane in partitions:
-                record.partition = partitions[record.lane]
-            else:
-                if not self._may_go_on(producer):
-                    self._put_back(taken[resolved:])
-                    del taken[resolved:]
-                    break
-                topic = record.target.topic
-                try:
-                    if topic not in ready:
-                        await self._ensure_topic(topic)
-                    record.partition = await self._partition_for(producer, record)
-                except (_TopicMissingError, ReadOnlyError) as exc:
-                    self._settle_failed(record, str(exc))
-                    resolved += 1
-                    continue
-                except Exception as exc:
-                    record.attempts += 1
-                    self._attempt_error([record], exc, always_retriable=True)
-                    self._put_back(taken[resolved + 1 :])
-                    del taken[resolved:]
-                    break
-            if len(record.value) > LARGE_VALUE_BYTES and (too_large := _too_large(record)) is not None:
-                self._settle_failed(record, too_large)
-            resolved += 1
-        # 2. One batch per partition (more when one fills up), records in hand-over order.
-        by_partition: dict[tuple[str, int | None], list[tuple[BatchBuilder, list[_Record]]]] = {}
-        for record in taken:
-            if record.settled:
-                continue
-            where = (record.target.topic, record.partition)
-            batches = by_partition.get(where)
-            if batches is None:
-                builder = producer.create_batch()
-                members: list[_Record] = []
-                by_partition[where] = [(builder, members)]
-            else:
-                builder, members = batches[-1]
-            if builder.append(timestamp=None, key=record.key, value=record.value, headers=list(record.headers)) is None:
-                builder.close()
-                builder = producer.create_batch()
-                members = []
-                by_partition[where].append((builder, members))
-                if builder.append(timestamp=None, key=record.key, value=record.value, headers=list(record.headers)) is None:
-                    self._settle_failed(record, "MessageSizeTooLargeError: the record does not fit in a batch")
-                    continue
-            members.append(record)
-        sends = [
-            (topic, partition, builder, members)
-            for (topic, partition), batches in by_partition.items()
-            for builder, members in batches
-            if members
-        ]
-        self._current = deque(members for _, _, _, members in sends)
-        # 3. Hand each batch to the producer; it sends one request per broker at a time, so batches of a
-        #    partition are written in the order they are handed over.
-        for index, (topic, partition, builder, members) in enumerate(sends):
-            if not self._may_go_on(producer):
-                self._current = None
-                self._put_back([r for _, _, _, rest in sends[index:] for r in rest if not r.settled])
-                return
-            retried = 0
-            for record in members:
-                record.attempts += 1
-                if record.attempts > 1:
-                    retried += 1
-            self._counters.retried += retried
-            # The batch is left open on purpose, so it lingers LINGER_MS in the producer like a send() would:
-            # a broker that restarted empty (Tansu) acknowledges a produce to a topic it lost and keeps
-            # nothing, and those few milliseconds let the producer notice the reconnect and refresh its
-            # metadata (which re-creates the topic) before the batch leaves. Nothing else appends to it.
-            try:
-                future = await producer.send_batch(builder, topic, partition=partition)
-            except Exception as exc:
-                self._current.popleft()
-                self._attempt_error(members, exc)
-                continue
-            self._current.popleft()
-            self._batch_serial += 1
-            serial = self._batch_serial
-            self._in_flight[serial] = members
-            future.add_done_callback(functools.partial(self._on_batch, serial))
-
-    async def _partition_for(self, producer: AIOKafkaProducer, record: _Record) -> int:
-        lane = record.lane
-        known = sorted(await producer.partitions_for(lane[0]))
-        if not known:
-            raise UnknownTopicOrPartitionError(f"no partitions known for {lane[0]}")
-        partition = int(_PARTITIONER(record.key, known, known))
-        self._partitions[lane] = partition
-        return partition
-
-    def _on_batch(self, serial: int, future: asyncio.Future[Any]) -> None:
-        records = self._in_flight.pop(serial, None)
-        if records is None:
-            return
-        if future.cancelled():
-            self._attempt_error(records, ProducerClosed())
-        elif (exc := future.exception()) is not None:
-            self._attempt_error(records, exc)
-        else:
-            metadata = future.result()
-            self._settle_acked(records, int(metadata.partition), int(metadata.offset))
-        self._maybe_finish_drain()
-
-    def _attempt_error(self, records: Sequence[_Record], exc: BaseException, *, always_retriable: bool = False) -> None:
-        """An attempt of ``records`` failed: another attempt when it was the link, else reported failed."""
-        if _topic_unknown(exc):
-            self._forget_topics()
-        elif not (always_retriable or _retriable(exc)):
-            why = _why(exc)
-            for record in records:
-                self._settle_failed(record, why)
-            return
-        # Stop handing over: the records behind these must not overtake them.
-        self._draining = True
-        why = _why(exc)
-        self._attempt_failures.extend((record, why) for record in records if not record.settled)
-        self._maybe_finish_drain()
-
-    def _maybe_finish_drain(self) -> None:
-        if not self._draining or self._in_flight or self._current is not None:
-            return
-        failures = sorted(self._attempt_failures, key=lambda item: item[0].seq)
-        self._attempt_failures.clear()
-        again: list[_Record] = []
-        lost_error: str | None = None
-        for record, error in failures:
-            if record.settled:
-                continue
-            if self._closed:
-                self._settle_failed(record, f"publisher stopped: {error}")
-            elif self._lane_acked.get(record.lane, -1) > record.seq:
-                # Sending it again would put it behind a later record of the same key.
-                self._settle_failed(
-                    record,
-                    f"not retried: a later record with the same key was already acknowledged; {error}",
-                )
-            elif record.attempts >= self.settings.send_retries:
-                self._settle_failed(record, f"failed after {record.attempts} attempts: {error}")
-                lost_error = error
-            else:
-                again.append(record)
-        # Back to the front, in hand-over order (records put back untried may sit there already).
-        if again:
-            again.extend(self._pending)
-            again.sort(key=_by_seq)
-            self._pending = deque(again)
-        self._draining = False
-        if lost_error is not None:
-            self._last_error = lost_error
-            self._lost.set()
-        self._wake.set()
-        self._changed()
-
-    def _forget_topics(self) -> None:
-        """The broker no longer knows a topic we made (it restarted empty): make or check every one again,
-        and have the producer fetch fresh metadata rather than send to partitions it remembers."""
-        if self._ready_topics:
-            log.info("publisher: the broker does not know a topic any more; topics will be made again")
-        self._ready_topics.clear()
-        self._partitions.clear()
-        producer = self._producer
-        if producer is not None:
-            with contextlib.suppress(Exception):
-                producer.client.force_metadata_update()
-
-    async def _ensure_topic(self, topic: str) -> None:
-        if topic in self._ready_topics:
-            return
-        admin = self._admin
-        assert admin is not None
-        timeout = self.options.request_timeout_ms / 1000
-        if self.settings.auto_create_topics:
-            spec = TopicSpec(topic, self.settings.num_partitions, self.settings.replication_factor)
-            await asyncio.wait_for(admin.create_topics([spec]), timeout=timeout)
-        else:
-            names = await asyncio.wait_for(admin.topic_names(), timeout=timeout)
-            if topic not in names:
-                raise _TopicMissingError(
-                    f"topic {topic} does not exist and KAFKA_AUTO_CREATE_TOPICS=false; "
-                    "create it (evokafka topics create) or turn auto-creation on"
-                )
-        self._ready_topics.add(topic)
 
     # -- the connection --------------------------------------------------------------------------------
 
@@ -849,7 +308,7 @@ class EventPublisher:
             self.policy.reset()
             self._last_error = None
             self._set_state(PublisherState.CONNECTED)
-            self._wake.set()
+            self._outbox.wake()
             await self._watch_connection()
             log.warning("publisher: connection lost: %s", self._last_error)
             await self._disconnect()
@@ -867,15 +326,15 @@ class EventPublisher:
                 return
             except TimeoutError:
                 pass
-            if self._unsettled or self._admin is None:
+            if self._outbox.unsettled or self._admin is None:
                 continue  # records in flight tell us soon enough
             try:
                 await asyncio.wait_for(self._admin.cluster(), timeout=max(self.options.connect_timeout_s, 1.0))
                 self.probes += 1
             except Exception as exc:
                 # Declared lost only if still idle: records handed over meanwhile settle through their attempts.
-                if not self._unsettled and not self._lost.is_set():
-                    self._last_error = f"the cluster stopped answering ({_why(exc)})"
+                if not self._outbox.unsettled and not self._lost.is_set():
+                    self._last_error = f"the cluster stopped answering ({why(exc)})"
                     self._lost.set()
 
     async def _connect_with_backoff(self, immediate: bool) -> None:
@@ -900,13 +359,13 @@ class EventPublisher:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._last_error = _why(exc)
+                self._last_error = why(exc)
                 log.info("publisher: cannot connect: %s", self._last_error)
 
     async def _wait_in_failed(self) -> None:
         self._set_state(PublisherState.FAILED)
         # Holding records for an operator who may never come back would hide them: report them now.
-        self._fail_everything(
+        self._outbox.fail_everything(
             f"not sent: gave up after {self.policy.max_attempts} reconnect attempts ({self._last_error})"
         )
         self._retry.clear()
@@ -932,7 +391,7 @@ class EventPublisher:
                     log.warning(
                         "publisher: the broker refused idempotence (%s); carrying on with acks=all and "
                         "one request in flight",
-                        _why(exc),
+                        why(exc),
                     )
             if producer is None:
                 producer = await self._started_producer(idempotent=False, timeout=timeout)
@@ -942,8 +401,7 @@ class EventPublisher:
             raise
         self._admin, self._producer = admin, producer
         # A broker that restarted may have lost its topics: make (or check) them again.
-        self._ready_topics.clear()
-        self._partitions.clear()
+        self._placement.reset()
 
     async def _started_producer(self, *, idempotent: bool, timeout: float) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
@@ -969,42 +427,43 @@ class EventPublisher:
             try:
                 await asyncio.wait_for(producer.stop(), timeout=bound)
             except Exception as exc:
-                log.warning("publisher: closing the producer: %s", _why(exc))
+                log.warning("publisher: closing the producer: %s", why(exc))
         if admin is not None:
             await admin.close()
 
 
-def _by_seq(record: _Record) -> int:
-    return record.seq
+class _Link:
+    """The publisher's connection as its outbox sees it (a :class:`~tui.kafka.outbox.ProducerLink`)."""
 
+    __slots__ = ("_publisher",)
 
-def _too_large(record: _Record) -> str | None:
-    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, list(record.headers))
-    if size <= MAX_REQUEST_BYTES:
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    def sending_producer(self) -> AIOKafkaProducer | None:
+        publisher = self._publisher
+        if publisher._state is PublisherState.CONNECTED and not publisher._lost.is_set():
+            return publisher._producer
         return None
-    return (
-        f"MessageSizeTooLargeError: the record is {size} bytes when serialized, larger than the "
-        f"{MAX_REQUEST_BYTES}-byte maximum request size"
-    )
 
+    def current_producer(self) -> AIOKafkaProducer | None:
+        return self._publisher._producer
 
-def _retriable(exc: BaseException) -> bool:
-    """A failure of the link (worth another attempt), not of the record itself."""
-    if isinstance(exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed):
-        return True
-    return bool(getattr(exc, "retriable", False))
+    def current_admin(self) -> Admin | None:
+        return self._publisher._admin
 
+    def refusal(self) -> str | None:
+        publisher = self._publisher
+        if publisher._state is PublisherState.FAILED:
+            return f"not sent: the publisher has failed ({publisher._last_error}); retry"
+        return None
 
-_TOPIC_UNKNOWN = (UnknownTopicOrPartitionError, NotLeaderForPartitionError, LeaderNotAvailableError, UnknownError)
+    def lose(self, error: str) -> None:
+        self._publisher._last_error = error
+        self._publisher._lost.set()
 
-
-def _topic_unknown(exc: BaseException) -> bool:
-    """An answer that means the broker does not (or no longer) know the topic or partition.
-
-    ``UnknownError`` is among them: a restarted, empty broker answers a produce to a partition it lost with
-    it. Each is worth another attempt once the topic is made again.
-    """
-    return isinstance(exc, _TOPIC_UNKNOWN)
+    def changed(self) -> None:
+        self._publisher._changed()
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -1013,20 +472,16 @@ def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, KafkaConnectionError | NodeNotReadyError | OSError)
 
 
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, ClusterUnreachableError):
-        return str(exc)
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = exc.__class__.__name__
-    return f"{name}: {text}" if text and text != name else name
-
-
+# Names from the split-out modules stay importable from here: callers and tests import them as before.
 __all__ = [
+    "LARGE_VALUE_BYTES",
+    "MAX_HAND_OVER",
+    "MAX_REQUEST_BYTES",
+    "MAX_UNSETTLED",
     "Delivery",
     "EventPublisher",
     "PublishTicket",
     "PublisherState",
     "PublisherStatus",
+    "_topic_unknown",
 ]
