@@ -420,3 +420,21 @@ def test_snapshot_record_detail(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(frozen_app(), terminal_size=(100, 30), run_before=detail)
+
+
+async def test_the_dialog_offers_instances_seen_only_in_topics(
+    console: Console, producer: AIOKafkaProducer, tmp_path: Path
+) -> None:
+    prefix = console.services.settings.topic_prefix
+    await send_event(producer, prefix, Layout.INSTANCE, "ghost.instance", "messages.upsert", {"id": 1})
+    app = console.app
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_streams(pilot, tmp_path)
+        assert console.services.registry.get("ghost.instance") is None  # known only from its topic
+        await pilot.press("n")
+        await async_wait_until(lambda: isinstance(app.screen, SubscriptionDialog), timeout=10)
+        picks = app.screen.query_one("#pick-instances", SelectionList)
+        values = [picks.get_option_at_index(i).value for i in range(picks.option_count)]
+        assert "ghost.instance" in values
+        await pilot.press("escape")
+        await async_wait_until(lambda: app.screen is screen)

@@ -8,6 +8,7 @@ Keys: ``n`` new pane, ``e`` edit the pane, ``w`` close it, ``[``/``]`` previous/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from typing import Any, ClassVar
 
@@ -31,6 +32,9 @@ from tui.views import Arrangement, PaneSpec, Selection, View, ViewError, ViewSto
 from tui.widgets.stream_lag import LagPanel
 from tui.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
 from tui.widgets.stream_table import StreamTable
+
+DISCOVERY_TIMEOUT_S = 1.5
+"""Bound on looking for instances seen only in topics before the subscription dialog opens."""
 
 
 def _blink(screen: Screen[Any]) -> None:
@@ -330,16 +334,21 @@ class StreamsScreen(ConsoleScreen):
 
     # -- actions ------------------------------------------------------------------------------------------
 
-    def _known_instances(self) -> list[str]:
-        try:
-            return sorted(self.services.registry.all())
-        except Exception:  # the registry may not be synced yet: typed names still work
-            return []
+    async def _known_instances(self) -> list[str]:
+        """The registry's instances and those seen only in topics (discovery, bounded in time): the pick list."""
+        names: set[str] = set()
+        with contextlib.suppress(Exception):  # the registry may not be synced yet: typed names still work
+            names.update(self.services.registry.all())
+        if self._reading():
+            # A slow or unreachable cluster: the dialog opens with what is known.
+            with contextlib.suppress(Exception):
+                names.update(await asyncio.wait_for(self.services.discover(), timeout=DISCOVERY_TIMEOUT_S))
+        return sorted(names)
 
     @work(exclusive=True, group="streams-dialog", exit_on_error=False)
     async def action_new_pane(self) -> None:
         """Ask for a subscription and open a pane for it."""
-        dialog = SubscriptionDialog(self.services.settings.topic_prefix, self._known_instances())
+        dialog = SubscriptionDialog(self.services.settings.topic_prefix, await self._known_instances())
         spec = await self.app.push_screen_wait(dialog)
         if spec is not None:
             await self.add_pane(spec)
@@ -350,7 +359,7 @@ class StreamsScreen(ConsoleScreen):
         pane = self.active_pane
         if pane is None:
             return
-        dialog = SubscriptionDialog(self.services.settings.topic_prefix, self._known_instances(), pane.spec)
+        dialog = SubscriptionDialog(self.services.settings.topic_prefix, await self._known_instances(), pane.spec)
         spec = await self.app.push_screen_wait(dialog)
         if spec is not None:
             await self.close_pane(pane)
