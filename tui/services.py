@@ -39,7 +39,7 @@ from tui.evolution.source import (
 )
 from tui.kafka.admin import Admin
 from tui.kafka.discovery import DiscoveredInstance, discover
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError
+from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
 from tui.kafka.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 
@@ -309,7 +309,7 @@ class Services:
                 with contextlib.suppress(Exception):
                     await self.registry.stop()
                 next_try = self.clock() + delay_ms / 1000
-                self._set_registry_view(RegistryView(RegistryState.RETRYING, attempt, _why(exc), next_try))
+                self._set_registry_view(RegistryView(RegistryState.RETRYING, attempt, reason(exc), next_try))
                 # Backoff between attempts, not a wait for a condition: the registry is simply retried.
                 await asyncio.sleep(delay_ms / 1000)
                 delay_ms = min(delay_ms * 2, self.settings.max_reconnect_delay_ms)
@@ -338,7 +338,7 @@ class Services:
                 raise
             except Exception as exc:
                 await self._drop_admin()
-                view = replace(view, error=_why(exc), cluster_id=self.cluster.cluster_id)
+                view = replace(view, error=reason(exc), cluster_id=self.cluster.cluster_id)
         else:
             await self._drop_admin()
             view = replace(view, error="no broker accepts connections", cluster_id=self.cluster.cluster_id)
@@ -393,8 +393,3 @@ async def _probe(broker: str, timeout: float) -> bool:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return True
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -12,7 +10,8 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.options import ClusterUnreachableError as ClusterUnreachableError
+from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
 
 
 class ReadOnlyError(PermissionError):
@@ -20,10 +19,6 @@ class ReadOnlyError(PermissionError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"read-only mode: refusing to {what}")
-
-
-class ClusterUnreachableError(ConnectionError):
-    """The cluster did not answer within the connection timeout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +51,7 @@ class Admin:
     async def start(self) -> Admin:
         """Connect; :class:`ClusterUnreachableError` after ``KAFKA_CONNECTION_TIMEOUT`` (at least 1 s)."""
         client = AIOKafkaAdminClient(**self.options.client_kwargs())
-        try:
-            await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0))
-        except Exception as exc:
-            await _close_quietly(client)
-            servers = ",".join(self.options.bootstrap_servers)
-            raise ClusterUnreachableError(f"cannot reach the cluster at {servers}: {_why(exc)}") from exc
+        await start_client(client, self.options, timeout=max(self.options.connect_timeout_s, 1.0))
         self._client = client
         return self
 
@@ -69,7 +59,7 @@ class Admin:
         """Disconnect."""
         client, self._client = self._client, None
         if client is not None:
-            await _close_quietly(client)
+            await stop_quietly(client, timeout=max(self.options.connect_timeout_s, 1.0))
 
     async def __aenter__(self) -> Admin:
         return await self.start()
@@ -145,20 +135,3 @@ def _create_errors(response: Any) -> dict[str, int]:
         name, code = item[0], item[1]
         out[str(name)] = int(code)
     return out
-
-
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timed out"
-    text = str(exc)
-    name = exc.__class__.__name__
-    if not text:
-        return name
-    # aiokafka's messages often start with the class name already.
-    return text if text.startswith(name) else f"{name}: {text}"
-
-
-async def _close_quietly(client: AIOKafkaAdminClient) -> None:
-    # Closing a half-started client must not mask the real error.
-    with contextlib.suppress(Exception):
-        await client.close()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.kafka.admin import Admin
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.options import ConnectionOptions, start_client
 from tui.kafka.streams import StreamError
 
 
@@ -69,12 +69,7 @@ class LagMonitor:
         kwargs = self.options.client_kwargs()
         kwargs.update(group_id=self.group, enable_auto_commit=False)
         client = AIOKafkaConsumer(**kwargs)
-        try:
-            await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0) * 3)
-        except Exception as exc:
-            await client.stop()
-            servers = ",".join(self.options.bootstrap_servers)
-            raise StreamError(f"cannot reach the cluster at {servers}: {exc or exc.__class__.__name__}") from None
+        await start_client(client, self.options, error=StreamError)
         self._client = client
 
     async def stop(self) -> None:

@@ -6,6 +6,7 @@ SSL from here, so a setting means the same thing everywhere.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,10 @@ from typing import Any
 from tui.config import KafkaSettings
 
 _MECHANISMS = {"plain": "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512"}
+
+
+class ClusterUnreachableError(ConnectionError):
+    """The cluster did not answer within the connection timeout."""
 
 
 class ConnectionSetupError(ValueError):
@@ -107,3 +112,54 @@ def ssl_context(settings: KafkaSettings) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def reason(exc: BaseException) -> str:
+    """Why a connection attempt failed, on one line (``timed out``, or the error's class and text)."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = " ".join(str(exc).split())
+    name = exc.__class__.__name__
+    if not text:
+        return name
+    # aiokafka's messages often start with the class name already.
+    return text if text.startswith(name) else f"{name}: {text}"
+
+
+async def stop_quietly(client: Any, *, timeout: float) -> None:
+    """Stop (or close) an aiokafka client, bounded, whatever state its connections are in.
+
+    aiokafka's ``stop()`` awaits the fetch tasks it has just cancelled, so a client whose broker went away
+    raises ``CancelledError`` from ``stop()`` although nobody cancelled the caller: that one is swallowed
+    (a real cancellation of the caller still propagates), as is any error of a connection already lost.
+    """
+    closer = client.stop if hasattr(client, "stop") else client.close
+    try:
+        await asyncio.wait_for(closer(), timeout=timeout)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is None or task.cancelling():
+            raise
+    except Exception:  # dropped anyway: its lost connection's error changes nothing
+        pass
+
+
+async def start_client(
+    client: Any,
+    options: ConnectionOptions,
+    *,
+    timeout: float | None = None,
+    error: type[Exception] = ClusterUnreachableError,
+) -> None:
+    """Start an aiokafka client within ``timeout`` (default: three connection timeouts, at least 3 s).
+
+    On failure the half-started client is stopped and ``error`` is raised with one line naming the brokers
+    and why (the original error is its cause, for :func:`tui.kafka.errors.explain`).
+    """
+    bound = timeout if timeout is not None else max(options.connect_timeout_s, 1.0) * 3
+    try:
+        await asyncio.wait_for(client.start(), timeout=bound)
+    except Exception as exc:
+        await stop_quietly(client, timeout=max(options.connect_timeout_s, 1.0))
+        servers = ",".join(options.bootstrap_servers)
+        raise error(f"cannot reach the cluster at {servers}: {reason(exc)}") from exc

@@ -30,7 +30,7 @@ from tui import events as catalog
 from tui.config import KafkaSettings
 from tui.instances import InstanceSettings, InstanceSettingsError
 from tui.kafka.admin import Admin, ClusterUnreachableError, ReadOnlyError, TopicSpec
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.options import ConnectionOptions, reason, start_client
 from tui.kafka.streams import consumer as groupless_consumer
 from tui.layout import InstanceNameError, validate_instance
 
@@ -119,14 +119,7 @@ class InstanceRegistry:
                 await admin.create_topics([TopicSpec(self.topic, configs={"cleanup.policy": "compact"})])
         # A short fetch wait: the broker may hold a fetch until it expires, and a change should show at once.
         client = groupless_consumer(self.options, fetch_max_wait_ms=50)
-        try:
-            await asyncio.wait_for(client.start(), timeout=self._connect_timeout())
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                await client.stop()
-            raise ClusterUnreachableError(
-                f"cannot reach the cluster at {','.join(self.options.bootstrap_servers)}: {_why(exc)}"
-            ) from None
+        await start_client(client, self.options, timeout=self._connect_timeout())
         self._consumer = client
         await self._attach(wait=not self.read_only)
         self._task = asyncio.create_task(self._follow(), name=f"registry:{self.topic}")
@@ -285,14 +278,7 @@ class InstanceRegistry:
             return self._producer
         # acks=all, one request in flight: the broker here refuses aiokafka's idempotence (test-broker.md).
         producer = AIOKafkaProducer(**self.options.client_kwargs(), acks="all", max_batch_size=1 << 20)
-        try:
-            await asyncio.wait_for(producer.start(), timeout=self._connect_timeout())
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                await producer.stop()
-            raise ClusterUnreachableError(
-                f"cannot reach the cluster at {','.join(self.options.bootstrap_servers)}: {_why(exc)}"
-            ) from None
+        await start_client(producer, self.options, timeout=self._connect_timeout())
         self._producer = producer
         return producer
 
@@ -426,7 +412,7 @@ class InstanceRegistry:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the reader must outlive a broken connection; aiokafka reconnects
-                self.last_error = _why(exc)
+                self.last_error = reason(exc)
                 log.info("registry reader: %s", self.last_error)
                 self._release_checks()  # a write waiting for a check goes on, and succeeds or fails on its own
                 await asyncio.sleep(0.5)
@@ -527,11 +513,5 @@ async def _settle(closing: Awaitable[object], before: int) -> bool:
         current = asyncio.current_task()
         return current is not None and current.cancelling() > before
     except Exception as exc:
-        log.debug("while stopping the registry: %s", _why(exc))
+        log.debug("while stopping the registry: %s", reason(exc))
     return False
-
-
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timed out"
-    return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__

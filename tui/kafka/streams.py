@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.options import ConnectionOptions, reason, start_client, stop_quietly
 from tui.records import Record
 from tui.views import Selection, ViewError
 
@@ -213,12 +213,7 @@ async def read(
     acknowledged writes it cannot serve) end the reading after ``end_stall_ms`` without a record.
     """
     client = consumer(options)
-    servers = ",".join(options.bootstrap_servers)
-    try:
-        await asyncio.wait_for(client.start(), timeout=max(options.connect_timeout_s, 1.0) * 3)
-    except Exception as exc:
-        await stop_client(client, timeout=max(options.connect_timeout_s, 1.0))
-        raise StreamError(f"cannot reach the cluster at {servers}: {exc or exc.__class__.__name__}") from None
+    await start_client(client, options, error=StreamError)
     try:
         partitions = await assign(client, topics, start, timeout=max(options.connect_timeout_s, 2.0))
         loop = asyncio.get_running_loop()
@@ -261,20 +256,8 @@ async def _bounded(call: Coroutine[Any, Any, T], timeout: float, what: str) -> T
 
 
 async def stop_client(client: AIOKafkaConsumer, *, timeout: float) -> None:
-    """Stop ``client``, bounded, whatever state its connections are in.
-
-    aiokafka's ``stop()`` awaits the fetch tasks it has just cancelled, so a consumer whose broker went away
-    raises ``CancelledError`` from ``stop()`` although nobody cancelled the caller: that one is swallowed
-    (a real cancellation of the caller still propagates), as is any error of a connection already lost.
-    """
-    try:
-        await asyncio.wait_for(client.stop(), timeout=timeout)
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is None or task.cancelling():
-            raise
-    except Exception:   # dropped anyway: its lost connection's error changes nothing
-        pass
+    """Stop ``client``, bounded, whatever state its connections are in (:func:`tui.kafka.options.stop_quietly`)."""
+    await stop_quietly(client, timeout=timeout)
 
 
 def _consume(task: asyncio.Future[Any]) -> None:
@@ -328,11 +311,6 @@ class ReaderStatus:
             return self.state
         text = f"reconnecting… attempt {self.attempt} in {self.delay_ms / 1000:.1f} s"
         return f"{text} ({self.error})" if self.error else text
-
-
-def _why(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
 class StreamSubscription:
@@ -419,12 +397,7 @@ class StreamSubscription:
         self.selection.check(self.prefix)
         self._closed = False
         client = consumer(self.options)
-        servers = ",".join(self.options.bootstrap_servers)
-        try:
-            await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0) * 3)
-        except Exception as exc:
-            await client.stop()
-            raise StreamError(f"cannot reach the cluster at {servers}: {exc or exc.__class__.__name__}") from None
+        await start_client(client, self.options, error=StreamError)
         self._client = client
         try:
             await self._refresh(initial=True)
@@ -499,7 +472,7 @@ class StreamSubscription:
                     raise
                 # Not our cancellation: aiokafka lets a cancelled internal request escape when the broker
                 # goes away mid-request. It is a lost connection like any other.
-                failure: Exception = StreamError(f"request cancelled by the client: {_why(exc)}")
+                failure: Exception = StreamError(f"request cancelled by the client: {reason(exc)}")
             except ViewError:
                 raise
             except Exception as exc:
@@ -510,7 +483,7 @@ class StreamSubscription:
                 break
             await self._disconnect()
             attempt += 1
-            report(ReaderStatus("reconnecting", attempt, delay_ms, _why(failure)))
+            report(ReaderStatus("reconnecting", attempt, delay_ms, reason(failure)))
             # Backoff between attempts (not a wait for a condition): the cluster is simply asked again.
             await asyncio.sleep(delay_ms / 1000)
             delay_ms = min(delay_ms * 2, cap_ms)

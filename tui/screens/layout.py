@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.kafka.options import reason
 from tui.kafka.topicstats import TopicRow, TopicStats, TopicStatsReader, layout_rows
 from tui.layout import Layout, topic_plan
 from tui.screens.base import ConsoleScreen
@@ -98,7 +99,7 @@ class LayoutScreen(ConsoleScreen):
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self.show_stats(None, error=f"cannot read the cluster: {_why(exc)}")
+                    self.show_stats(None, error=f"cannot read the cluster: {reason(exc)}")
                 else:
                     self.show_stats(stats)
                 self._wake.clear()
@@ -162,8 +163,3 @@ async def open_stream(screen: ConsoleScreen, row: TopicRow) -> None:
         screen.notify(f"Open a pane on {row.topic} from the streams area (n)")
         return
     await streams.add_pane(PaneSpec(row.topic, Selection(topics=(row.topic,)), start="-50"))
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
