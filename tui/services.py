@@ -39,6 +39,7 @@ from tui.evolution.source import (
 )
 from tui.kafka.admin import Admin
 from tui.kafka.discovery import DiscoveredInstance, discover
+from tui.kafka.doctor_probe import split_broker
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
 from tui.kafka.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
@@ -384,9 +385,9 @@ class Services:
 
 async def _probe(broker: str, timeout: float) -> bool:
     """Whether ``host:port`` accepts a TCP connection within ``timeout`` seconds."""
-    host, _, port = broker.rpartition(":")
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host.strip("[]"), int(port)), timeout)
+        host, port = split_broker(broker)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, TimeoutError, ValueError):
         return False
     writer.close()
