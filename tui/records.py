@@ -35,14 +35,17 @@ class Record:
     value: bytes | None
     headers: Sequence[tuple[str, bytes | None]] = ()
     """As the client gave them (not copied: a flood makes every per-record object count for the collector)."""
-    _decoded: Decoded | None = None
 
     @property
     def decoded(self) -> Decoded:
-        """The decoded value (computed once)."""
-        if self._decoded is None:
-            self._decoded = decode(self.value, self.headers, self.key)
-        return self._decoded
+        """The decoded record, made anew on each call: nothing parsed is kept on the record, so records held in
+        bounded buffers stay as light as their bytes. Callers that need it twice keep the result."""
+        return decode(self.value, self.headers, self.key)
+
+    @property
+    def key_text(self) -> str | None:
+        """The key as text (undecodable bytes replaced), as :attr:`decoded` gives it, without reading the value."""
+        return self.key.decode("utf-8", errors="replace") if self.key is not None else None
 
     @property
     def time(self) -> datetime:

@@ -51,7 +51,7 @@ def command(
         count = 0
         async for batch in read(options, list(topics), position, stop_at_end=stop_at_end):
             for record in batch:
-                if key is not None and record.decoded.key != key:
+                if key is not None and record.key_text != key:
                     continue
                 sys.stdout.write(safe_json(to_json(record, reveal)) + "\n")
                 count += 1

@@ -50,18 +50,9 @@ def export_records(rows: Iterable[StreamRow], path: str | Path, *, reveal: bool 
     count = 0
     with Path(path).expanduser().open("w", encoding="utf-8") as out:
         for row in rows:
-            out.write(safe_json(to_json(_detached(row.record), reveal)) + "\n")
+            out.write(safe_json(to_json(row.record, reveal)) + "\n")
             count += 1
     return count
-
-
-def _detached(record: Record) -> Record:
-    """A copy of ``record`` for one use: its full decode (``Record.decoded`` keeps it) goes with the copy, so
-    an export does not leave every buffered row holding a parsed body."""
-    return Record(
-        record.topic, record.partition, record.offset, record.timestamp, record.timestamp_type, record.key,
-        record.value, record.headers,
-    )
 
 
 class StreamPane(Vertical, can_focus=False):
