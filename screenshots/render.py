@@ -16,18 +16,18 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tui.app import EvokafkaApp
 from tui.config import load_app_settings, load_settings
+from tui.console.app import EvokafkaApp
+from tui.console.screens.streams import StreamsScreen
+from tui.console.session import RegistryState, Services
+from tui.console.widgets.delivery_log import DeliveryLog
+from tui.console.widgets.instance_list import InstanceList
+from tui.console.widgets.layout_tree import LayoutTree
+from tui.demo.broker import EmbeddedBroker
 from tui.demo.traffic import Traffic, demo_instances, seed_settings
-from tui.kafka.broker import EmbeddedBroker
-from tui.kafka.publisher import PublisherState
+from tui.kafka.publish.delivery import PublisherState
 from tui.kafka.registry import InstanceRegistry
-from tui.screens.streams import StreamsScreen
-from tui.services import RegistryState, Services
 from tui.views import PaneSpec, Selection
-from tui.widgets.delivery_log import DeliveryLog
-from tui.widgets.instance_list import InstanceList
-from tui.widgets.layout_tree import LayoutTree
 
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 40)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tui.config import KafkaSettings, load_settings
-from tui.kafka.broker import EmbeddedBroker
+from tui.demo.broker import EmbeddedBroker
 
 # Tests must not pick up the developer's own configuration.
 for _name in list(os.environ):

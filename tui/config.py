@@ -18,7 +18,7 @@ from dotenv.parser import parse_stream
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
-from tui import events as catalog
+from tui import catalog
 
 SaslMechanism = Literal["plain", "scram-sha-256", "scram-sha-512"]
 

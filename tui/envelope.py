@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from tui import events as catalog
+from tui import catalog
 
 DEFAULT_ORIGIN = "WhatsApp"
 DEFAULT_SERVER_URL = "http://localhost:8080"

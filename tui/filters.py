@@ -30,7 +30,7 @@ import orjson
 from jsonpath_ng.exceptions import JSONPathError
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
-from tui import events as catalog
+from tui import catalog
 from tui.envelope import Decoded, decode
 from tui.records import Record
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tui import events as catalog
+from tui import catalog
 
 CONTACT = "5511999999999@s.whatsapp.net"
 """The contact in every template (the reference's example number)."""

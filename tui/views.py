@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tui import events as catalog
+from tui import catalog
 from tui.filters import FilterError, FilterSpec
-from tui.layout import InstanceNameError, Layout, topic_name, validate_instance
+from tui.topology import InstanceNameError, Layout, topic_name, validate_instance
 
 VIEWS_FILE = "views.json"
 Arrangement = Literal["tabs", "grid"]

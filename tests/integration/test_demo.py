@@ -20,9 +20,9 @@ from confluent_kafka.admin import AdminClient
 
 from tests.foreign import read_all
 from tui.config import load_settings
+from tui.demo.broker import EmbeddedBroker
 from tui.demo.traffic import Traffic, demo_instances, seed_settings
-from tui.kafka.broker import EmbeddedBroker
-from tui.layout import Layout, parse_topic, route, topic_plan
+from tui.topology import Layout, parse_topic, route, topic_plan
 
 FINAL = re.compile(r"stopped · (\d+) events · (\d+) records acked · (\d+) failed · (\d+) routed nowhere")
 # Fields stamped from the clock: the same seed gives the same traffic apart from these.
@@ -158,7 +158,7 @@ def test_bad_input_is_one_line_exit_2(args: list[str], needle: str) -> None:
 
 
 def test_unreachable_cluster_is_one_line() -> None:
-    from tui.kafka.broker import free_port
+    from tui.demo.broker import free_port
 
     env = _env(KAFKA_CONNECTION_TIMEOUT="500", KAFKA_REQUEST_TIMEOUT="1000")
     done = _demo(["--no-ui", "--duration", "1", "--brokers", f"127.0.0.1:{free_port()}"], env, timeout=60)

@@ -7,14 +7,13 @@ import time
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from tui import envelope
-from tui import events as catalog
+from tui import catalog, envelope
 from tui.config import KafkaSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.discovery import DiscoveredInstance, discover
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
-from tui.layout import Layout, message_key, topic_name
+from tui.topology import Layout, message_key, topic_name
 
 pytestmark = pytest.mark.broker
 

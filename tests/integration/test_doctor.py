@@ -18,9 +18,10 @@ import pytest
 from tests.integration.test_tls import TlsCluster
 from tests.tlsproxy import CertificateAuthority
 from tui.config import KafkaSettings, load_settings
+from tui.demo.broker import EmbeddedBroker
 from tui.kafka.admin import Admin
-from tui.kafka.broker import EmbeddedBroker
-from tui.kafka.doctor import CheckResult, DoctorReport, Status, run_doctor
+from tui.kafka.doctor.results import CheckResult, DoctorReport, Status
+from tui.kafka.doctor.runner import run_doctor
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.topics import create_missing, diff, plan

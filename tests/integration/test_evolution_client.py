@@ -29,8 +29,9 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from tests.conftest import async_wait_until
-from tui import events as catalog
+from tui import catalog
 from tui.config import AppSettings, KafkaSettings
+from tui.demo.broker import free_port
 from tui.evolution.client import (
     EvolutionAuthError,
     EvolutionBadRequestError,
@@ -55,8 +56,7 @@ from tui.evolution.source import (
     SourceConfigError,
     choose_source,
 )
-from tui.instances import InstanceSettings
-from tui.kafka.broker import free_port
+from tui.instance_settings import InstanceSettings
 from tui.kafka.registry import InstanceRegistry
 
 pytestmark = pytest.mark.broker

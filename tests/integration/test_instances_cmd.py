@@ -14,14 +14,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import async_wait_until
-from tui import envelope
-from tui import events as catalog
+from tui import catalog, envelope
 from tui.config import KafkaSettings
+from tui.demo.broker import EmbeddedBroker, free_port
 from tui.kafka.admin import Admin
-from tui.kafka.broker import EmbeddedBroker, free_port
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
-from tui.layout import Layout, message_key, topic_name
+from tui.topology import Layout, message_key, topic_name
 
 pytestmark = pytest.mark.broker
 

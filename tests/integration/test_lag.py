@@ -6,10 +6,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tui.config import KafkaSettings
-from tui.kafka.admin import Admin, ClusterUnreachableError, TopicSpec
-from tui.kafka.broker import free_port
+from tui.demo.broker import free_port
+from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.lag import LagMonitor, consumer_groups, group_lag
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions
 
 pytestmark = pytest.mark.broker
 

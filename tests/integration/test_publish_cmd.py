@@ -17,8 +17,8 @@ import pytest
 
 from tests.foreign import read_all
 from tui.config import KafkaSettings
+from tui.demo.broker import EmbeddedBroker, free_port
 from tui.kafka.admin import Admin
-from tui.kafka.broker import EmbeddedBroker, free_port
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
 

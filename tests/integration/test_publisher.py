@@ -13,15 +13,16 @@ import pytest
 
 from tests.conftest import async_wait_until
 from tests.foreign import read_all
-from tui import events as catalog
+from tui import catalog
 from tui.config import KafkaSettings
-from tui.instances import InMemorySettings, InstanceSettings
+from tui.demo.broker import EmbeddedBroker
+from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
-from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publisher import EventPublisher, PublisherState, PublisherStatus
-from tui.layout import InstanceNameError
+from tui.kafka.publish.delivery import PublisherState, PublisherStatus
+from tui.kafka.publish.publisher import EventPublisher
 from tui.templates import template
+from tui.topology import InstanceNameError
 
 UPSERT = catalog.lookup("MESSAGES_UPSERT")
 TYPEBOT = catalog.lookup("TYPEBOT_START")  # KAFKA_EVENTS_TYPEBOT_START defaults to false
@@ -108,7 +109,7 @@ async def test_routing_table(settings: KafkaSettings, broker: EmbeddedBroker) ->
         pub = await started(cfg, lookup)
         try:
             for name, event in itertools.product([*INSTANCE_STATES, "unknown"], [UPSERT, TYPEBOT]):
-                # The rule, written out independently of tui.layout.route:
+                # The rule, written out independently of tui.topology.route:
                 per_instance = kafka_on and name in ("on", "listed")
                 to_global = kafka_on and global_on and event.default
                 ticket = await pub.publish(event, name, {"case": [kafka_on, global_on, name, event.name]})

@@ -26,17 +26,12 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from tests.conftest import async_wait_until
 from tests.foreign import ForeignRecord, read_all
 from tui.config import KafkaSettings, load_settings
-from tui.instances import InMemorySettings, InstanceSettings
-from tui.kafka.broker import EmbeddedBroker, free_port
-from tui.kafka.linkproxy import LinkProxy
-from tui.kafka.publisher import (
-    Delivery,
-    EventPublisher,
-    PublisherState,
-    PublisherStatus,
-    PublishTicket,
-    _topic_unknown,
-)
+from tui.demo.broker import EmbeddedBroker, free_port
+from tui.demo.linkproxy import LinkProxy
+from tui.instance_settings import InMemorySettings, InstanceSettings
+from tui.kafka.publish.delivery import Delivery, PublisherState, PublisherStatus, PublishTicket
+from tui.kafka.publish.placement import topic_unknown as _topic_unknown
+from tui.kafka.publish.publisher import EventPublisher
 
 State = PublisherState
 KEYS = 4

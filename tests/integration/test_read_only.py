@@ -15,12 +15,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.config import KafkaSettings, load_app_settings
-from tui.instances import InMemorySettings, InstanceSettings
+from tui.console.session import Services
+from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publisher import EventPublisher
+from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.services import Services
 
 pytestmark = pytest.mark.broker
 

@@ -13,18 +13,18 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.conftest import async_wait_until
-from tui import events as catalog
+from tui import catalog
 from tui.config import KafkaSettings, load_settings
-from tui.instances import InstanceSettings
+from tui.demo.broker import EmbeddedBroker, free_port
+from tui.demo.linkproxy import LinkProxy
+from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError
-from tui.kafka.broker import EmbeddedBroker, free_port
-from tui.kafka.linkproxy import LinkProxy
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publisher import EventPublisher
+from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.streams import StartPosition, read
-from tui.layout import InstanceNameError, parse_topic
 from tui.records import Record
+from tui.topology import InstanceNameError, parse_topic
 
 pytestmark = pytest.mark.broker
 

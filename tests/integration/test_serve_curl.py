@@ -26,7 +26,7 @@ import pytest
 
 from tests.conftest import async_wait_until
 from tui.config import KafkaSettings
-from tui.instances import InstanceSettings
+from tui.instance_settings import InstanceSettings
 from tui.kafka.registry import InstanceRegistry
 
 pytestmark = pytest.mark.broker

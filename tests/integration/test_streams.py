@@ -9,15 +9,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import async_wait_until
-from tui import events as catalog
+from tui import catalog
 from tui.config import KafkaSettings, load_settings
+from tui.demo.broker import EmbeddedBroker
 from tui.envelope import build
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import ReaderStatus, StartPosition, StreamError, StreamSubscription
-from tui.layout import Layout, message_key, topic_name
 from tui.records import Record
+from tui.topology import Layout, message_key, topic_name
 from tui.views import Selection, ViewError
 
 pytestmark = pytest.mark.broker
@@ -194,7 +194,7 @@ async def test_pause_parks_and_resume_loses_nothing(
 
 async def test_bad_selection_and_unreachable_cluster(prefix: str) -> None:
     from tui.config import load_settings
-    from tui.kafka.broker import free_port
+    from tui.demo.broker import free_port
 
     dead = ConnectionOptions.from_settings(
         load_settings(None, environ={}, brokers=f"127.0.0.1:{free_port()}", connection_timeout="300")

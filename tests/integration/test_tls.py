@@ -20,10 +20,10 @@ from aiokafka import AIOKafkaProducer
 
 from tests.tlsproxy import CertificateAuthority, Issued, TlsProxy, self_signed
 from tui.config import KafkaSettings, load_settings
-from tui.kafka.admin import Admin, ClusterUnreachableError, TopicSpec
-from tui.kafka.broker import EmbeddedBroker, free_port
+from tui.demo.broker import EmbeddedBroker, free_port
+from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.errors import FailureKind, diagnose, explain
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
 from tui.kafka.streams import StartPosition, read
 
 pytestmark = pytest.mark.broker
@@ -105,7 +105,7 @@ async def test_verification_is_on_by_default(signed_cluster: TlsCluster) -> None
     settings = signed_cluster.settings()
     assert settings.ssl_reject_unauthorized is True
     await _refusal(settings)
-    from tui.kafka.doctor import probe_connection
+    from tui.kafka.doctor.probe import probe_connection
 
     problem = await probe_connection("127.0.0.1", signed_cluster.proxy.port, ConnectionOptions.from_settings(settings))
     assert problem is not None
@@ -119,7 +119,7 @@ async def test_self_signed_refused_unless_reject_unauthorized_false(tmp_path: Pa
         refused = cluster.settings()
         await _refusal(refused)
         # The doctor's probe sees the reason aiokafka's bootstrap only logs.
-        from tui.kafka.doctor import probe_connection
+        from tui.kafka.doctor.probe import probe_connection
 
         problem = await probe_connection("127.0.0.1", cluster.proxy.port, ConnectionOptions.from_settings(refused))
         assert problem is not None
@@ -136,7 +136,7 @@ async def test_hostname_mismatch_is_named(tmp_path: Path, ca: CertificateAuthori
     try:
         settings = cluster.settings(ssl_ca=str(ca.cert))
         await _refusal(settings)
-        from tui.kafka.doctor import probe_connection
+        from tui.kafka.doctor.probe import probe_connection
 
         problem = await probe_connection("127.0.0.1", cluster.proxy.port, ConnectionOptions.from_settings(settings))
         assert problem is not None

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from tui import events as catalog
+from tui import catalog
 from tui.config import KafkaSettings
-from tui.instances import InstanceSettings
+from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.topics import create_missing, diff, plan
-from tui.layout import Layout
+from tui.topology import Layout
 
 pytestmark = pytest.mark.broker
 

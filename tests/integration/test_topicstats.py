@@ -6,8 +6,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tui.config import KafkaSettings
+from tui.demo.broker import free_port
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.broker import free_port
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.topicstats import TopicStatsReader
 

@@ -15,11 +15,11 @@ from aiokafka import AIOKafkaProducer
 from tests.foreign import read_all
 from tui import events
 from tui.config import KafkaSettings
+from tui.demo.broker import EmbeddedBroker
 from tui.envelope import build
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.options import ConnectionOptions
-from tui.layout import Layout, message_key, topic_name
+from tui.topology import Layout, message_key, topic_name
 
 DATA = {
     "key": {"remoteJid": "5511999999999@s.whatsapp.net", "fromMe": False, "id": "3EB0XXXXX"},

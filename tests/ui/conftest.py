@@ -12,13 +12,14 @@ from textual.message import Message
 from textual.notifications import Notify
 
 from tests.conftest import async_wait_until
-from tui.app import EvokafkaApp
 from tui.config import KafkaSettings, load_app_settings, load_settings
-from tui.instances import InstanceSettings
-from tui.kafka.broker import EmbeddedBroker
-from tui.kafka.publisher import EventPublisher, PublisherState, PublisherStatus
+from tui.console.app import EvokafkaApp
+from tui.console.session import ClusterView, RegistryState, RegistryView, Services
+from tui.demo.broker import EmbeddedBroker
+from tui.instance_settings import InstanceSettings
+from tui.kafka.publish.delivery import PublisherState, PublisherStatus
+from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.services import ClusterView, RegistryState, RegistryView, Services
 
 FROZEN_NOW = 1_709_550_600.0
 """2024-03-04T10:30:00Z, the reference's example time: every clock in a snapshot reads this."""

@@ -12,20 +12,20 @@ from textual.widgets import Button, Input, Static
 from tests.conftest import async_wait_until
 from tests.foreign import read_all
 from tests.ui.conftest import Console, stop
-from tui import events as catalog
-from tui.kafka.broker import EmbeddedBroker, free_port
-from tui.kafka.publisher import PublisherState
+from tui import catalog
+from tui.console.screens.instance_detail import InstanceDetailScreen
+from tui.console.screens.instances import InstancesScreen
+from tui.console.screens.main import MainScreen
+from tui.console.screens.publish import PublishScreen
+from tui.console.session import RegistryState
+from tui.console.widgets.delivery_log import DeliveryLog
+from tui.console.widgets.event_toggles import EventToggles
+from tui.console.widgets.instance_list import InstanceList
+from tui.console.widgets.json_editor import JsonEditor
+from tui.console.widgets.producer_status import ProducerStatus
+from tui.demo.broker import EmbeddedBroker, free_port
+from tui.kafka.publish.delivery import PublisherState
 from tui.kafka.registry import InstanceRegistry
-from tui.screens.instance_detail import InstanceDetailScreen
-from tui.screens.instances import InstancesScreen
-from tui.screens.main import MainScreen
-from tui.screens.publish import PublishScreen
-from tui.services import RegistryState
-from tui.widgets.delivery_log import DeliveryLog
-from tui.widgets.event_toggles import EventToggles
-from tui.widgets.instance_list import InstanceList
-from tui.widgets.json_editor import JsonEditor
-from tui.widgets.producer_status import ProducerStatus
 
 pytestmark = pytest.mark.broker
 

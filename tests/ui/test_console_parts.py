@@ -9,10 +9,10 @@ import pytest
 from tests.ui.conftest import FROZEN_NOW, frozen_app, producer_status
 from tui.cli.common import Context
 from tui.cli.console_cmd import build_console
-from tui.kafka.publisher import PublisherState
-from tui.widgets.event_chooser import rank
-from tui.widgets.json_editor import check_json
-from tui.widgets.producer_status import ProducerStatus
+from tui.console.widgets.event_chooser import rank
+from tui.console.widgets.json_editor import check_json
+from tui.console.widgets.producer_status import ProducerStatus
+from tui.kafka.publish.delivery import PublisherState
 
 
 def test_command_line_options_reach_the_console(tmp_path: Path) -> None:

@@ -28,20 +28,20 @@ from textual.widgets import Static
 
 from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, console_settings, stop
-from tui import events as catalog
-from tui.app import EvokafkaApp
+from tui import catalog
 from tui.config import load_app_settings
+from tui.console.app import EvokafkaApp
+from tui.console.screens.instance_detail import InstanceDetailScreen
+from tui.console.screens.instances import InstancesScreen
+from tui.console.screens.main import MainScreen
+from tui.console.session import Services, SourceState
+from tui.console.widgets.event_toggles import EventToggles
+from tui.console.widgets.instance_list import InstanceList
+from tui.demo.broker import EmbeddedBroker
 from tui.evolution.models import EVOLUTION_ALL_EVENTS
 from tui.evolution.server import EvolutionServer, ServeConfig
 from tui.evolution.source import EvolutionSource, RegistrySource
-from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.registry import InstanceRegistry
-from tui.screens.instance_detail import InstanceDetailScreen
-from tui.screens.instances import InstancesScreen
-from tui.screens.main import MainScreen
-from tui.services import Services, SourceState
-from tui.widgets.event_toggles import EventToggles
-from tui.widgets.instance_list import InstanceList
 
 pytestmark = pytest.mark.broker
 

@@ -15,14 +15,14 @@ from confluent_kafka.admin import AdminClient
 from tests.conftest import async_wait_until
 from tests.foreign import read_all
 from tui.config import load_app_settings, load_settings
+from tui.console.screens.layout import LayoutScreen
+from tui.console.screens.streams import StreamsScreen
+from tui.console.widgets.chaos_panel import ChaosPanel
+from tui.console.widgets.layout_tree import LayoutTree
+from tui.console.widgets.producer_status import ProducerStatus
 from tui.demo.console import DEMO_WORKERS, DemoApp
 from tui.demo.runner import DemoConfig, DemoRunner
-from tui.kafka.publisher import PublisherState
-from tui.screens.layout import LayoutScreen
-from tui.screens.streams import StreamsScreen
-from tui.widgets.chaos_panel import ChaosPanel
-from tui.widgets.layout_tree import LayoutTree
-from tui.widgets.producer_status import ProducerStatus
+from tui.kafka.publish.delivery import PublisherState
 
 pytestmark = pytest.mark.broker
 

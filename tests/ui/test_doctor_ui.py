@@ -9,8 +9,8 @@ from textual.widgets import DataTable, Static
 
 from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, stop
-from tui.screens.doctor import DoctorScreen
-from tui.screens.main import MainScreen
+from tui.console.screens.doctor import DoctorScreen
+from tui.console.screens.main import MainScreen
 
 pytestmark = pytest.mark.broker
 

@@ -18,8 +18,8 @@ from aiokafka import AIOKafkaProducer
 from tests.conftest import async_wait_until
 from tests.integration.test_hostile import CORPUS, SECRET
 from tests.ui.conftest import Console, stop
-from tui.screens.record_detail import RecordDetailScreen
-from tui.screens.streams import StreamsScreen
+from tui.console.screens.record_detail import RecordDetailScreen
+from tui.console.screens.streams import StreamsScreen
 from tui.views import PaneSpec, Selection, ViewStore
 
 pytestmark = pytest.mark.broker

@@ -15,15 +15,15 @@ from textual.widgets import Input, Static
 from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, frozen_app, stop
 from tui.config import KafkaSettings
+from tui.console.screens.layout import LayoutScreen
+from tui.console.screens.streams import StreamsScreen
+from tui.console.widgets.layout_tree import LayoutTree
+from tui.console.widgets.stream_lag import LagPanel
+from tui.demo.broker import EmbeddedBroker
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.broker import EmbeddedBroker
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.topicstats import TopicStats
-from tui.screens.layout import LayoutScreen
-from tui.screens.streams import StreamsScreen
-from tui.widgets.layout_tree import LayoutTree
-from tui.widgets.stream_lag import LagPanel
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 SnapCompare = Callable[..., bool]

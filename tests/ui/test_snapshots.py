@@ -14,9 +14,9 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.ui.conftest import FROZEN_NOW, frozen_app, producer_status
-from tui.kafka.publisher import PublisherState
-from tui.widgets.instance_list import InstanceList
-from tui.widgets.json_editor import JsonEditor
+from tui.console.widgets.instance_list import InstanceList
+from tui.console.widgets.json_editor import JsonEditor
+from tui.kafka.publish.delivery import PublisherState
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -21,17 +21,17 @@ from textual.widgets import Input, SelectionList, Static
 
 from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, frozen_app, stop
-from tui import events as catalog
+from tui import catalog
+from tui.console.screens.base import ConsoleFooter
+from tui.console.screens.record_detail import RecordDetailScreen
+from tui.console.screens.streams import StreamsScreen, SubscriptionDialog
+from tui.console.widgets.stream_lag import LagPanel
+from tui.console.widgets.stream_pane import StreamPane
 from tui.envelope import build
 from tui.filters import FilterSpec
-from tui.layout import Layout, message_key, topic_name
 from tui.records import Record, safe_json, to_json
-from tui.screens.base import ConsoleFooter
-from tui.screens.record_detail import RecordDetailScreen
-from tui.screens.streams import StreamsScreen, SubscriptionDialog
+from tui.topology import Layout, message_key, topic_name
 from tui.views import PaneSpec, Selection, ViewStore
-from tui.widgets.stream_lag import LagPanel
-from tui.widgets.stream_pane import StreamPane
 
 pytestmark = pytest.mark.broker
 

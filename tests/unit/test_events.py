@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tui import events
-from tui.events import Category, UnknownEventError
+from tui.catalog import Category, UnknownEventError
 
 
 def test_catalog_has_the_designs_31_events_in_5_categories() -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tui import events as catalog
+from tui import catalog
 from tui.evolution import models
 from tui.evolution.models import (
     EVOLUTION_ALL_EVENTS,
@@ -34,7 +34,7 @@ from tui.evolution.models import (
     EvolutionShapeError,
     KafkaRecord,
 )
-from tui.instances import InstanceSettings
+from tui.instance_settings import InstanceSettings
 
 FETCH_INSTANCES: list[dict[str, Any]] = [
     {

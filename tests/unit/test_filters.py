@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tui import events as catalog
+from tui import catalog
 from tui.envelope import Decoded, build, decode
 from tui.filters import PARSE_LIMIT, FilterError, FilterSpec, identity, split_names
 from tui.records import Record

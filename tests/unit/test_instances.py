@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui import events as catalog
-from tui.instances import (
+from tui import catalog
+from tui.instance_settings import (
     InMemorySettings,
     InstanceSettings,
     InstanceSettingsError,

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from tui import events
 from tui.config import load_settings
-from tui.instances import InstanceSettings
-from tui.layout import (
+from tui.instance_settings import InstanceSettings
+from tui.topology import (
     InstanceNameError,
     Layout,
     message_key,

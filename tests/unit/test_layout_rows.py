@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tui.config import load_settings
-from tui.instances import InstanceSettings
+from tui.instance_settings import InstanceSettings
 from tui.kafka.topicstats import RateMeter, layout_rows
-from tui.layout import Layout, PlannedTopic, topic_plan
+from tui.topology import Layout, PlannedTopic, topic_plan
 
 
 def _plan(global_enabled: bool = True) -> list[PlannedTopic]:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tui import events as catalog
+from tui import catalog
 from tui.templates import template
 
 PERSONAL = re.compile(r"^\d{10,15}@s\.whatsapp\.net$")

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tui import events as catalog
+from tui import catalog
 from tui.demo.traffic import (
     GENERATED_EVENTS,
     MAX_INSTANCES,
@@ -23,7 +23,7 @@ from tui.demo.traffic import (
     demo_instances,
     seed_settings,
 )
-from tui.layout import validate_instance
+from tui.topology import validate_instance
 
 PERSONAL_JID = re.compile(r"^55\d{2}9\d{8}@s\.whatsapp\.net$")
 GROUP_JID = re.compile(r"^120363\d{12}@g\.us$")

@@ -37,10 +37,10 @@ MB = 1024 * 1024
 def missing_console() -> str | None:
     """Why the console scenarios cannot run in this build, or None."""
     for module, what in (
-        ("tui.app", "tui/app.py (the console app)"),
-        ("tui.kafka.publisher", "tui/kafka/publisher.py (EventPublisher)"),
-        ("tui.screens.streams", "tui/screens/streams.py (StreamsScreen)"),
-        ("tui.widgets.stream_pane", "tui/widgets/stream_pane.py (StreamPane)"),
+        ("tui.console.app", "tui/app.py (the console app)"),
+        ("tui.kafka.publish.publisher", "tui/kafka/publisher.py (EventPublisher)"),
+        ("tui.console.screens.streams", "tui/screens/streams.py (StreamsScreen)"),
+        ("tui.console.widgets.stream_pane", "tui/widgets/stream_pane.py (StreamPane)"),
     ):
         if importlib.util.find_spec(module) is None:
             return f"{what} is not in this build"
@@ -186,9 +186,9 @@ def paced_publisher(ctx: BenchContext, topic_instance: str, rate: int) -> Feeder
     """Publish ``rate`` events/s through the EventPublisher until stopped (the e2e scenario's writer)."""
 
     async def feed(stop: asyncio.Event) -> dict[str, Any]:
-        from tui import events as catalog
+        from tui import catalog
         from tui.bench.publish import _until_connected
-        from tui.kafka.publisher import EventPublisher
+        from tui.kafka.publish.publisher import EventPublisher
         from tui.templates import template
 
         event = catalog.lookup("MESSAGES_UPSERT")
@@ -266,8 +266,8 @@ async def run_end_to_end(ctx: BenchContext) -> ScenarioResult:
     why = await _ensure(ctx)
     if why is not None:
         return unavailable("e2e", why)
-    from tui import events as catalog
-    from tui.layout import Layout, topic_name
+    from tui import catalog
+    from tui.topology import Layout, topic_name
 
     result = ScenarioResult("e2e")
     seconds = 3.0 if ctx.quick else 20.0

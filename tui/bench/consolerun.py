@@ -1,6 +1,6 @@
 """Child process of the console scenarios: the real console, headless, with stream panes on a topic.
 
-``python -m tui.bench.consolerun MODE --brokers B --prefix P --topic T [...]`` opens :class:`tui.app.EvokafkaApp`
+``python -m tui.bench.consolerun MODE --brokers B --prefix P --topic T [...]`` opens :class:`tui.console.app.EvokafkaApp`
 on the broker (its services started as ``evokafka`` starts them), switches to the Streams area, opens ``--panes``
 panes on ``--topic`` from ``latest`` in the grid (all visible), prints ``READY {json}`` and measures while the
 parent feeds the topic; then prints ``RESULT {json}`` and exits. Running in a process of its own keeps the
@@ -54,10 +54,10 @@ def _emit(tag: str, data: dict[str, Any]) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Open the console, the panes, measure; the result."""
-    from tui.app import EvokafkaApp
     from tui.config import load_app_settings, load_settings
-    from tui.screens.streams import StreamsScreen
-    from tui.services import Services
+    from tui.console.app import EvokafkaApp
+    from tui.console.screens.streams import StreamsScreen
+    from tui.console.session import Services
     from tui.views import PaneSpec, Selection
 
     settings = load_settings(

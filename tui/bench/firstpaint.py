@@ -21,9 +21,9 @@ PAINT_TIMEOUT_S = 30.0
 def missing_console() -> str | None:
     """Why the console cannot be timed in this build, or None."""
     for module, what in (
-        ("tui.app", "tui/app.py (the console app)"),
-        ("tui.services", "tui/services.py"),
-        ("tui.kafka.publisher", "tui/kafka/publisher.py (EventPublisher, which the console's services need)"),
+        ("tui.console.app", "tui/app.py (the console app)"),
+        ("tui.console.session", "tui/services.py"),
+        ("tui.kafka.publish.publisher", "tui/kafka/publisher.py (EventPublisher, which the console's services need)"),
     ):
         if importlib.util.find_spec(module) is None:
             return f"{what} is not in this build"
@@ -33,10 +33,10 @@ def missing_console() -> str | None:
 async def first_paint(brokers: str, prefix: str) -> float:
     """Seconds from the start of this function's imports to the first painted frame."""
     started = time.perf_counter()
-    from tui.app import EvokafkaApp
     from tui.bench.frames import FrameProbe
     from tui.config import load_app_settings, load_settings
-    from tui.services import Services
+    from tui.console.app import EvokafkaApp
+    from tui.console.session import Services
 
     settings = load_settings(None, environ={}, brokers=brokers, topic_prefix=prefix, auto_create_topics="true")
     services = Services.build(settings, load_app_settings(None, environ={}))

@@ -2,7 +2,7 @@
 
 Nothing is re-implemented here. The loop is the pane's reading worker (``StreamPane._read``): a
 :class:`~tui.kafka.streams.StreamSubscription` with the pane's batch size yields batches, and
-:meth:`~tui.widgets.stream_pane.StreamPane.ingest` decodes each record (bounded), tests the pane's filter and
+:meth:`~tui.console.widgets.stream_pane.StreamPane.ingest` decodes each record (bounded), tests the pane's filter and
 keeps the matches in its bounded :class:`~tui.panebuffer.PaneBuffer`. The pane is built with ``reading=False``
 and never mounted: what is measured is the pipeline, not the screen (the console scenarios measure that).
 """
@@ -22,7 +22,7 @@ PANE_CAPACITY = 5000
 def missing_pipeline() -> str | None:
     """Why a pane's pipeline cannot be measured in this build, or None."""
     for module, what in (
-        ("tui.widgets.stream_pane", "tui/widgets/stream_pane.py (the stream pane)"),
+        ("tui.console.widgets.stream_pane", "tui/widgets/stream_pane.py (the stream pane)"),
         ("tui.views", "tui/views.py (pane specs)"),
     ):
         if importlib.util.find_spec(module) is None:
@@ -38,9 +38,9 @@ class PanePipeline:
     """One pane's pipeline reading ``topic`` from its beginning, with the pane's default (empty) filter."""
 
     def __init__(self, options: ConnectionOptions, topic: str, *, prefix: str, capacity: int = PANE_CAPACITY) -> None:
+        from tui.console.widgets.stream_pane import BATCH_MAX, StreamPane
         from tui.kafka.streams import StreamSubscription
         from tui.views import PaneSpec, Selection
-        from tui.widgets.stream_pane import BATCH_MAX, StreamPane
 
         spec = PaneSpec("bench", Selection(topics=(topic,)), start="earliest")
         self.pane = StreamPane(spec, options=options, prefix=prefix, capacity=capacity, reading=False)

@@ -61,7 +61,7 @@ async def sequential_rate(ctx: BenchContext, items: list[Prepared]) -> float:
 
 async def publisher_rate(ctx: BenchContext, items: list[Prepared]) -> tuple[float, dict[str, Any]]:
     """Records/s of the EventPublisher (envelope built, routed, every delivery awaited), and what it reported."""
-    from tui.kafka.publisher import EventPublisher
+    from tui.kafka.publish.publisher import EventPublisher
 
     publisher = EventPublisher(ctx.settings(), ctx.lookup())
     await publisher.start()
@@ -133,7 +133,7 @@ async def run(ctx: BenchContext) -> ScenarioResult:
     result = ScenarioResult(NAME)
     rounds, fast, slow = _sizes(ctx)
     await create_topics(ctx, all_topics(ctx))
-    have_publisher = importlib.util.find_spec("tui.kafka.publisher") is not None
+    have_publisher = importlib.util.find_spec("tui.kafka.publish.publisher") is not None
     raw: list[float] = []
     sequential: list[float] = []
     published: list[float] = []

@@ -108,7 +108,7 @@ def run_bench(
     progress: Progress = stderr_progress,
 ) -> dict[str, Any]:
     """The whole bench: start a broker unless ``brokers`` is given, run, clean up; the JSON object."""
-    from tui.kafka.broker import EmbeddedBroker
+    from tui.demo.broker import EmbeddedBroker
 
     began = time.perf_counter()
     broker: EmbeddedBroker | None = None

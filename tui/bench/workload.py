@@ -16,14 +16,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from tui import events as catalog
+from tui import catalog
 from tui.config import KafkaSettings, load_settings
 from tui.demo.traffic import DemoInstance, Traffic, demo_instances
 from tui.envelope import build
-from tui.instances import InMemorySettings, InstanceSettings
+from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
-from tui.layout import Layout, message_key, topic_name
+from tui.topology import Layout, message_key, topic_name
 
 Progress = Callable[[str], None]
 

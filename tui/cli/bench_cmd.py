@@ -41,7 +41,7 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
       memory   RSS growth after 1,000,000 records through the panes < 100 MB (fewer with --quick)
     """
     from tui.bench.runner import run_bench
-    from tui.kafka.broker import BrokerError
+    from tui.demo.broker import BrokerError
 
     chosen = list(scenarios) or list(SCENARIO_NAMES)
     target = brokers or ctx.brokers

@@ -18,9 +18,9 @@ T = TypeVar("T")
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's input: exit 2 with one line."""
+    from tui.catalog import UnknownEventError
     from tui.config import ConfigError
-    from tui.events import UnknownEventError
-    from tui.layout import InstanceNameError
+    from tui.topology import InstanceNameError
 
     return (ConfigError, UnknownEventError, InstanceNameError)
 

@@ -8,7 +8,7 @@ from tui.cli.common import Context, fail
 from tui.kafka.options import ConnectionSetupError
 
 if TYPE_CHECKING:
-    from tui.app import EvokafkaApp
+    from tui.console.app import EvokafkaApp
 
 
 def build_console(ctx: Context) -> EvokafkaApp:
@@ -19,8 +19,8 @@ def build_console(ctx: Context) -> EvokafkaApp:
     settings = ctx.settings()
     app_settings = ctx.app_settings()
     # Imported here so that the other subcommands start without loading Textual.
-    from tui.app import EvokafkaApp
-    from tui.services import Services
+    from tui.console.app import EvokafkaApp
+    from tui.console.session import Services
 
     try:
         services = Services.build(settings, app_settings)

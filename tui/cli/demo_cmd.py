@@ -21,11 +21,10 @@ import click
 
 from tui.cli.common import Context, fail, pass_context, run
 from tui.config import KafkaSettings
+from tui.demo.broker import BrokerError
 from tui.demo.runner import DemoConfig, DemoDelivery, DemoRunner
 from tui.demo.traffic import MAX_INSTANCES
-from tui.kafka.admin import ClusterUnreachableError
-from tui.kafka.broker import BrokerError
-from tui.kafka.options import ConnectionSetupError
+from tui.kafka.options import ClusterUnreachableError, ConnectionSetupError
 from tui.summaries import summarize
 
 STATUS_EVERY_S = 5.0
@@ -103,7 +102,7 @@ def command(
 
 
 def _console_available() -> bool:
-    return importlib.util.find_spec("tui.app") is not None and importlib.util.find_spec("tui.demo.console") is not None
+    return importlib.util.find_spec("tui.console.app") is not None and importlib.util.find_spec("tui.demo.console") is not None
 
 
 async def _traffic_only(runner: DemoRunner, printer: Callable[[DemoDelivery], None] | None) -> None:

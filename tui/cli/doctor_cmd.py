@@ -8,7 +8,8 @@ import sys
 import click
 
 from tui.cli.common import Context, pass_context, run
-from tui.kafka.doctor import CheckResult, DoctorReport, Status, run_doctor
+from tui.kafka.doctor.results import CheckResult, DoctorReport, Status
+from tui.kafka.doctor.runner import run_doctor
 from tui.records import safe_json
 
 _MARK = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "skip"}

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import click
 
-from tui import events as catalog
+from tui import catalog
 from tui.cli.common import Context, fail, parse_event_names, pass_context, run
 from tui.config import AppSettings, KafkaSettings
 from tui.evolution.client import EvolutionConfigError
@@ -38,12 +38,12 @@ from tui.evolution.source import (
     SourceInstance,
     choose_source,
 )
-from tui.instances import InstanceSettings
-from tui.kafka.admin import Admin, ClusterUnreachableError, ReadOnlyError
+from tui.instance_settings import InstanceSettings
+from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.discovery import DiscoveredInstance, discover
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
 from tui.kafka.registry import InstanceRegistry
-from tui.layout import InstanceNameError, Layout, validate_instance
+from tui.topology import InstanceNameError, Layout, validate_instance
 
 T = TypeVar("T")
 

@@ -18,19 +18,19 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 import orjson
 
-from tui import events as catalog
+from tui import catalog
 from tui.cli.common import Context, fail, pass_context, run
 from tui.config import KafkaSettings
 from tui.envelope import DEFAULT_SERVER_URL
-from tui.instances import SettingsLookup
-from tui.kafka.admin import ClusterUnreachableError
+from tui.instance_settings import SettingsLookup
 from tui.kafka.errors import explain
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError
-from tui.kafka.publisher import Delivery, EventPublisher, PublisherState, PublishTicket
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
+from tui.kafka.publish.delivery import Delivery, PublisherState, PublishTicket
+from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.layout import InstanceNameError, Route, route, validate_instance
 from tui.records import safe_json
 from tui.templates import template
+from tui.topology import InstanceNameError, Route, route, validate_instance
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -231,7 +231,7 @@ class _Job:
     async def _publish(self, lookup: SettingsLookup) -> int:
         if not os.environ.get("EVOKAFKA_DEBUG"):
             # This command reports the publisher's state itself, in its own lines.
-            logging.getLogger("tui.kafka.publisher").setLevel(logging.ERROR)
+            logging.getLogger("tui.kafka.publish.publisher").setLevel(logging.ERROR)
         publisher = EventPublisher(self.settings, lookup, options=self.options, server_url=self.server_url)
         await publisher.start()
         try:

@@ -14,10 +14,9 @@ from pydantic import SecretStr
 from tui.cli.common import Context, fail, pass_context, run
 from tui.config import mask
 from tui.evolution.server import EvolutionServer, ServeConfig
-from tui.kafka.admin import ClusterUnreachableError
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
 from tui.kafka.registry import InstanceRegistry
-from tui.layout import InstanceNameError
+from tui.topology import InstanceNameError
 
 
 @click.command()

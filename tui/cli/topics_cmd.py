@@ -11,12 +11,12 @@ import click
 
 from tui.cli.common import Context, fail, pass_context, run
 from tui.config import AppSettings, KafkaSettings
-from tui.instances import InstanceSettings
-from tui.kafka.admin import ClusterUnreachableError, ReadOnlyError
-from tui.kafka.doctor import unreachable_reason
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError
+from tui.instance_settings import InstanceSettings
+from tui.kafka.admin import ReadOnlyError
+from tui.kafka.doctor.probe import unreachable_reason
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
 from tui.kafka.topics import TopicDiff, cluster_diff, create_missing, plan, planned_json, registry_instances
-from tui.layout import Layout, PlannedTopic
+from tui.topology import Layout, PlannedTopic
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """The console in demo mode: the ordinary console around the demo's publisher and registry, plus chaos keys.
 
-:class:`DemoApp` is :class:`tui.app.EvokafkaApp` with the demo runner attached (``app.demo``): through the app's
+:class:`DemoApp` is :class:`tui.console.app.EvokafkaApp` with the demo runner attached (``app.demo``): through the app's
 extension points it starts the demo (broker, proxy, seeded registry, publisher) before the console's own
 services (:meth:`DemoApp.prepare_services`), then opens its panes and runs the traffic in the ``demo`` worker
 group (:meth:`DemoApp.services_started`). It binds F7 (cut/restore the link) and F8 (stop/start the broker) on
@@ -19,15 +19,15 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from tui.app import EvokafkaApp
 from tui.config import AppSettings
+from tui.console.app import EvokafkaApp
+from tui.console.session import Services
+from tui.console.widgets.chaos_panel import BROKER_KEY, LINK_KEY
 from tui.demo.runner import ChaosUnavailableError, DemoRunner
-from tui.services import Services
 from tui.views import PaneSpec, Selection
-from tui.widgets.chaos_panel import BROKER_KEY, LINK_KEY
 
 try:  # the streams area is another part of the console; the demo opens elsewhere without it
-    from tui.screens.streams import StreamsScreen
+    from tui.console.screens.streams import StreamsScreen
 except ImportError:  # pragma: no cover - a build without streams
     StreamsScreen = None  # type: ignore[assignment,misc]
 

@@ -1,9 +1,9 @@
 """The demo, in the Kafka layer: an embedded broker behind a link proxy, a seeded registry, live traffic.
 
-:class:`DemoRunner` starts the embedded Tansu broker behind a :class:`~tui.kafka.linkproxy.LinkProxy` (the
+:class:`DemoRunner` starts the embedded Tansu broker behind a :class:`~tui.demo.linkproxy.LinkProxy` (the
 broker advertises the proxy's port, so every client goes through it and the link can be cut without losing
 the broker's data), seeds the :class:`~tui.kafka.registry.InstanceRegistry` with the demo instances, and
-publishes :class:`~tui.demo.traffic.Traffic` through the real :class:`~tui.kafka.publisher.EventPublisher` at
+publishes :class:`~tui.demo.traffic.Traffic` through the real :class:`~tui.kafka.publish.publisher.EventPublisher` at
 a steady rate. Chaos controls cut and restore the link, and stop and start the broker. With an existing cluster
 (``external``) there is no embedded broker and no chaos.
 
@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.config import KafkaSettings
+from tui.demo.broker import EmbeddedBroker, free_port
+from tui.demo.linkproxy import LinkProxy
 from tui.demo.traffic import DemoInstance, Traffic, TrafficEvent, demo_instances
-from tui.kafka.broker import EmbeddedBroker, free_port
-from tui.kafka.linkproxy import LinkProxy
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publisher import Delivery, EventPublisher, PublishTicket
+from tui.kafka.publish.delivery import Delivery, PublishTicket
+from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import DEFAULT_TOPIC, InstanceRegistry
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class DemoRunner:
     async def start(self) -> None:
         """Start broker and proxy (unless external), the registry (seeded) and the publisher.
 
-        :class:`tui.kafka.broker.BrokerError` when the embedded broker cannot start;
+        :class:`tui.demo.broker.BrokerError` when the embedded broker cannot start;
         :class:`tui.kafka.admin.ClusterUnreachableError` when the cluster does not answer.
         """
         if self._started:

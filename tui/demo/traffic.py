@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from tui import events as catalog
-from tui.instances import InstanceSettings
+from tui import catalog
+from tui.instance_settings import InstanceSettings
 
 DEFAULT_START = 1_709_550_600.0
 """The simulated clock's default start (2024-03-04T11:10:00Z, the reference's example time)."""

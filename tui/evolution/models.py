@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from tui import events as catalog
-from tui.instances import InstanceSettings
+from tui import catalog
+from tui.instance_settings import InstanceSettings
 
 
 class EvolutionShapeError(ValueError):

@@ -29,11 +29,11 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from tui import __version__
-from tui.events import UnknownEventError
+from tui.catalog import UnknownEventError
 from tui.evolution.client import EVOKAFKA_HEADER
 from tui.evolution.models import error_json, instance_json, kafka_record_json
-from tui.instances import InstanceSettings, InstanceSettingsError, parse_set_body
-from tui.layout import InstanceNameError, validate_instance
+from tui.instance_settings import InstanceSettings, InstanceSettingsError, parse_set_body
+from tui.topology import InstanceNameError, validate_instance
 
 log = logging.getLogger("tui.evolution.server")
 

@@ -42,7 +42,7 @@ from enum import StrEnum
 
 from pydantic import SecretStr
 
-from tui import events as catalog
+from tui import catalog
 from tui.config import AppSettings
 from tui.evolution.client import DEFAULT_TIMEOUT_S, EvolutionClient, EvolutionError, EvolutionNotFoundError
 from tui.evolution.models import (
@@ -52,10 +52,11 @@ from tui.evolution.models import (
     KafkaRecord,
     evolution_rejects,
 )
-from tui.instances import InstanceSettings
-from tui.kafka.admin import ClusterUnreachableError, ReadOnlyError
+from tui.instance_settings import InstanceSettings
+from tui.kafka.admin import ReadOnlyError
+from tui.kafka.options import ClusterUnreachableError
 from tui.kafka.registry import InstanceRegistry, RegistryError
-from tui.layout import InstanceNameError
+from tui.topology import InstanceNameError
 
 
 class Origin(StrEnum):

@@ -19,7 +19,7 @@ from aiokafka import TopicPartition
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import consumer as groupless_consumer
-from tui.layout import InstanceNameError, Layout, TopicRef, parse_topic, validate_instance
+from tui.topology import InstanceNameError, Layout, TopicRef, parse_topic, validate_instance
 
 RECENT_PER_PARTITION = 300
 """Records read from the end of each global topic partition."""

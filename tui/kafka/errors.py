@@ -253,8 +253,8 @@ def _first_line(exc: BaseException) -> str:
 def diagnose(exc: BaseException) -> Diagnosis:
     """What ``exc`` (or the error that caused it) means for the operator."""
     # Our own errors already speak plainly; keep their words.
-    from tui.kafka.admin import ClusterUnreachableError, ReadOnlyError
-    from tui.kafka.options import ConnectionSetupError
+    from tui.kafka.admin import ReadOnlyError
+    from tui.kafka.options import ClusterUnreachableError, ConnectionSetupError
 
     if isinstance(exc, ReadOnlyError):
         return Diagnosis(FailureKind.READ_ONLY, _first_line(exc), "run without --read-only / EVOKAFKA_READ_ONLY")

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from tui import events as catalog
+from tui import catalog
 from tui.config import KafkaSettings
-from tui.instances import InstanceSettings, InstanceSettingsError
-from tui.kafka.admin import Admin, ClusterUnreachableError, ReadOnlyError, TopicSpec
-from tui.kafka.options import ConnectionOptions, reason, start_client
+from tui.instance_settings import InstanceSettings, InstanceSettingsError
+from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, reason, start_client
 from tui.kafka.streams import consumer as groupless_consumer
-from tui.layout import InstanceNameError, validate_instance
+from tui.topology import InstanceNameError, validate_instance
 
 DEFAULT_TOPIC = "__evokafka_instances"
 MAX_PROBLEMS = 1000
@@ -62,7 +62,7 @@ class RegistryError(RuntimeError):
 
 
 class InstanceRegistry:
-    """Per-instance settings held in a compacted topic; satisfies :class:`tui.instances.SettingsLookup`.
+    """Per-instance settings held in a compacted topic; satisfies :class:`tui.instance_settings.SettingsLookup`.
 
     ``get`` and ``all`` answer from memory (the replayed topic); writes produce with ``acks=all`` and return
     once this registry's own reader has seen the change, so ``get`` reflects it on return.

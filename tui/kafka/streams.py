@@ -317,7 +317,7 @@ class StreamSubscription:
     """Live reading of a :class:`~tui.views.Selection` without joining a consumer group.
 
     The topics are the union of raw names, the layout picks (instances x events on per-instance topics, events
-    on the global topics; names from :func:`tui.layout.topic_name`) and the topics matching ``pattern``
+    on the global topics; names from :func:`tui.topology.topic_name`) and the topics matching ``pattern``
     (internal ``__*`` topics only when named). Named topics that do not exist yet, and topics created later
     that match the regex, are picked up while reading (every ``refresh_s``) and read from their beginning:
     everything in them is newer than the subscription. ``start`` applies to the topics found at start.

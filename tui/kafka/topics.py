@@ -1,6 +1,6 @@
 """The topic plan against the cluster: what is missing, unexpected, wrongly partitioned or misnamed.
 
-The plan is :func:`tui.layout.topic_plan` over the configuration and the registry's instances. The diff
+The plan is :func:`tui.topology.topic_plan` over the configuration and the registry's instances. The diff
 compares it with the cluster's topics under the prefix; Evolution API's own ``group.participants.update``
 (it creates that name but publishes to ``group-participants.update``) is reported as *misnamed*, not as an
 unexpected topic. Creating the missing topics goes through :class:`tui.kafka.admin.Admin`, which refuses in
@@ -13,12 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tui import events as catalog
+from tui import catalog
 from tui.config import KafkaSettings
-from tui.instances import InstanceSettings
-from tui.kafka.admin import Admin, ClusterUnreachableError, TopicSpec
+from tui.instance_settings import InstanceSettings
+from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
-from tui.layout import Layout, PlannedTopic, parse_topic, topic_name, topic_plan
+from tui.topology import Layout, PlannedTopic, parse_topic, topic_name, topic_plan
 
 
 def planned_json(topic: PlannedTopic) -> dict[str, Any]:
@@ -176,16 +176,3 @@ async def create_missing(
         return await admin.create_topics(specs(missing))
 
 
-__all__ = [
-    "ClusterUnreachableError",
-    "MisnamedTopic",
-    "PartitionMismatch",
-    "TopicDiff",
-    "cluster_diff",
-    "create_missing",
-    "diff",
-    "plan",
-    "planned_json",
-    "registry_instances",
-    "specs",
-]

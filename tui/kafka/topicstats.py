@@ -19,11 +19,11 @@ from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from tui import events as catalog
+from tui import catalog
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import consumer
-from tui.layout import GLOBAL, Layout, PlannedTopic, parse_topic
+from tui.topology import GLOBAL, Layout, PlannedTopic, parse_topic
 
 Clock = Callable[[], float]
 """Seconds from a monotonic clock (``time.monotonic``); tests pass their own."""

@@ -1,0 +1,167 @@
+"""The console: a small Textual app; screens, widgets and styles live in their own modules."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import importlib.resources
+from collections.abc import Iterable
+from pathlib import Path, PurePath
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker
+
+from tui.console.screens.areas import available_areas
+from tui.console.screens.base import report_worker_failure
+from tui.console.session import Services
+
+AREAS = available_areas()
+SERVICE_WORKERS = "services"
+STOP_TIMEOUT_S = 10.0
+
+
+def stylesheets() -> list[str | PurePath]:
+    """Every ``.tcss`` shipped in ``tui.styles``; ``app.tcss`` first so screens' sheets can refine it."""
+    folder = Path(str(importlib.resources.files("tui.styles")))
+    sheets = sorted(folder.glob("*.tcss"), key=lambda p: (p.name != "app.tcss", p.name))
+    return [*sheets]
+
+
+class EvokafkaApp(App[None]):
+    """evokafka's console. ``services`` is shared by every screen as ``self.app.services``."""
+
+    TITLE = "evokafka"
+    CSS_PATH = stylesheets()
+    MODES = {area.mode: area.factory() for area in AREAS}
+    DEFAULT_MODE = "home"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(area.key, f"app.open_area('{area.mode}')", area.title, show=False, id=f"area-{area.mode}")
+            for area in AREAS
+        ),
+        Binding("ctrl+r", "app.retry_producer", "Retry producer", id="retry-producer"),
+        Binding("ctrl+q", "app.quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, services: Services, *, connect: bool = True, cursor_blink: bool = True) -> None:
+        """``connect=False`` starts no Kafka work (snapshots); ``cursor_blink=False`` freezes cursors."""
+        super().__init__()
+        self.services = services
+        self.connect = connect
+        self.cursor_blink = cursor_blink
+
+    def on_mount(self) -> None:
+        if self.connect:
+            self._run_services()
+        self.call_after_refresh(self._tune_gc)
+
+    @staticmethod
+    def _tune_gc() -> None:
+        # Under a flood, full collections over everything allocated at start-up (Textual, pydantic, aiokafka)
+        # took ~260 ms each and landed on key latency: move those objects out of the collector's sight once
+        # the first frame is up, and collect the young generation less often.
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
+
+    # -- extension points: a console that brings its own cluster (the demo) hooks in here ---------------
+
+    async def prepare_services(self) -> None:
+        """Run in the services worker before the publisher, registry and cluster workers start: a subclass
+        brings up what they need (the demo starts its broker and seeds its registry). An exception here is
+        reported and the services do not start. Does nothing by default."""
+
+    async def services_started(self) -> None:
+        """Run in the services worker once the publisher, registry and cluster workers were started (they may
+        still be connecting). Does nothing by default."""
+
+    # Services run in workers: the event loop never waits on Kafka, and a broker that is down blocks nothing.
+    @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="services")
+    async def _run_services(self) -> None:
+        await self.prepare_services()
+        self._watch_cluster()
+        # The header says whether the brokers answer before the clients report their own failures; bounded, so a
+        # silent network delays the clients by the connection timeout at most.
+        await self._first_cluster_check(max(self.services.options.connect_timeout_s, 0.5) * 2)
+        self._start_publisher()
+        self._run_registry()
+        await self.services_started()
+
+    async def _first_cluster_check(self, timeout: float) -> None:
+        services = self.services
+        checked = asyncio.Event()
+
+        def seen() -> None:
+            if services.cluster.checked_at is not None:
+                checked.set()
+
+        unsubscribe = services.subscribe(seen)
+        try:
+            seen()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(checked.wait(), timeout=timeout)
+        finally:
+            unsubscribe()
+
+    @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="publisher")
+    async def _start_publisher(self) -> None:
+        await self.services.start_publisher()
+
+    @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="registry")
+    async def _run_registry(self) -> None:
+        await self.services.run_registry()
+
+    @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="cluster")
+    async def _watch_cluster(self) -> None:
+        await self.services.watch_cluster()
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure becomes a visible notification, never a crash."""
+        report_worker_failure(self, event)
+
+    def action_open_area(self, mode: str) -> None:
+        """Switch to an area of the console."""
+        if mode in self.MODES and mode != self.current_mode:
+            self.switch_mode(mode)
+
+    def action_retry_producer(self) -> None:
+        """Start reconnecting the publisher again (after FAILED)."""
+        self.services.publisher.retry()
+        self.notify("Producer: reconnecting", timeout=3)
+
+    async def action_quit(self) -> None:
+        """Flush what is in flight and stop the services, then leave."""
+        await self.stop_services()
+        self.exit()
+
+    async def stop_services(self) -> None:
+        """Stop the publisher (flushing), the registry and the admin client; bounded."""
+        self.workers.cancel_group(self, SERVICE_WORKERS)
+        await asyncio.wait_for(self.services.stop(), timeout=STOP_TIMEOUT_S * 2)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette: every area, the app's actions and the bindings active on the screen."""
+        yield from super().get_system_commands(screen)
+        for area in AREAS:
+            yield SystemCommand(f"Open {area.title}", area.help, lambda mode=area.mode: self.action_open_area(mode))
+        yield SystemCommand("Retry producer", "Reconnect the publisher after it failed", self.action_retry_producer)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.description in seen or not active.enabled:
+                continue
+            if binding.action.startswith("app.") or binding.id in {"quit", "command_palette"}:
+                continue
+            seen.add(binding.description)
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or f"key {binding.key_display or binding.key}",
+                lambda node=active.node, action=binding.action: self.run_action(action, node),
+            )

@@ -1,0 +1,181 @@
+"""Instances: from the instance source (Evolution API or the registry) and discovered in topics, filtered by name.
+
+The registry source is held in memory and reports changes: the list is redrawn at once. Evolution API is read
+in a worker when the screen opens and every ``refresh_interval`` seconds (its changes are not pushed). Instances
+seen in the cluster's topics but unknown to the source are listed too, marked ``discovered``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Input, Static
+
+from tui.console.screens.base import ConsoleScreen
+from tui.console.widgets.instance_list import InstanceList, matches, rows_of
+from tui.evolution.source import Origin, SourceInstance
+from tui.kafka.discovery import DiscoveredInstance
+from tui.topology import InstanceNameError, validate_instance
+
+DISCOVERY_INTERVAL_S = 15.0
+"""How often the topics are scanned again for instances."""
+
+
+def with_discovered(items: Iterable[SourceInstance], discovered: Iterable[str]) -> list[SourceInstance]:
+    """``items`` marked when seen in topics, plus the names only seen in topics (``DISCOVERED``), by name."""
+    seen = set(discovered)
+    known = {i.name: replace(i, in_topics=i.name in seen) for i in items if i.origin is not Origin.DISCOVERED}
+    for name in seen - set(known):
+        known[name] = SourceInstance(name, Origin.DISCOVERED, None, in_topics=True)
+    return [known[name] for name in sorted(known)]
+
+
+class InstancesScreen(ConsoleScreen):
+    """The instance list; Enter opens an instance's event toggles."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter", id="filter"),
+        Binding("r", "discover", "Reload", id="discover"),
+        Binding("n", "new_instance", "New instance", id="new-instance"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._discovered: dict[str, DiscoveredInstance] = {}
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._discovery_error: str | None = None
+        self._items: list[SourceInstance] = []
+        """The last list read from a source that is not live (Evolution API)."""
+        self._load_error: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        whatsapp = self.services.instance_source.origin is Origin.EVOLUTION
+        yield Input(placeholder="filter by name (/)", id="instance-filter", compact=True)
+        yield InstanceList(whatsapp=whatsapp, id="instance-list")
+        yield Static(id="instances-summary")
+
+    def on_mount(self) -> None:
+        services = self.services
+        self.query_one(Input).cursor_blink = getattr(self.app, "cursor_blink", True)
+        self._unsubscribe = [
+            services.instance_source.subscribe(self._source_changed),
+            services.subscribe(self._source_changed),
+        ]
+        self._redraw()
+        self.query_one(InstanceList).focus()
+        if not services.source_is_live:
+            self._load(quiet=False)
+            if services.source_refresh_s:
+                self.set_interval(services.source_refresh_s, lambda: self._load(quiet=True))
+        if getattr(self.app, "connect", True):
+            self._discover(quiet=True)
+            self.set_interval(DISCOVERY_INTERVAL_S, lambda: self._discover(quiet=True))
+
+    def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+
+    def _source_changed(self, *_: object) -> None:
+        # Called from the source's or the services' callbacks: redraw on the screen's own turn.
+        self.call_later(self._redraw)
+
+    def _redraw(self) -> None:
+        services = self.services
+        items = services.instances_now(self._discovered)
+        if items is None:
+            items = with_discovered(self._items, self._discovered)
+        rows = rows_of(items, self._discovered)
+        text = self.query_one("#instance-filter", Input).value
+        shown = [row for row in rows if matches(row, text)]
+        self.query_one(InstanceList).show(shown)
+        hidden = len(rows) - len(shown)
+        known = sum(1 for r in rows if r.item.origin is not Origin.DISCOVERED)
+        warned = sum(1 for r in rows if r.item.warning)
+        source = services.instance_source
+        where = "in the registry" if source.origin is Origin.REGISTRY else f"from {source.label}"
+        self.query_one("#instances-summary", Static).update(
+            f"{known} {where} · {len(rows) - known} discovered only"
+            + (f" · ⚠ {warned} miss events (open one to see which)" if warned else "")
+            + (f" · {hidden} hidden by the filter" if hidden else "")
+            + (f" · could not read instances: {self._load_error}" if self._load_error else "")
+            + (f" · discovery failed: {self._discovery_error}" if self._discovery_error else "")
+        )
+
+    @on(Input.Changed, "#instance-filter")
+    def _filter(self) -> None:
+        self._redraw()
+
+    @on(Input.Submitted, "#instance-filter")
+    def _filter_done(self) -> None:
+        self.query_one(InstanceList).focus()
+
+    @on(InstanceList.Chosen)
+    def _open(self, message: InstanceList.Chosen) -> None:
+        from tui.console.screens.instance_detail import InstanceDetailScreen
+
+        self.app.push_screen(InstanceDetailScreen(message.name))
+
+    def action_focus_filter(self) -> None:
+        """Type to filter instances by name."""
+        self.query_one("#instance-filter", Input).focus()
+
+    async def action_back(self) -> None:
+        """From the filter back to the list; from the list back home."""
+        table = self.query_one(InstanceList)
+        if not table.has_focus:
+            table.focus()
+        else:
+            await self.app.run_action("app.open_area('home')")
+
+    def action_new_instance(self) -> None:
+        """Open the toggles of an instance named in the filter box (it is created on the first change)."""
+        name = self.query_one("#instance-filter", Input).value.strip()
+        try:
+            validate_instance(name, self.services.settings.topic_prefix)
+        except InstanceNameError as exc:
+            self.notify(f"{exc}. Type the new name in the filter (/) first.", severity="warning")
+            return
+        from tui.console.screens.instance_detail import InstanceDetailScreen
+
+        self.app.push_screen(InstanceDetailScreen(name))
+
+    def action_discover(self) -> None:
+        """Read the source again and scan the cluster's topics for instances now."""
+        if not self.services.source_is_live:
+            self._load(quiet=False)
+        self._discover(quiet=False)
+
+    @work(group="source", exclusive=True, exit_on_error=False, name="instance source")
+    async def _load(self, quiet: bool) -> None:
+        # The periodic read shows a failure in the summary and the header; one asked for also notifies.
+        try:
+            self._items = await self.services.read_instances()
+        except Exception as exc:
+            self._load_error = str(exc) or exc.__class__.__name__
+            self._redraw()
+            if not quiet:
+                raise
+            return
+        self._load_error = None
+        self._redraw()
+
+    @work(group="discovery", exclusive=True, exit_on_error=False, name="discovery")
+    async def _discover(self, quiet: bool) -> None:
+        # The periodic scan shows a failure in the summary line; one asked for raises (a notification).
+        try:
+            self._discovered = await self.services.discover()
+        except Exception as exc:
+            self._discovery_error = f"{exc.__class__.__name__}: {exc}"
+            self._redraw()
+            if not quiet:
+                raise
+            return
+        self._discovery_error = None
+        self._redraw()

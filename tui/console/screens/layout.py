@@ -1,0 +1,165 @@
+"""The topic layout: what the configuration and the registry imply, next to what the cluster holds.
+
+A tree: prefix → global / each instance → one topic per event, with partitions, message count and current
+rate; planned topics that do not exist are marked missing, existing ones nothing plans are marked unplanned.
+``Enter`` on a topic opens a stream pane on it. In demo mode the chaos line sits under the tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import Static
+
+from tui.console.screens.base import ConsoleScreen
+from tui.console.widgets.chaos_panel import ChaosControls, ChaosPanel
+from tui.console.widgets.layout_tree import LayoutTree
+from tui.kafka.options import reason
+from tui.kafka.topicstats import TopicRow, TopicStats, TopicStatsReader, layout_rows
+from tui.topology import Layout, topic_plan
+
+REFRESH_S = 2.0
+"""How often topics, counts and rates are read again."""
+
+
+class LayoutScreen(ConsoleScreen):
+    """The topic layout tree; ``Enter`` opens a stream pane on a topic, ``r`` refreshes now."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh", id="layout-refresh"),
+        Binding("m", "missing", "Next missing", id="layout-missing"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="layout-screen")
+        self._wake = asyncio.Event()
+        self._error: str | None = None
+        self.reading: bool | None = None
+        """Whether the screen reads the cluster itself; None follows the app's ``connect`` (off for snapshots,
+        which feed it with :meth:`show_stats`)."""
+
+    @property
+    def demo(self) -> ChaosControls | None:
+        """The demo's chaos controls when the console runs in demo mode."""
+        demo = getattr(self.app, "demo", None)
+        return demo if demo is not None and hasattr(demo, "toggle_link") else None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="layout-summary", markup=False)
+        yield LayoutTree(self.services.settings.topic_prefix, id="layout-tree")
+        demo = self.demo
+        if demo is not None:
+            yield ChaosPanel(demo, id="chaos-panel")
+
+    def on_mount(self) -> None:
+        self.query_one(LayoutTree).focus()
+        self.show_stats(None)
+        reading = self.reading if self.reading is not None else bool(getattr(self.app, "connect", True))
+        if reading:
+            self._refresh_loop()
+
+    def layouts(self) -> Sequence[Layout]:
+        """The layouts planned: per-instance always, global when ``KAFKA_GLOBAL_ENABLED``."""
+        settings = self.services.settings
+        return (Layout.GLOBAL, Layout.INSTANCE) if settings.global_enabled else (Layout.INSTANCE,)
+
+    def rows(self, stats: TopicStats | None) -> list[TopicRow]:
+        """The rows for ``stats`` (None: nothing read yet, only the plan), planned from the services' state."""
+        services = self.services
+        plan = topic_plan(services.settings, services.registry.all(), self.layouts())
+        stats = stats or TopicStats()
+        return layout_rows(plan, stats.partitions, services.settings.topic_prefix, stats.messages, stats.rates)
+
+    def show_stats(self, stats: TopicStats | None, *, error: str | None = None) -> None:
+        """Show what the cluster holds (``stats``), or that it cannot be read (``error``: the last numbers stay,
+        with the reason above them). The refresh worker calls it; tests feed it a fixed snapshot."""
+        self._error = error
+        tree = self.query_one(LayoutTree)
+        if stats is None and error is not None and tree.rows:
+            self._summary(tree.rows)
+            return
+        rows = self.rows(stats)
+        tree.show(rows, self.services.registry.all())
+        self._summary(rows)
+
+    @work(group="layout", exclusive=True, exit_on_error=False, name="layout-refresh")
+    async def _refresh_loop(self) -> None:
+        services = self.services
+        async with TopicStatsReader(services.options, services.settings.topic_prefix) as reader:
+            while True:
+                try:
+                    stats = await reader.read()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self.show_stats(None, error=f"cannot read the cluster: {reason(exc)}")
+                else:
+                    self.show_stats(stats)
+                self._wake.clear()
+                # Refresh period, or at once when asked (r): not a wait for a condition to hold.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=REFRESH_S)
+
+    def _summary(self, rows: list[TopicRow]) -> None:
+        settings = self.services.settings
+        planned = sum(1 for r in rows if r.planned)
+        missing = sum(1 for r in rows if r.missing)
+        unplanned = sum(1 for r in rows if r.unplanned)
+        rate = sum(r.rate or 0.0 for r in rows)
+        parts = [
+            Content.from_markup("[b]$prefix[/b]", prefix=settings.topic_prefix),
+            Content(f"{planned} planned"),
+            Content.from_markup("[$warning]$n missing[/]" if missing else "$n missing", n=str(missing)),
+            Content(f"{unplanned} unplanned"),
+            Content(f"global {'on' if settings.global_enabled else 'off'}"),
+            Content(f"{rate:.1f} rec/s"),
+        ]
+        line = Content(" · ").join(parts)
+        if self._error:
+            line = Content("\n").join([line, Content.from_markup("[$error]$e[/]", e=self._error)])
+        self.query_one("#layout-summary", Static).update(line)
+
+    def action_refresh(self) -> None:
+        """Read topics and counts again now."""
+        self._wake.set()
+
+    def action_missing(self) -> None:
+        """Move the cursor to the next missing topic."""
+        tree = self.query_one(LayoutTree)
+        rows = tree.rows
+        if not any(r.missing for r in rows):
+            self.notify("No planned topic is missing")
+            return
+        tree.move_to_next_missing()
+
+    @on(LayoutTree.TopicOpened)
+    async def _open(self, event: LayoutTree.TopicOpened) -> None:
+        await open_stream(self, event.row)
+
+
+async def open_stream(screen: ConsoleScreen, row: TopicRow) -> None:
+    """Open a stream pane on ``row.topic`` in the streams area (or say why not)."""
+    if row.missing:
+        screen.notify(f"{row.topic} does not exist yet: nothing to read", severity="warning")
+        return
+    app = screen.app
+    modes = getattr(app, "MODES", {})
+    if "streams" not in modes:
+        screen.notify(f"Streams are not part of this build; read it with: evokafka tail {row.topic}")
+        return
+    from tui.console.screens.streams import StreamsScreen
+    from tui.views import PaneSpec, Selection
+
+    await app.switch_mode("streams")
+    streams = app.screen
+    if not isinstance(streams, StreamsScreen):
+        screen.notify(f"Open a pane on {row.topic} from the streams area (n)")
+        return
+    await streams.add_pane(PaneSpec(row.topic, Selection(topics=(row.topic,)), start="-50"))

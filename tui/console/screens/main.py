@@ -1,0 +1,83 @@
+"""The shell's home: what the console is connected to, and the way to every area."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.console.screens.areas import available_areas
+from tui.console.screens.base import ConsoleScreen
+from tui.console.session import RegistryState, Services
+
+
+def overview(services: Services) -> Content:
+    """Cluster, registry and configuration in a few lines."""
+    cluster, registry, settings = services.cluster, services.registry_view, services.settings
+    live = ", ".join(cluster.live_brokers) or "—"
+    lines = [
+        Content.from_markup("[b]Cluster[/b]   id $id · brokers $live", id=cluster.cluster_id or "unknown", live=live),
+        Content.from_markup(
+            "[b]Registry[/b]  $state · $count instances · topic $topic$problems",
+            state=registry.state.value if registry.state is not RegistryState.RETRYING
+            else f"retrying (attempt {registry.attempt}): {registry.error}",
+            count=str(len(services.registry.all())),
+            topic=services.app_settings.registry_topic,
+            problems=f" · {len(services.registry.problems)} corrupt records skipped"
+            if services.registry.problems else "",
+        ),
+        Content.from_markup(
+            "[b]Topics[/b]    prefix $prefix · global $glob · auto-create $auto",
+            prefix=settings.topic_prefix,
+            glob="on" if settings.global_enabled else "off",
+            auto="on" if settings.auto_create_topics else "off",
+        ),
+    ]
+    if not settings.enabled:
+        lines.append(Content.from_markup("[$warning]KAFKA_ENABLED=false: nothing is published[/]"))
+    if services.read_only:
+        lines.append(Content.from_markup("[$warning]Read-only: publishing and registry writes are refused[/]"))
+    return Content("\n").join(lines)
+
+
+class MainScreen(ConsoleScreen):
+    """Home: an overview and a menu of the console's areas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="overview")
+        options = [
+            Option(Content.from_markup("[b]$key[/b]  $title  [$text-muted]$help[/]", key=a.key, title=a.title,
+                                       help=a.help), id=a.mode)
+            for a in available_areas()
+            if a.mode != "home"
+        ]
+        yield OptionList(*options, id="areas")
+
+    def on_mount(self) -> None:
+        self._unsubscribe = [
+            self.services.subscribe(self._refresh_overview),
+            self.services.registry.subscribe(lambda _name, _settings: self._refresh_overview()),
+        ]
+        self._refresh_overview()
+        self.query_one("#areas", OptionList).focus()
+
+    def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+
+    def _refresh_overview(self) -> None:
+        # Called from service callbacks: redraw on the screen's own turn, not inside theirs.
+        self.call_later(lambda: self.query_one("#overview", Static).update(overview(self.services)))
+
+    @on(OptionList.OptionSelected, "#areas")
+    async def _open(self, message: OptionList.OptionSelected) -> None:
+        if message.option.id is not None:
+            await self.app.run_action(f"app.open_area('{message.option.id}')")

@@ -1,0 +1,500 @@
+"""Live streams: as many panes as the operator likes, as tabs or as a grid, each with its own subscription.
+
+Keys: ``n`` new pane, ``e`` edit the pane, ``w`` close it, ``[``/``]`` previous/next pane, ``a`` tabs/grid,
+``space`` pause/resume, ``f`` follow, ``c`` clear, ``enter`` record detail, ``x`` export (``X`` with secrets),
+``g`` lag panel, ``ctrl+s`` save the view, ``o`` open a saved view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Input, Label, OptionList, SelectionList, Static, Tab, Tabs
+from textual.widgets.selection_list import Selection as Pick
+
+from tui import catalog
+from tui.console.screens.base import ConsoleScreen
+from tui.console.screens.record_detail import RecordDetailScreen
+from tui.console.widgets.stream_lag import LagPanel
+from tui.console.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
+from tui.console.widgets.stream_table import StreamTable
+from tui.filters import FilterError, FilterSpec, split_names
+from tui.kafka.streams import StartPosition
+from tui.summaries import one_line
+from tui.views import Arrangement, PaneSpec, Selection, View, ViewError, ViewStore
+
+DISCOVERY_TIMEOUT_S = 1.5
+"""Bound on looking for instances seen only in topics before the subscription dialog opens."""
+
+
+def _blink(screen: Screen[Any]) -> None:
+    blink = bool(getattr(screen.app, "cursor_blink", True))
+    for widget in screen.query(Input):
+        widget.cursor_blink = blink
+
+
+class SubscriptionDialog(ModalScreen[PaneSpec | None]):
+    """What a pane reads (layout pick lists, raw topics, a regex), where it starts, and its filters."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
+        Binding("ctrl+s", "accept", "Open pane", id="dialog-accept"),
+    ]
+
+    def __init__(self, prefix: str, instances: list[str], spec: PaneSpec | None = None) -> None:
+        super().__init__(classes="subscription-dialog")
+        self.prefix = prefix
+        self.spec = spec
+        known = sorted(set(instances) | set(spec.selection.instances if spec else ()))
+        self.known_instances = known
+
+    def compose(self) -> ComposeResult:
+        spec = self.spec or PaneSpec("", Selection())
+        sel, flt = spec.selection, spec.filter
+        chosen_events = {catalog.lookup(e).wire for e in sel.events if catalog.find(e)}
+        chosen_global = {catalog.lookup(e).wire for e in sel.global_events if catalog.find(e)}
+        with Vertical(id="dialog-box"):
+            yield Label("New pane" if self.spec is None else "Edit pane", classes="dialog-title")
+            with VerticalScroll(id="dialog-fields"):
+                yield Input(spec.title, placeholder="title", id="f-title")
+                yield Label("instances x events (per-instance topics) · events on global topics", classes="field-label")
+                with Horizontal(id="picks"):
+                    yield SelectionList[str](
+                        *(Pick(one_line(i, 40), i, i in sel.instances) for i in self.known_instances),
+                        id="pick-instances",
+                    )
+                    yield SelectionList[str](
+                        *(Pick(e.wire, e.wire, e.wire in chosen_events) for e in catalog.EVENTS), id="pick-events"
+                    )
+                    yield SelectionList[str](
+                        *(Pick(e.wire, e.wire, e.wire in chosen_global) for e in catalog.EVENTS), id="pick-global"
+                    )
+                unknown = [i for i in sel.instances if i not in self.known_instances]
+                yield Input(", ".join(unknown), placeholder="more instances (comma-separated)", id="f-instances")
+                yield Input(", ".join(sel.topics), placeholder="raw topics (comma-separated)", id="f-topics")
+                yield Input(sel.pattern, placeholder="topic regex, e.g. evolution\\..*\\.call", id="f-pattern")
+                yield Input(spec.start, placeholder="start: latest | earliest | -N | @millis | ISO time", id="f-start")
+                yield Label("filters", classes="field-label")
+                yield Input(flt.key, placeholder="key (glob)", id="f-key")
+                yield Input(", ".join(flt.instances), placeholder="instance(s)", id="f-f-instances")
+                yield Input(", ".join(flt.events), placeholder="event(s)", id="f-f-events")
+                yield Input(", ".join(flt.headers), placeholder="header name=value, …", id="f-headers")
+                yield Input(flt.text, placeholder="free text", id="f-text")
+                yield Input(flt.jsonpath, placeholder='JSONPath, e.g. $[?(@.data.pushName == "John")]', id="f-jsonpath")
+            yield Static("", id="dialog-error", markup=False)
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Open (ctrl+s)", variant="primary", id="dialog-ok")
+                yield Button("Cancel (esc)", id="dialog-cancel-button")
+
+    def on_mount(self) -> None:
+        _blink(self)
+
+    def _value(self, field: str) -> str:
+        return self.query_one(f"#{field}", Input).value.strip()
+
+    def build_spec(self) -> PaneSpec:
+        """The pane the form describes; :class:`ViewError` or :class:`FilterError` (one line) when unusable."""
+        picked_instances = list(self.query_one("#pick-instances", SelectionList).selected)
+        instances = tuple(dict.fromkeys([*picked_instances, *split_names(self._value("f-instances"))]))
+        selection = Selection(
+            topics=split_names(self._value("f-topics")),
+            pattern=self._value("f-pattern"),
+            instances=instances,
+            events=tuple(self.query_one("#pick-events", SelectionList).selected),
+            global_events=tuple(self.query_one("#pick-global", SelectionList).selected),
+        )
+        selection.check(self.prefix)
+        start = self._value("f-start") or "latest"
+        try:
+            StartPosition.parse(start)
+        except ValueError as exc:
+            raise ViewError(str(exc)) from None
+        spec = FilterSpec(
+            key=self._value("f-key"),
+            instances=split_names(self._value("f-f-instances")),
+            events=split_names(self._value("f-f-events")),
+            headers=tuple(h.strip() for h in self._value("f-headers").split(",") if h.strip()),
+            text=self._value("f-text"),
+            jsonpath=self._value("f-jsonpath"),
+        )
+        spec.compile()
+        title = self._value("f-title") or selection.describe()
+        return PaneSpec(title[:60], selection, start, spec)
+
+    def action_accept(self) -> None:
+        """Check the form and open the pane, or say in one line what is wrong."""
+        try:
+            spec = self.build_spec()
+        except (ViewError, FilterError) as exc:
+            self.query_one("#dialog-error", Static).update(Text(one_line(str(exc), 300), style="bold red"))
+            return
+        self.dismiss(spec)
+
+    def action_cancel(self) -> None:
+        """Close without a pane."""
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#dialog-ok")
+    def _ok(self) -> None:
+        self.action_accept()
+
+    @on(Button.Pressed, "#dialog-cancel-button")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """One line of input (a file name, a view name)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
+
+    def __init__(self, question: str, value: str = "") -> None:
+        super().__init__(classes="prompt-dialog")
+        self.question = question
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box"):
+            yield Label(self.question)
+            yield Input(self.value, id="prompt-input")
+
+    def on_mount(self) -> None:
+        _blink(self)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        """Close without an answer."""
+        self.dismiss(None)
+
+
+class ViewPicker(ModalScreen[str | None]):
+    """The saved views, to reopen one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="views-cancel")]
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(classes="prompt-dialog")
+        self.names = names
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box"):
+            yield Label("Open a saved view" if self.names else "No saved views yet (ctrl+s saves one)")
+            yield OptionList(*(one_line(n, 60) for n in self.names), id="view-list")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.names[event.option_index])
+
+    def action_cancel(self) -> None:
+        """Close without a view."""
+        self.dismiss(None)
+
+
+class StreamsScreen(ConsoleScreen):
+    """Several live stream panes; see the module docstring for the keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_pane", "New pane", id="streams-new"),
+        Binding("e", "edit_pane", "Edit", id="streams-edit"),
+        Binding("w", "close_pane", "Close pane", id="streams-close"),
+        Binding("space", "pause", "Pause/resume", id="streams-pause"),
+        Binding("f", "follow", "Follow", id="streams-follow"),
+        Binding("c", "clear", "Clear", id="streams-clear"),
+        Binding("a", "arrange", "Tabs/grid", id="streams-arrange"),
+        Binding("x", "export(False)", "Export", id="streams-export"),
+        Binding("X", "export(True)", "Export with secrets", show=False, id="streams-export-reveal"),
+        Binding("g", "lag", "Lag", id="streams-lag"),
+        Binding("ctrl+s", "save_view", "Save view", id="streams-save-view"),
+        Binding("o", "open_view", "Open view", id="streams-open-view"),
+        # Priority: the app runs these as soon as the key arrives, instead of handing the key to the focused
+        # table and letting it bubble up pane by pane (under a flood each hop waits behind the readers).
+        Binding("]", "next_pane", "Next pane", show=False, priority=True, id="streams-next"),
+        Binding("[", "previous_pane", "Previous pane", show=False, priority=True, id="streams-previous"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="streams-screen")
+        self.arrangement: Arrangement = "tabs"
+        self._next_id = 1
+        self.views = ViewStore()
+        self.reading: bool | None = None
+        """Whether new panes read Kafka; None follows the app's ``connect`` (off for snapshots)."""
+
+    def on_mount(self) -> None:
+        # One frame clock for every pane: under a flood all panes move in the same screen update.
+        self.set_interval(1 / FRAME_RATE, self._draw_frames)
+
+    def _draw_frames(self) -> None:
+        for pane in self.query(StreamPane):
+            pane.draw_frame()
+
+    def compose_body(self) -> ComposeResult:
+        yield Tabs(id="pane-tabs")
+        yield Static(
+            Text("No panes yet. n: new pane · o: open a saved view · g: consumer lag"),
+            id="streams-empty",
+            markup=False,
+        )
+        yield Container(id="panes", classes="-tabs")
+
+    # -- panes --------------------------------------------------------------------------------------------
+
+    @property
+    def panes(self) -> list[StreamPane]:
+        """The open panes, in tab order."""
+        return list(self.query(StreamPane))
+
+    @property
+    def active_pane(self) -> StreamPane | None:
+        """The pane the keys act on: the active tab."""
+        active = self.query_one("#pane-tabs", Tabs).active
+        if not active:
+            return None
+        pane_id = active.removeprefix("tab-")
+        found = self.query(f"#{pane_id}").results(StreamPane)
+        return next(iter(found), None)
+
+    async def add_pane(self, spec: PaneSpec, *, reading: bool | None = None) -> StreamPane:
+        """Open a pane for ``spec`` and make it active (``reading`` defaults to the app's ``connect``)."""
+        services = self.services
+        pane_id = f"pane-{self._next_id}"
+        self._next_id += 1
+        pane = StreamPane(
+            spec,
+            options=services.options,
+            prefix=services.settings.topic_prefix,
+            capacity=services.app_settings.pane_buffer,
+            clock=services.clock,
+            reading=self._reading() if reading is None else reading,
+            retry_delay_ms=services.settings.reconnect_initial_delay_ms,
+            clocked=False,
+            id=pane_id,
+        )
+        await self.query_one("#panes", Container).mount(pane)
+        tabs = self.query_one("#pane-tabs", Tabs)
+        await tabs.add_tab(Tab(Text(one_line(spec.title, 30)), id=f"tab-{pane_id}"))
+        tabs.active = f"tab-{pane_id}"
+        self._show_active()
+        return pane
+
+    def _reading(self) -> bool:
+        if self.reading is not None:
+            return self.reading
+        return bool(getattr(self.app, "connect", True))
+
+    async def close_pane(self, pane: StreamPane) -> None:
+        """Close ``pane`` (its reader stops with it)."""
+        tabs = self.query_one("#pane-tabs", Tabs)
+        await tabs.remove_tab(f"tab-{pane.id}")
+        await pane.remove()
+        self._show_active()
+
+    def _show_active(self) -> None:
+        active = self.active_pane
+        panes = self.panes
+        for pane in panes:
+            pane.display = self.arrangement == "grid" or pane is active
+            pane.set_class(pane is active, "-active")
+        self.query_one("#streams-empty").display = not panes
+        self.query_one("#pane-tabs").display = bool(panes)
+
+    @on(Tabs.TabActivated)
+    def _tab_changed(self) -> None:
+        self._show_active()
+        pane = self.active_pane
+        if pane is not None and pane.is_mounted:
+            pane.table.focus()
+
+    @on(StreamTable.RecordChosen)
+    def _open_detail(self, event: StreamTable.RecordChosen) -> None:
+        self.app.push_screen(RecordDetailScreen(event.row.record))
+
+    def on_descendant_focus(self) -> None:
+        # In the grid, the pane holding the focus is the active one.
+        focused = self.focused
+        if self.arrangement != "grid" or focused is None:
+            return
+        for node in focused.ancestors_with_self:
+            if isinstance(node, StreamPane) and node is not self.active_pane:
+                self.query_one("#pane-tabs", Tabs).active = f"tab-{node.id}"
+                break
+
+    # -- actions ------------------------------------------------------------------------------------------
+
+    async def _known_instances(self) -> list[str]:
+        """The registry's instances and those seen only in topics (discovery, bounded in time): the pick list."""
+        names: set[str] = set()
+        with contextlib.suppress(Exception):  # the registry may not be synced yet: typed names still work
+            names.update(self.services.registry.all())
+        if self._reading():
+            # A slow or unreachable cluster: the dialog opens with what is known.
+            with contextlib.suppress(Exception):
+                names.update(await asyncio.wait_for(self.services.discover(), timeout=DISCOVERY_TIMEOUT_S))
+        return sorted(names)
+
+    @work(exclusive=True, group="streams-dialog", exit_on_error=False)
+    async def action_new_pane(self) -> None:
+        """Ask for a subscription and open a pane for it."""
+        dialog = SubscriptionDialog(self.services.settings.topic_prefix, await self._known_instances())
+        spec = await self.app.push_screen_wait(dialog)
+        if spec is not None:
+            await self.add_pane(spec)
+
+    @work(exclusive=True, group="streams-dialog", exit_on_error=False)
+    async def action_edit_pane(self) -> None:
+        """Change the active pane's subscription or filters (the pane restarts)."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        dialog = SubscriptionDialog(self.services.settings.topic_prefix, await self._known_instances(), pane.spec)
+        spec = await self.app.push_screen_wait(dialog)
+        if spec is not None:
+            await self.close_pane(pane)
+            await self.add_pane(spec)
+
+    async def action_close_pane(self) -> None:
+        """Close the active pane."""
+        pane = self.active_pane
+        if pane is not None:
+            await self.close_pane(pane)
+
+    def action_pause(self) -> None:
+        """Pause or resume the active pane."""
+        pane = self.active_pane
+        if pane is not None:
+            paused = pane.toggle_pause()
+            self.notify(f"{one_line(pane.spec.title, 30)}: {'paused' if paused else 'resumed'}", timeout=2)
+
+    def action_follow(self) -> None:
+        """Follow the newest record in the active pane, or stop following."""
+        pane = self.active_pane
+        if pane is not None:
+            pane.toggle_follow()
+
+    def action_clear(self) -> None:
+        """Empty the active pane (counted as dropped)."""
+        pane = self.active_pane
+        if pane is not None:
+            pane.clear()
+
+    def action_arrange(self) -> None:
+        """Switch between tabs (one pane at a time) and a grid (all panes)."""
+        self.set_arrangement("grid" if self.arrangement == "tabs" else "tabs")
+
+    def set_arrangement(self, arrangement: Arrangement) -> None:
+        """Show the panes as tabs or as a grid."""
+        self.arrangement = arrangement
+        panes = self.query_one("#panes", Container)
+        panes.set_class(arrangement == "grid", "-grid")
+        panes.set_class(arrangement == "tabs", "-tabs")
+        self._show_active()
+
+    def action_next_pane(self) -> None:
+        """Activate the next pane."""
+        self._step_pane(1)
+
+    def action_previous_pane(self) -> None:
+        """Activate the previous pane."""
+        self._step_pane(-1)
+
+    def _step_pane(self, step: int) -> None:
+        # The bindings are priority ones: a field being typed in (the lag panel's group id) keeps its brackets.
+        if isinstance(self.focused, Input):
+            raise SkipAction()
+        panes = self.panes
+        if not panes:
+            return
+        current = self.active_pane
+        index = panes.index(current) if current in panes else -1
+        self.activate(panes[(index + step) % len(panes)])
+
+    def activate(self, pane: StreamPane) -> None:
+        """Make ``pane`` the active one at once (tab, border, focus), without waiting for the tab's message."""
+        self.query_one("#pane-tabs", Tabs).active = f"tab-{pane.id}"
+        self._show_active()
+        if pane.is_mounted:
+            pane.table.focus()
+
+    @work(exclusive=True, group="streams-dialog", exit_on_error=False)
+    async def action_export(self, reveal: bool) -> None:
+        """Write the active pane's records to a JSONL file (secrets masked unless ``reveal``)."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", pane.spec.title).strip("-") or "pane"
+        question = "Export to (JSONL)" + (" — WITH SECRETS" if reveal else ", secrets masked")
+        answer = await self.app.push_screen_wait(PromptDialog(question, f"evokafka-{safe}.jsonl"))
+        if answer is None:
+            return
+        try:
+            # File writing off the event loop: an export of a full buffer may take a moment.
+            rows = pane.buffer.snapshot()  # on the event loop: the buffer keeps moving while the file is written
+            count = await asyncio.to_thread(export_records, rows, answer, reveal=reveal)
+        except OSError as exc:
+            self.notify(one_line(f"cannot write {answer}: {exc.strerror or exc}", 200), severity="error")
+            return
+        self.notify(f"exported {count:,} records to {one_line(answer, 80)}", timeout=4)
+
+    async def action_lag(self) -> None:
+        """Show or hide the consumer lag of ``KAFKA_CONSUMER_GROUP_ID``."""
+        found = self.query(LagPanel)
+        if found:
+            await found.remove()
+            return
+        settings = self.services.settings
+        pattern = re.escape(settings.topic_prefix) + r"\..*"
+        await self.query_one("#body").mount(LagPanel(self.services.options, settings.consumer_group_id, pattern))
+
+    def current_view(self, name: str) -> View:
+        """The open panes as a view called ``name``."""
+        return View(name, tuple(p.spec for p in self.panes), self.arrangement)
+
+    @work(exclusive=True, group="streams-dialog", exit_on_error=False)
+    async def action_save_view(self) -> None:
+        """Save the open panes under a name."""
+        if not self.panes:
+            self.notify("no panes to save", severity="warning")
+            return
+        name = await self.app.push_screen_wait(PromptDialog("Save view as", "default"))
+        if name is None:
+            return
+        try:
+            self.views.save(self.current_view(name))
+        except (OSError, ViewError) as exc:
+            self.notify(one_line(f"cannot save the view: {exc}", 200), severity="error")
+            return
+        self.notify(f"view {one_line(name, 40)} saved to {self.views.path}", timeout=4)
+
+    @work(exclusive=True, group="streams-dialog", exit_on_error=False)
+    async def action_open_view(self) -> None:
+        """Replace the open panes with a saved view."""
+        names = self.views.names()
+        for problem in self.views.problems:
+            self.notify(one_line(problem, 200), severity="warning")
+        name = await self.app.push_screen_wait(ViewPicker(names))
+        if name is not None:
+            await self.open_view(self.views.get(name))
+
+    async def open_view(self, view: View) -> None:
+        """Close every pane and open the view's."""
+        for pane in self.panes:
+            await self.close_pane(pane)
+        for spec in view.panes:
+            try:
+                await self.add_pane(spec)
+            except (ValueError, FilterError) as exc:
+                self.notify(one_line(f"pane {spec.title}: {exc}", 200), severity="error")
+        self.set_arrangement(view.arrangement)

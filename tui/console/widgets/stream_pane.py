@@ -1,0 +1,287 @@
+"""A stream pane: one subscription, its filters, a bounded buffer and a view redrawn at a bounded frame rate.
+
+Reading runs in an async worker: each batch is filtered and appended to the pane's
+:class:`~tui.panebuffer.PaneBuffer` as raw records. Nothing is decoded on the way in unless the filter needs it
+(an empty filter reads nothing, a key filter only the key: :meth:`~tui.filters.RecordFilter.matches_record`);
+rows are decoded and summarised when drawn, and only the visible ones. Nothing is drawn per record: a timer
+(``FRAME_RATE`` a second) redraws from the buffer when it moved, so a flood of any rate costs at most ten
+redraws a second, and the reader hands the event loop back after every batch so key presses are served in
+between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Static
+
+from tui.console.widgets.stream_table import ROW_PARSE_LIMIT, Columns, StreamRow, StreamTable
+from tui.filters import RecordFilter
+from tui.kafka.options import ConnectionOptions
+from tui.kafka.streams import RETRY_CAP_MS, ReaderStatus, StartPosition, StreamSubscription
+from tui.panebuffer import PaneBuffer
+from tui.records import Record, safe_json, to_json
+from tui.summaries import one_line
+from tui.views import PaneSpec
+
+FRAME_RATE = 10.0
+"""Redraws a second at most, whatever the inbound rate."""
+BATCH_MAX = 100
+"""Records per fetched batch. A pane takes one batch per event-loop turn, and a key press waits for the turn to
+end at each step to the screen: 100 keeps three flooded panes' turn to a few milliseconds (500 held it ~35 ms
+and put the key p99 over 400 ms), and the per-batch overhead still leaves ingest far above the 20,000/s goal."""
+
+Clock = Callable[[], float]
+
+
+def export_records(rows: Iterable[StreamRow], path: str | Path, *, reveal: bool = False) -> int:
+    """Write ``rows`` to ``path`` (``~`` expanded) as JSON lines in ``evokafka tail``'s shape; secrets masked
+    unless ``reveal``. Returns how many were written."""
+    count = 0
+    with Path(path).expanduser().open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(safe_json(to_json(row.record, reveal)) + "\n")
+            count += 1
+    return count
+
+
+class StreamPane(Vertical, can_focus=False):
+    """One live pane. ``reading=False`` builds it without Kafka (records can be fed with :meth:`ingest`);
+    ``clocked=False`` leaves the frames to the owner, which calls :meth:`draw_frame` ``FRAME_RATE`` a second."""
+
+    @dataclass
+    class StateChanged(Message):
+        """Paused, following or the subscription's state changed (for the screen's tab titles)."""
+
+        pane: StreamPane
+
+    def __init__(
+        self,
+        spec: PaneSpec,
+        *,
+        options: ConnectionOptions,
+        prefix: str,
+        capacity: int,
+        clock: Clock = time.monotonic,
+        reading: bool = True,
+        retry_delay_ms: int = 500,
+        clocked: bool = True,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="stream-pane")
+        self.spec = spec
+        self.options = options
+        self.prefix = prefix
+        self.filter: RecordFilter = spec.filter.compile()
+        self.start_position = StartPosition.parse(spec.start)
+        self.buffer: PaneBuffer[StreamRow] = PaneBuffer(capacity, clock=clock)
+        self.reading = reading
+        self.retry_delay_ms = retry_delay_ms
+        """The first wait before reconnecting after the cluster is lost (it doubles, up to 30 s)."""
+        self.clocked = clocked
+        """Whether the pane runs its own frame timer; False when its screen draws every pane on one clock (all
+        panes then change in the same frame: one screen update per tick, not one per pane)."""
+        self.reader_status: ReaderStatus | None = None
+        self.subscription: StreamSubscription | None = None
+        self.state = "starting" if reading else "idle"
+        self.error: str | None = None
+        self.frames = 0
+        """Frames drawn so far (tests wait on it instead of sleeping)."""
+        self._drawn_version = -1
+        self._header_width = -1
+        self._counters_text = ""
+        # Held, not queried: a frame touches them ten times a second, and a pane being removed still has them.
+        self._title_line = Static(self._title_text(), classes="stream-pane--title", markup=False)
+        self._header_line = Static(Columns.for_width(80).header(), classes="stream-pane--header", markup=False)
+        self._table = StreamTable(self.buffer, self.prefix)
+        self._counters_line = Static("", classes="stream-pane--counters", markup=False)
+        self._timer: Timer | None = None
+        self._user_paused = False
+
+    def compose(self) -> ComposeResult:
+        yield self._title_line
+        yield self._header_line
+        yield self._table
+        yield self._counters_line
+
+    @property
+    def table(self) -> StreamTable:
+        """The rows."""
+        return self._table
+
+    @property
+    def paused(self) -> bool:
+        """Whether the operator paused reading."""
+        return self._user_paused
+
+    @property
+    def parked(self) -> bool:
+        """Paused, and the reader has stopped fetching (every batch read so far is counted)."""
+        sub = self.subscription
+        return self._user_paused and (sub is None or sub.parked.is_set())
+
+    @property
+    def follow(self) -> bool:
+        """Whether the view sticks to the newest record."""
+        return self.table.follow
+
+    def on_mount(self) -> None:
+        if self.clocked:
+            self._timer = self.set_interval(1 / FRAME_RATE, self.draw_frame)
+        if self.reading:
+            self._read()
+        self.draw_frame()
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    @work(group="stream-panes", exit_on_error=False, name="stream-pane")
+    async def _read(self) -> None:
+        sub = StreamSubscription(
+            self.options, self.spec.selection, prefix=self.prefix, start=self.start_position, batch_max=BATCH_MAX
+        )
+        self.subscription = sub
+        if self._user_paused:
+            sub.pause()
+        try:
+            # ``follow`` survives the cluster going away: it reports each reconnect attempt (shown in the
+            # title) and carries on reading when the broker is back.
+            async for batch in sub.follow(
+                self._reader_changed, initial_delay_ms=self.retry_delay_ms, max_delay_ms=RETRY_CAP_MS
+            ):
+                self.ingest(batch)
+                # Let key presses and frames in between batches, whatever the inbound rate.
+                await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._set_state("failed", one_line(str(exc) or exc.__class__.__name__, 200))
+        finally:
+            await asyncio.shield(sub.stop())
+
+    def _reader_changed(self, status: ReaderStatus) -> None:
+        self.reader_status = status
+        if status.state == "reconnecting":
+            self._set_state(f"reconnecting… attempt {status.attempt}", status.error)
+        elif status.state == "reading":
+            self._set_state("reading")
+
+    def ingest(self, records: list[Record]) -> int:
+        """Filter and buffer a batch; returns how many matched.
+
+        Records are kept raw: only what the filter needs is read now (nothing for an empty filter), the rest
+        when a row is drawn.
+        """
+        flt = self.filter
+        if flt.accepts_all:
+            matched = [StreamRow(record) for record in records]
+        else:
+            test = flt.matches_record
+            matched = [StreamRow(record) for record in records if test(record, max_parse=ROW_PARSE_LIMIT)]
+        self.buffer.add(len(records), matched)
+        return len(matched)
+
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        self.state, self.error = state, error
+        self.post_message(self.StateChanged(self))
+        self._refresh_title()
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def draw_frame(self) -> None:
+        """One frame: redraw the rows if the buffer moved, and the counters."""
+        if not self.is_mounted:
+            return
+        table = self.table
+        if self.buffer.version != self._drawn_version or table.behind:
+            self._drawn_version = self.buffer.version
+            table.sync()
+        self.buffer.frame()
+        self.frames += 1
+        # The title, header and counter lines are one row high each (styles/streams.tcss): updating them never
+        # changes the layout, so no layout pass per frame; and each is updated only when its text changed.
+        width = table.size.width or 80
+        if width != self._header_width:
+            self._header_width = width
+            self._header_line.update(Columns.for_width(width).header(), layout=False)
+        counters = self.buffer.counters().describe()
+        flags = []
+        if self._user_paused:
+            flags.append("PAUSED")
+        if not table.follow:
+            flags.append("not following")
+        line = counters + ("  " + " ".join(flags) if flags else "")
+        if line != self._counters_text:
+            self._counters_text = line
+            self._counters_line.update(Text(line, no_wrap=True, overflow="ellipsis"), layout=False)
+
+    def _title_text(self) -> Text:
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(one_line(self.spec.title, 40), style="bold")
+        title.append("  " + one_line(self.spec.selection.describe(), 120), style="cyan")
+        title.append(f"  from {one_line(self.spec.start, 40)}", style="dim")
+        if not self.spec.filter.empty:
+            title.append("  filter: " + one_line(self.spec.filter.describe(), 120), style="yellow")
+        state = self.state
+        if self.subscription is not None and self.subscription.missing and state == "reading":
+            state = "waiting for " + ", ".join(self.subscription.missing[:2])
+        style = "yellow" if state.startswith("reconnecting") else "red" if self.error else "green"
+        title.append(f"  [{state}]", style=style)
+        if self.error:
+            title.append(" " + self.error, style=style)
+        return title
+
+    def _refresh_title(self) -> None:
+        if self.is_mounted:
+            self._title_line.update(self._title_text(), layout=False)
+
+    # -- flow control -----------------------------------------------------------------------------------
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume reading (nothing is lost: reading resumes where it stopped)."""
+        self._user_paused = not self._user_paused
+        sub = self.subscription
+        if sub is not None:
+            if self._user_paused:
+                sub.pause()
+            else:
+                sub.resume()
+        self.post_message(self.StateChanged(self))
+        self.draw_frame()
+        return self._user_paused
+
+    def toggle_follow(self) -> bool:
+        """Follow the newest record, or stay where the cursor is."""
+        table = self.table
+        table.follow = not table.follow
+        if table.follow:
+            table.sync()
+        self.draw_frame()
+        return table.follow
+
+    def clear(self) -> int:
+        """Empty the pane (counted as dropped, never silently)."""
+        gone = self.buffer.clear()
+        self.table.sync()
+        self.draw_frame()
+        return gone
+
+    def export(self, path: str | Path, *, reveal: bool = False) -> int:
+        """Write the pane's records (the filtered view) to ``path`` (``~`` expanded) as JSON lines."""
+        return export_records(self.buffer.snapshot(), path, reveal=reveal)
+
+    def on_stream_table_follow_changed(self, event: StreamTable.FollowChanged) -> None:
+        self.draw_frame()

@@ -1,0 +1,145 @@
+"""Per-instance Kafka settings: the reference's ``POST /kafka/set/<instance>`` semantics.
+
+Body ``{"kafka": {"enabled": bool, "events": [...]}}``: disabled is stored with no events; enabled with an
+empty list means all events. Events are accepted by either name and stored by settings name.
+
+Pure domain module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from tui import catalog
+
+
+class InstanceSettingsError(ValueError):
+    """A registry value or a ``/kafka/set`` body that is not of the expected shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSettings:
+    """One instance's Kafka settings."""
+
+    enabled: bool = False
+    events: tuple[str, ...] = ()
+    """Settings names, catalog order. Empty while enabled means every event."""
+    updated_at: str = field(default="")
+    """ISO-8601 time of the last change, ``Z`` suffix."""
+
+    @classmethod
+    def from_request(
+        cls, enabled: bool, events: Iterable[str] = (), updated_at: str | None = None
+    ) -> InstanceSettings:
+        """Settings as ``/kafka/set`` stores them; unknown event names raise ``UnknownEventError``."""
+        resolved = {catalog.lookup(name).name for name in events}
+        ordered = tuple(e.name for e in catalog.EVENTS if e.name in resolved) if enabled else ()
+        return cls(enabled=enabled, events=ordered, updated_at=updated_at or now_iso())
+
+    @property
+    def all_events(self) -> bool:
+        """Enabled with an empty list: every event."""
+        return self.enabled and not self.events
+
+    def enables(self, event: catalog.Event) -> bool:
+        """Whether this instance publishes ``event`` to its per-instance topic."""
+        return self.enabled and (not self.events or event.name in self.events)
+
+    def enabled_events(self) -> list[catalog.Event]:
+        """The events that go to the per-instance topics, catalog order."""
+        return [e for e in catalog.EVENTS if self.enables(e)]
+
+    def with_enabled(self, enabled: bool) -> InstanceSettings:
+        """Enable or disable, keeping the event list when enabling (disabling stores no events)."""
+        return InstanceSettings.from_request(enabled, self.events if enabled else ())
+
+    def toggled(self, event: catalog.Event) -> InstanceSettings:
+        """The same settings with ``event`` switched; "all events" becomes all-but-one when switched off."""
+        current = {e.name for e in self.enabled_events()}
+        if event.name in current:
+            current.discard(event.name)
+            if not current:
+                return InstanceSettings.from_request(False, ())
+        else:
+            current.add(event.name)
+        if len(current) == len(catalog.EVENTS):
+            return InstanceSettings.from_request(True, ())
+        return InstanceSettings.from_request(True, current)
+
+    def to_json(self) -> dict[str, Any]:
+        """The registry value: ``{"enabled", "events", "updated_at"}``."""
+        return {"enabled": self.enabled, "events": list(self.events), "updated_at": self.updated_at}
+
+    @classmethod
+    def from_json(cls, value: Any) -> InstanceSettings:
+        """Parse a registry value; :class:`InstanceSettingsError` when it is not of that shape."""
+        if not isinstance(value, Mapping):
+            raise InstanceSettingsError("not a JSON object")
+        enabled = value.get("enabled")
+        events = value.get("events", [])
+        updated_at = value.get("updated_at", "")
+        if not isinstance(enabled, bool):
+            raise InstanceSettingsError("'enabled' is not true/false")
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise InstanceSettingsError("'events' is not a list of names")
+        if not isinstance(updated_at, str):
+            raise InstanceSettingsError("'updated_at' is not a string")
+        try:
+            return cls.from_request(enabled, events, updated_at=updated_at or None)
+        except catalog.UnknownEventError as exc:
+            raise InstanceSettingsError(str(exc)) from None
+
+
+def parse_set_body(body: Any) -> InstanceSettings:
+    """The reference's ``{"kafka": {"enabled": bool, "events": [...]}}``; errors are one-line messages."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("kafka"), Mapping):
+        raise InstanceSettingsError('body must be {"kafka": {"enabled": bool, "events": [...]}}')
+    kafka = body["kafka"]
+    enabled = kafka.get("enabled")
+    events = kafka.get("events", [])
+    if not isinstance(enabled, bool):
+        raise InstanceSettingsError("kafka.enabled must be true or false")
+    if events is None:
+        events = []
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        raise InstanceSettingsError("kafka.events must be a list of event names")
+    return InstanceSettings.from_request(enabled, events)
+
+
+def now_iso() -> str:
+    """Now, ISO-8601 with milliseconds and ``Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SettingsLookup(Protocol):
+    """Where a publisher finds an instance's settings: the cluster registry, or a stand-in."""
+
+    def get(self, instance: str) -> InstanceSettings | None:
+        """The instance's current settings, or None when it has none."""
+        ...
+
+
+class InMemorySettings:
+    """A :class:`SettingsLookup` held in memory (tests, and publishing without a registry)."""
+
+    def __init__(self, initial: Mapping[str, InstanceSettings] | None = None) -> None:
+        self._items: dict[str, InstanceSettings] = dict(initial or {})
+
+    def get(self, instance: str) -> InstanceSettings | None:
+        """The instance's settings, or None."""
+        return self._items.get(instance)
+
+    def set(self, instance: str, settings: InstanceSettings) -> None:
+        """Store ``settings`` for ``instance``."""
+        self._items[instance] = settings
+
+    def delete(self, instance: str) -> None:
+        """Forget ``instance``."""
+        self._items.pop(instance, None)
+
+    def all(self) -> dict[str, InstanceSettings]:
+        """Every instance's settings."""
+        return dict(self._items)

@@ -1,0 +1,188 @@
+"""The doctor's checks of the cluster as a whole: the registry's instances, the planned topics, the consumer
+group's lag and whether the broker hands out producer ids. None of them writes to the cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiokafka.protocol.transaction import InitProducerIdRequest
+
+from tui import catalog
+from tui.config import KafkaSettings
+from tui.instance_settings import InstanceSettings
+from tui.kafka.doctor.probe import kwargs_with_sasl, open_broker_connection, split_broker, step_timeout
+from tui.kafka.doctor.results import CheckResult, Status, failed_check
+from tui.kafka.errors import diagnose
+from tui.kafka.lag import group_lag
+from tui.kafka.options import ConnectionOptions
+from tui.topology import parse_topic, topic_plan
+
+LAG_WARN = 1000
+"""Total lag of the consumer group above which the doctor warns."""
+
+
+def check_instances(instances: Mapping[str, InstanceSettings] | None, registry_note: str = "") -> list[CheckResult]:
+    """Each instance of the registry: enabled or not, and for which events."""
+    if instances is None:
+        return [
+            CheckResult(
+                "registry.instances", Status.WARN, f"the instance registry cannot be read{registry_note}",
+                "check that the registry topic exists (any console or `evokafka instances` creates it)",
+            )
+        ]
+    if not instances:
+        return [
+            CheckResult(
+                "registry.instances", Status.WARN, "no instance has Kafka settings: per-instance topics get nothing",
+                "enable instances: evokafka instances enable <name> (or POST /kafka/set/<name>)",
+            )
+        ]
+    out: list[CheckResult] = []
+    for name in sorted(instances):
+        cfg = instances[name]
+        if not cfg.enabled:
+            out.append(
+                CheckResult(
+                    "registry.instance", Status.WARN, "disabled: nothing goes to its per-instance topics",
+                    f"evokafka instances enable {name}", name,
+                )
+            )
+        elif cfg.all_events:
+            out.append(CheckResult("registry.instance", Status.PASS, "enabled for every event", "", name))
+        else:
+            shown = ", ".join(cfg.events[:4]) + (" …" if len(cfg.events) > 4 else "")
+            out.append(
+                CheckResult("registry.instance", Status.PASS, f"enabled for {len(cfg.events)} events: {shown}", "", name)
+            )
+    return out
+
+
+def check_planned_topics(
+    settings: KafkaSettings, instances: Mapping[str, InstanceSettings], existing: Mapping[str, int]
+) -> list[CheckResult]:
+    """The planned topics against the cluster; missing ones fail when auto-creation is off."""
+    plan = topic_plan(settings, instances)
+    if not plan:
+        return [CheckResult("topics.planned", Status.PASS, "the configuration plans no topic")]
+    missing = [p.topic for p in plan if p.topic not in existing]
+    out: list[CheckResult] = []
+    if not missing:
+        out.append(CheckResult("topics.planned", Status.PASS, f"all {len(plan)} planned topics exist"))
+    elif settings.auto_create_topics:
+        out.append(
+            CheckResult(
+                "topics.planned", Status.PASS,
+                f"{len(missing)} of {len(plan)} planned topics missing; KAFKA_AUTO_CREATE_TOPICS=true creates them",
+            )
+        )
+    else:
+        shown = ", ".join(missing[:3]) + (f" (+{len(missing) - 3} more)" if len(missing) > 3 else "")
+        out.append(
+            CheckResult(
+                "topics.planned", Status.FAIL,
+                f"{len(missing)} of {len(plan)} planned topics missing with KAFKA_AUTO_CREATE_TOPICS=false: {shown}",
+                "evokafka topics create --yes (or set KAFKA_AUTO_CREATE_TOPICS=true)",
+            )
+        )
+    short = [p.topic for p in plan if p.topic in existing and existing[p.topic] < p.partitions]
+    if short:
+        out.append(
+            CheckResult(
+                "topics.partitions", Status.WARN,
+                f"{len(short)} topics have fewer partitions than KAFKA_NUM_PARTITIONS={settings.num_partitions}: "
+                + ", ".join(short[:3]),
+                "add partitions with your Kafka tools (evokafka topics diff lists them)",
+            )
+        )
+    misnamed = [t for t in existing if (ref := parse_topic(t, settings.topic_prefix)) is not None and ref.misnamed]
+    if misnamed:
+        out.append(
+            CheckResult(
+                "topics.misnamed", Status.WARN,
+                f"{', '.join(sorted(misnamed)[:3])}: Evolution API's auto-created name; events go to "
+                f"'{catalog.BY_NAME['GROUP_PARTICIPANTS_UPDATE'].wire}'",
+                "consumers must read group-participants.update; the misnamed topic stays empty",
+            )
+        )
+    return out
+
+
+async def check_lag(
+    settings: KafkaSettings, options: ConnectionOptions, existing: Mapping[str, int]
+) -> CheckResult:
+    """Consumer lag of ``KAFKA_CONSUMER_GROUP_ID`` on the event topics under the prefix."""
+    group = settings.consumer_group_id
+    topics = {t: n for t, n in existing.items() if parse_topic(t, settings.topic_prefix) is not None}
+    if not topics:
+        return CheckResult("consumer.lag", Status.SKIP, f"no event topic under {settings.topic_prefix!r} yet", "", group)
+    found = await group_lag(options, group, sorted(topics))
+    committed = len(found.partitions)
+    total = found.total
+    per_topic: dict[str, int] = {}
+    for row in found.partitions:
+        per_topic[row.topic] = per_topic.get(row.topic, 0) + (row.lag or 0)
+    if committed == 0:
+        return CheckResult(
+            "consumer.lag", Status.WARN, f"group {group!r} has committed no offset on {len(topics)} event topics",
+            "start a consumer with this group id, or set KAFKA_CONSUMER_GROUP_ID to the consumers' group", group,
+        )
+    worst = max(per_topic.items(), key=lambda item: item[1])
+    if total > LAG_WARN:
+        return CheckResult(
+            "consumer.lag", Status.WARN, f"lag {total} records (most on {worst[0]}: {worst[1]})",
+            "add consumers to the group, speed up processing, or add partitions", group,
+        )
+    return CheckResult("consumer.lag", Status.PASS, f"lag {total} records over {committed} partitions", "", group)
+
+
+async def check_idempotence(options: ConnectionOptions) -> CheckResult:
+    """Whether the broker hands out producer ids (what ``enable_idempotence`` needs). Writes nothing."""
+    host, port = split_broker(options.bootstrap_servers[0])
+    budget = step_timeout(options) + options.request_timeout_ms / 1000
+    fix = (
+        "the publisher carries on with acks=all and one request in flight; enable idempotent producers "
+        "on the broker for exactly-once"
+    )
+    try:
+        conn = await open_broker_connection(host, port, kwargs_with_sasl(options), budget)
+    except Exception as exc:
+        return failed_check("producer.idempotence", exc, None)
+    try:
+        response = await asyncio.wait_for(conn.send(InitProducerIdRequest(None, 60000)), timeout=budget)
+        code = int(getattr(response, "error_code", -1))
+    except Exception as exc:
+        return CheckResult("producer.idempotence", Status.WARN, f"InitProducerId failed ({diagnose(exc).summary})", fix)
+    finally:
+        conn.close()
+    if code != 0:
+        from aiokafka.errors import for_code
+
+        return CheckResult(
+            "producer.idempotence", Status.WARN, f"the broker refuses producer ids ({for_code(code).__name__})", fix
+        )
+    return CheckResult("producer.idempotence", Status.PASS, "the broker hands out producer ids")
+
+
+InstancesSource = Callable[[], Awaitable[Mapping[str, InstanceSettings] | None]]
+"""Where the doctor reads the instances from: the registry topic by default, or the console's own registry."""
+
+
+def registry_source(settings: KafkaSettings, options: ConnectionOptions, topic: str) -> InstancesSource:
+    """Read the instance registry (read-only: the doctor never creates its topic)."""
+
+    async def load() -> Mapping[str, InstanceSettings] | None:
+        from tui.kafka.registry import InstanceRegistry
+
+        registry = InstanceRegistry(settings, topic=topic, options=options, read_only=True)
+        try:
+            await registry.start()
+        except Exception:
+            return None
+        try:
+            return registry.all()
+        finally:
+            await registry.stop()
+
+    return load

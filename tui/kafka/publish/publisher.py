@@ -1,0 +1,469 @@
+"""The event publisher: Evolution API's Kafka producer, done so an operator can watch it work.
+
+:meth:`EventPublisher.publish` builds the envelope, routes it (per-instance topic when the instance's
+settings enable the event, global topic when ``KAFKA_GLOBAL_ENABLED`` and ``KAFKA_EVENTS_<NAME>`` hold, both,
+or nowhere) and queues each record without waiting for it; the returned :class:`PublishTicket` resolves when
+each one is acknowledged or finally failed.
+
+The module is split by concern, and this one re-exports the public names of the others:
+
+- :mod:`tui.kafka.publish.delivery`: what the publisher reports (:class:`PublisherState`, :class:`PublisherStatus`,
+  :class:`Delivery`, :class:`PublishTicket`);
+- :mod:`tui.kafka.publish.outbox`: the records on their way, and the pump that sends them in batches, in order;
+- :mod:`tui.kafka.publish.placement`: topics made or checked, and the partition of each key;
+- here: :class:`EventPublisher`, its routing and its connection (reconnects, backoff, idle probes).
+
+Speed: a pump task takes everything queued at once, groups it into one record batch per partition (aiokafka's
+``create_batch``/``send_batch``; the partition of a key is the producer's own key hash, computed once per topic
+and key) and settles counters, offsets and waiters once per batch. Nothing is made per record that nobody
+asks for: no future, task or callback per record; a ticket makes a future only while someone awaits it.
+
+Rules (the reference's numbers are the settings' defaults):
+
+- ``acks=all``, one request in flight per broker connection (aiokafka's sender never has more than one
+  produce request per node outstanding, so per-partition order holds), idempotence *requested*; a broker
+  that refuses it (Tansu does, for aiokafka) gets a producer without it, and the status says so.
+- A record gets up to ``KAFKA_SEND_RETRIES`` attempts. When an attempt fails, no new record is handed over
+  until every record in flight has settled, and the failed ones go back to the front of the queue in the
+  order they were handed over — so records with the same key are acknowledged in hand-over order. After the
+  last attempt a record is reported failed with its error and the connection counts as lost.
+- A lost connection is re-made with backoff (:class:`~tui.kafka.reconnect.ReconnectPolicy`): first delay
+  ``KAFKA_RECONNECT_INITIAL_DELAY_MS``, doubling, capped at 2^5 times the first, at most
+  ``KAFKA_RECONNECT_MAX_ATTEMPTS`` attempts; then FAILED (queued records are reported failed) until
+  :meth:`EventPublisher.retry`.
+- Every record handed over ends acknowledged or reported failed: ``sent == acknowledged + failed`` once
+  :meth:`EventPublisher.flush` returns.
+- ``KAFKA_AUTO_CREATE_TOPICS=true`` creates exactly the topics published to, once per topic (per connection:
+  a restarted broker may have lost them); ``false`` checks that the topic exists and reports a missing one as
+  the record's error instead of letting the broker auto-create it.
+- A broker that restarts quickly (empty, on the same port) may never break the connection for long enough to
+  count as lost. So an answer that says the topic or partition is unknown (unknown topic or partition, not
+  leader, leader not available, or the bare unknown error a restarted broker gives) also forgets which topics
+  were made, asks for fresh metadata, and counts as a failed attempt: the next attempt makes (or checks) the
+  topic again, within the ``KAFKA_SEND_RETRIES`` budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from tui import catalog, topology
+from tui.config import KafkaSettings
+from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
+from tui.instance_settings import InstanceSettings, SettingsLookup
+from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.options import ConnectionOptions
+from tui.kafka.publish.delivery import PublisherState, PublisherStatus, PublishTicket
+from tui.kafka.publish.outbox import (
+    Lane,
+    Outbox,
+    why,
+)
+from tui.kafka.publish.placement import Placement
+from tui.kafka.reconnect import ReconnectPolicy
+
+log = logging.getLogger(__name__)
+
+STATUS_INTERVAL_S = 0.1
+"""Counter-only changes reach subscribers at most this often; state changes reach them at once."""
+LINGER_MS = 5
+PROBE_INTERVAL_S = 5.0
+"""How often an idle, connected publisher checks that the cluster still answers."""
+MAX_BATCH_BYTES = 256 * 1024
+VALID_INSTANCES_MAX = 10_000
+ROUTES_MAX = 10_000
+
+
+class EventPublisher:
+    """Publishes Evolution API events to Kafka with visible reconnect and backoff; loses nothing silently."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        lookup: SettingsLookup,
+        *,
+        options: ConnectionOptions | None = None,
+        read_only: bool = False,
+        server_url: str = DEFAULT_SERVER_URL,
+        apikey: str | None = None,
+        origin: str = DEFAULT_ORIGIN,
+        probe_interval_s: float = PROBE_INTERVAL_S,
+    ) -> None:
+        self.settings = settings
+        self.lookup = lookup
+        self.options = options or ConnectionOptions.from_settings(settings)
+        self.read_only = read_only
+        self.server_url = server_url
+        self.apikey = apikey
+        self.origin = origin
+        self.probe_interval_s = probe_interval_s
+        """While idle and connected, ask the cluster this often whether it is still there."""
+        self.probes = 0
+        """Probes the cluster answered (for the logs and the tests)."""
+        self.policy = ReconnectPolicy.from_settings(settings)
+        self._state = PublisherState.DISCONNECTED
+        self._delay_ms = 0
+        self._next_try_at: float | None = None
+        self._last_error: str | None = None
+        self._idempotence: bool | None = None
+        self._idempotence_refused = False
+        self._subscribers: list[Callable[[PublisherStatus], None]] = []
+        self._emit_handle: asyncio.TimerHandle | None = None
+        self._valid_instances: set[str] = set()
+        self._routes: dict[
+            tuple[str, str], tuple[InstanceSettings | None, KafkaSettings, topology.Route, tuple[Lane, ...]]
+        ] = {}
+        self._lost = asyncio.Event()
+        self._retry = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: Admin | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._placement = Placement(settings, self.options)
+        self._outbox = Outbox(settings, self._placement, _Link(self))
+
+    # -- observing -------------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> PublisherStatus:
+        """The current snapshot."""
+        c = self._outbox.counters
+        reconnecting = self._state is PublisherState.RECONNECTING
+        return PublisherStatus(
+            state=self._state,
+            attempt=self.policy.attempt if reconnecting else 0,
+            max_attempts=self.policy.max_attempts,
+            delay_ms=self._delay_ms if reconnecting else 0,
+            next_try_at=self._next_try_at if reconnecting else None,
+            last_error=self._last_error,
+            sent=c.sent,
+            acknowledged=c.acknowledged,
+            retried=c.retried,
+            failed=c.failed,
+            idempotence=self._idempotence,
+        )
+
+    def subscribe(self, callback: Callable[[PublisherStatus], None]) -> Callable[[], None]:
+        """Call ``callback`` with each new status (state changes at once, counters throttled).
+
+        Returns a function that unsubscribes.
+        """
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self) -> None:
+        if self._emit_handle is not None:
+            self._emit_handle.cancel()
+            self._emit_handle = None
+        status = self.status
+        log.debug("publisher: %s", status.describe())
+        for callback in list(self._subscribers):
+            try:
+                callback(status)
+            except Exception:  # an observer's bug must not stop the publisher
+                log.exception("publisher status subscriber failed")
+
+    def _changed(self) -> None:
+        # Counters change per record (tens of thousands per second): tell observers at a bounded rate.
+        if self._emit_handle is None and self._subscribers:
+            with contextlib.suppress(RuntimeError):
+                self._emit_handle = asyncio.get_running_loop().call_later(STATUS_INTERVAL_S, self._emit)
+
+    def _set_state(
+        self, state: PublisherState, *, delay_ms: int = 0, next_try_at: float | None = None
+    ) -> None:
+        self._state = state
+        self._delay_ms = delay_ms
+        self._next_try_at = next_try_at
+        if state is PublisherState.CONNECTED:
+            log.info("publisher connected to %s", ",".join(self.options.bootstrap_servers))
+        self._emit()
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start connecting in the background. Never raises because the broker is down: the state shows
+        it and the reconnect schedule runs."""
+        if self._supervisor is not None:
+            return
+        if self._outbox.closed:
+            raise RuntimeError("a stopped EventPublisher cannot be started again")
+        self._pump = asyncio.create_task(self._outbox.run(), name="publisher:pump")
+        self._supervisor = asyncio.create_task(self._supervise(), name="publisher:connection")
+        # Let the supervisor show CONNECTING before start() returns.
+        await asyncio.sleep(0)
+
+    async def stop(self) -> None:
+        """Flush what is in flight (each record ends acknowledged or failed), then close."""
+        if self._outbox.closed:
+            return
+        if self._state is PublisherState.CONNECTED and self._outbox.unsettled:
+            bound = self.options.request_timeout_ms / 1000 * self.settings.send_retries + 5
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.flush(), timeout=bound)
+        self._outbox.closed = True
+        for task in (self._supervisor, self._pump):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._supervisor = self._pump = None
+        # The producer flushes what it holds; each record settles through its callback.
+        await self._disconnect()
+        self._outbox.fail_everything("publisher stopped before the record was acknowledged")
+        self._set_state(PublisherState.DISCONNECTED)
+
+    async def flush(self) -> None:
+        """Wait until every record handed over so far is acknowledged or reported failed."""
+        await self._outbox.flush()
+
+    def retry(self) -> None:
+        """After FAILED: reset the schedule and start reconnecting again (idempotence is asked for anew)."""
+        if self._state is PublisherState.FAILED:
+            self._idempotence_refused = False
+            self._retry.set()
+
+    # -- publishing ------------------------------------------------------------------------------------
+
+    async def publish(
+        self,
+        event: catalog.Event | str,
+        instance: str,
+        data: Any,
+        *,
+        sender: str | None = None,
+        server_url: str | None = None,
+        apikey: str | None = None,
+    ) -> PublishTicket:
+        """Route and hand over ``event`` of ``instance``; returns at once with a ticket to wait on.
+
+        Raises :class:`~tui.catalog.UnknownEventError` / :class:`~tui.topology.InstanceNameError` on bad
+        input, :class:`~tui.kafka.admin.ReadOnlyError` when read-only.
+        """
+        resolved = event if isinstance(event, catalog.Event) else catalog.lookup(event)
+        if instance not in self._valid_instances:
+            topology.validate_instance(instance, self.settings.topic_prefix)
+            if len(self._valid_instances) >= VALID_INSTANCES_MAX:
+                self._valid_instances.clear()
+            self._valid_instances.add(instance)
+        if self.read_only:
+            raise ReadOnlyError(f"publish {resolved.wire} of {instance}")
+        route, lanes = self._route(instance, resolved)
+        if not lanes:
+            return PublishTicket(route, ())
+        envelope = build(
+            resolved,
+            instance,
+            data,
+            server_url=server_url or self.server_url,
+            sender=sender,
+            apikey=apikey if apikey is not None else self.apikey,
+            origin=self.origin,
+        )
+        value = envelope.encode()
+        # Kept as a tuple of (str, bytes) tuples, which the garbage collector stops tracking: one object
+        # fewer per record held, so fewer full collections while tens of thousands are in flight.
+        headers = tuple(envelope.headers)
+        records = await self._outbox.put(lanes, value, headers)
+        return PublishTicket(route, records)
+
+    def _route(self, instance: str, event: catalog.Event) -> tuple[topology.Route, tuple[Lane, ...]]:
+        """:func:`tui.topology.route`, remembered while the instance's settings (and ours) stay the same."""
+        instance_settings = self.lookup.get(instance)
+        key = (instance, event.name)
+        cached = self._routes.get(key)
+        if cached is not None and cached[0] == instance_settings and cached[1] is self.settings:
+            return cached[2], cached[3]
+        route = topology.route(self.settings, instance, event, instance_settings)
+        lanes = tuple(Lane(target) for target in route.targets)
+        if len(self._routes) >= ROUTES_MAX:
+            self._routes.clear()
+        self._routes[key] = (instance_settings, self.settings, route, lanes)
+        return route, lanes
+
+    # -- the connection --------------------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        immediate = True
+        while True:
+            await self._connect_with_backoff(immediate)
+            self.policy.reset()
+            self._last_error = None
+            self._set_state(PublisherState.CONNECTED)
+            self._outbox.wake()
+            await self._watch_connection()
+            log.warning("publisher: connection lost: %s", self._last_error)
+            await self._disconnect()
+            self._lost.clear()
+            immediate = False
+
+    async def _watch_connection(self) -> None:
+        """Return when the connection is lost: by failed sends, or, while idle, by an unanswered probe.
+
+        Without the probe an idle console would show "connected" long after the broker went away.
+        """
+        while True:
+            try:
+                await asyncio.wait_for(self._lost.wait(), timeout=self.probe_interval_s)
+                return
+            except TimeoutError:
+                pass
+            if self._outbox.unsettled or self._admin is None:
+                continue  # records in flight tell us soon enough
+            try:
+                await asyncio.wait_for(self._admin.cluster(), timeout=max(self.options.connect_timeout_s, 1.0))
+                self.probes += 1
+            except Exception as exc:
+                # Declared lost only if still idle: records handed over meanwhile settle through their attempts.
+                if not self._outbox.unsettled and not self._lost.is_set():
+                    self._last_error = f"the cluster stopped answering ({why(exc)})"
+                    self._lost.set()
+
+    async def _connect_with_backoff(self, immediate: bool) -> None:
+        while True:
+            if immediate:
+                immediate = False
+                self._set_state(PublisherState.CONNECTING)
+            else:
+                delay = self.policy.next_delay()
+                if delay is None:
+                    await self._wait_in_failed()
+                    immediate = True
+                    continue
+                self._set_state(
+                    PublisherState.RECONNECTING, delay_ms=delay, next_try_at=time.time() + delay / 1000
+                )
+                await asyncio.sleep(delay / 1000)
+                self._set_state(PublisherState.RECONNECTING, delay_ms=delay)
+            try:
+                await self._connect()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._last_error = why(exc)
+                log.info("publisher: cannot connect: %s", self._last_error)
+
+    async def _wait_in_failed(self) -> None:
+        self._set_state(PublisherState.FAILED)
+        # Holding records for an operator who may never come back would hide them: report them now.
+        self._outbox.fail_everything(
+            f"not sent: gave up after {self.policy.max_attempts} reconnect attempts ({self._last_error})"
+        )
+        self._retry.clear()
+        await self._retry.wait()
+        self._retry.clear()
+        self.policy.reset()
+
+    async def _connect(self) -> None:
+        timeout = max(self.options.connect_timeout_s, 1.0)
+        admin = Admin(self.options, read_only=self.read_only)
+        await admin.start()
+        producer: AIOKafkaProducer | None = None
+        try:
+            if not self._idempotence_refused:
+                try:
+                    producer = await self._started_producer(idempotent=True, timeout=timeout)
+                    self._idempotence = True
+                except Exception as exc:
+                    if _is_connection_error(exc):
+                        raise
+                    # The cluster answered (the admin connected) but would not give a producer id.
+                    self._idempotence_refused = True
+                    log.warning(
+                        "publisher: the broker refused idempotence (%s); carrying on with acks=all and "
+                        "one request in flight",
+                        why(exc),
+                    )
+            if producer is None:
+                producer = await self._started_producer(idempotent=False, timeout=timeout)
+                self._idempotence = False
+        except BaseException:
+            await admin.close()
+            raise
+        self._admin, self._producer = admin, producer
+        # A broker that restarted may have lost its topics: make (or check) them again.
+        self._placement.reset()
+
+    async def _started_producer(self, *, idempotent: bool, timeout: float) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(
+            **self.options.client_kwargs(),
+            acks="all",
+            enable_idempotence=idempotent,
+            linger_ms=LINGER_MS,
+            max_batch_size=MAX_BATCH_BYTES,
+        )
+        try:
+            await asyncio.wait_for(producer.start(), timeout=timeout)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), timeout=timeout)
+            raise
+        return producer
+
+    async def _disconnect(self) -> None:
+        producer, self._producer = self._producer, None
+        admin, self._admin = self._admin, None
+        if producer is not None:
+            bound = self.options.request_timeout_ms / 1000 + 5
+            try:
+                await asyncio.wait_for(producer.stop(), timeout=bound)
+            except Exception as exc:
+                log.warning("publisher: closing the producer: %s", why(exc))
+        if admin is not None:
+            await admin.close()
+
+
+class _Link:
+    """The publisher's connection as its outbox sees it (a :class:`~tui.kafka.publish.outbox.ProducerLink`)."""
+
+    __slots__ = ("_publisher",)
+
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    def sending_producer(self) -> AIOKafkaProducer | None:
+        publisher = self._publisher
+        if publisher._state is PublisherState.CONNECTED and not publisher._lost.is_set():
+            return publisher._producer
+        return None
+
+    def current_producer(self) -> AIOKafkaProducer | None:
+        return self._publisher._producer
+
+    def current_admin(self) -> Admin | None:
+        return self._publisher._admin
+
+    def refusal(self) -> str | None:
+        publisher = self._publisher
+        if publisher._state is PublisherState.FAILED:
+            return f"not sent: the publisher has failed ({publisher._last_error}); retry"
+        return None
+
+    def lose(self, error: str) -> None:
+        self._publisher._last_error = error
+        self._publisher._lost.set()
+
+    def changed(self) -> None:
+        self._publisher._changed()
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
+
+    return isinstance(exc, KafkaConnectionError | NodeNotReadyError | OSError)
+
+
+# Names from the split-out modules stay importable from here: callers and tests import them as before.
