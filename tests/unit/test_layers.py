@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "tui"
 DOMAIN = ["config", "catalog", "topology", "envelope", "instance_settings", "records", "templates", "summaries",
-          "filters", "panebuffer", "selection", "saved_views", "routing", "status"]
+          "filters", "panebuffer"]
 DOMAIN_ELSEWHERE = ["demo/traffic.py", "evolution/models.py"]
 IO_FOLDERS = ["kafka", "evolution"]
 CONSOLE_DOOR = {"tui.console.session"}
