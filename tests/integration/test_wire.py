@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 
 from tests.foreign import read_all
-from tui import events
+from tui import catalog
 from tui.config import KafkaSettings
 from tui.demo.broker import EmbeddedBroker
 from tui.envelope import build
@@ -30,7 +30,7 @@ DATA = {
 
 
 async def _produce(settings: KafkaSettings, layout: Layout, instance: str) -> tuple[str, str, bytes, list]:  # type: ignore[type-arg]
-    event = events.lookup("MESSAGES_UPSERT")
+    event = catalog.lookup("MESSAGES_UPSERT")
     env = build(event, instance, DATA, server_url="https://your-evolution-api.com", sender="5511999999999",
                 apikey="instance_api_key", now=datetime(2024, 3, 4, 10, 30, tzinfo=UTC))
     topic = topic_name(settings.topic_prefix, layout, instance, event)

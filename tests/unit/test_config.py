@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from tui import events
+from tui import catalog
 from tui.config import GROUPS, ConfigError, KafkaSettings, describe, load_app_settings, load_settings
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "kafka-integration.txt"
@@ -122,7 +122,7 @@ def test_reference_blocks_pasted_verbatim_load_with_the_documented_values(tmp_pa
     assert str(s.ssl_ca) == "/path/to/ca-cert.pem"
     assert str(s.ssl_cert) == "/path/to/client-cert.pem"
     assert str(s.ssl_key) == "/path/to/client-key.pem"
-    for event in events.EVENTS:
+    for event in catalog.EVENTS:
         assert s.event_enabled(event) is event.default, event.name
 
 
@@ -130,7 +130,7 @@ def test_every_reference_variable_is_a_setting() -> None:
     names = set(re.findall(r"\b(KAFKA_[A-Z_]+)\s*=", REFERENCE_BLOCKS))
     fields = {f"KAFKA_{f.upper()}" for f in KafkaSettings.model_fields}
     assert names <= fields
-    assert {f"KAFKA_EVENTS_{e.name}" for e in events.EVENTS} <= fields
+    assert {f"KAFKA_EVENTS_{e.name}" for e in catalog.EVENTS} <= fields
 
 
 def test_defaults_without_any_configuration() -> None:

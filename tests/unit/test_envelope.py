@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui import events
+from tui import catalog
 from tui.envelope import MASK, build, decode, redact
 from tui.records import Record, safe_json, to_json
 
@@ -17,7 +17,7 @@ MOMENT = datetime(2024, 3, 4, 10, 30, 0, tzinfo=UTC)
 
 def test_body_and_headers_match_the_design() -> None:
     data = {"key": {"remoteJid": "5511999999999@s.whatsapp.net", "fromMe": False, "id": "3EB0XXXXX"}}
-    env = build(events.lookup("messages.upsert"), "my_instance", data, server_url="https://your-evolution-api.com",
+    env = build(catalog.lookup("messages.upsert"), "my_instance", data, server_url="https://your-evolution-api.com",
                 sender="5511999999999", apikey="instance_api_key", now=MOMENT)
     body = json.loads(env.encode())
     assert list(body) == ["event", "instance", "data", "server_url", "date_time", "sender", "apikey", "timestamp"]
@@ -34,13 +34,13 @@ def test_body_and_headers_match_the_design() -> None:
 
 
 def test_milliseconds_are_kept() -> None:
-    env = build(events.lookup("CALL"), "i", {}, now=datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC))
+    env = build(catalog.lookup("CALL"), "i", {}, now=datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC))
     assert env.body["date_time"] == "2024-01-01T00:00:00.123Z"
     assert env.body["timestamp"] % 1000 == 123
 
 
 def test_decode_reads_an_envelope() -> None:
-    env = build(events.lookup("CALL"), "inst", {"a": 1}, now=MOMENT)
+    env = build(catalog.lookup("CALL"), "inst", {"a": 1}, now=MOMENT)
     d = decode(env.encode(), env.headers, b"inst")
     assert d.is_envelope and not d.flagged
     assert (d.event, d.instance, d.key) == ("call", "inst", "inst")
@@ -107,7 +107,7 @@ def test_the_clock_path_formats_every_millisecond_like_isoformat(moments: list[i
 
 def test_date_time_timestamp_and_header_agree_without_a_given_moment() -> None:
     for _ in range(500):
-        env = build(events.lookup("CALL"), "inst", {})
+        env = build(catalog.lookup("CALL"), "inst", {})
         moment = datetime.fromtimestamp(env.body["timestamp"] / 1000, UTC)
         assert env.body["date_time"] == moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         assert dict(env.headers)["timestamp"] == env.body["date_time"].encode()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tui import events
+from tui import catalog
 from tui.catalog import Category, UnknownEventError
 
 
 def test_catalog_has_the_designs_31_events_in_5_categories() -> None:
-    assert len(events.EVENTS) == 31
-    groups = events.by_category()
+    assert len(catalog.EVENTS) == 31
+    groups = catalog.by_category()
     assert list(groups) == list(Category)
     assert {c: len(v) for c, v in groups.items()} == {
         Category.INSTANCE: 8,
@@ -22,8 +22,8 @@ def test_catalog_has_the_designs_31_events_in_5_categories() -> None:
 
 
 def test_names_are_unique_in_both_forms() -> None:
-    assert len({e.name for e in events.EVENTS}) == 31
-    assert len({e.wire for e in events.EVENTS}) == 31
+    assert len({e.name for e in catalog.EVENTS}) == 31
+    assert len({e.wire for e in catalog.EVENTS}) == 31
 
 
 @pytest.mark.parametrize(
@@ -38,14 +38,14 @@ def test_names_are_unique_in_both_forms() -> None:
     ],
 )
 def test_wire_names_and_defaults(name: str, wire: str, default: bool) -> None:
-    event = events.lookup(name)
+    event = catalog.lookup(name)
     assert event.wire == wire
     assert event.default is default
-    assert events.lookup(wire) is event
+    assert catalog.lookup(wire) is event
 
 
 def test_defaults_match_the_reference_false_list() -> None:
-    off = {e.name for e in events.EVENTS if not e.default}
+    off = {e.name for e in catalog.EVENTS if not e.default}
     assert off == {
         "APPLICATION_STARTUP",
         "INSTANCE_CREATE",
@@ -59,19 +59,19 @@ def test_defaults_match_the_reference_false_list() -> None:
 
 
 def test_alias_group_update_is_groups_update() -> None:
-    assert events.lookup("GROUP_UPDATE").name == "GROUPS_UPDATE"
-    assert events.lookup("group_update").name == "GROUPS_UPDATE"
+    assert catalog.lookup("GROUP_UPDATE").name == "GROUPS_UPDATE"
+    assert catalog.lookup("group_update").name == "GROUPS_UPDATE"
 
 
 def test_lookup_is_case_and_separator_tolerant() -> None:
-    assert events.lookup("messages_upsert").name == "MESSAGES_UPSERT"
-    assert events.lookup(" Messages.Upsert ").name == "MESSAGES_UPSERT"
-    assert events.lookup("GROUP-PARTICIPANTS-UPDATE").wire == "group-participants.update"
+    assert catalog.lookup("messages_upsert").name == "MESSAGES_UPSERT"
+    assert catalog.lookup(" Messages.Upsert ").name == "MESSAGES_UPSERT"
+    assert catalog.lookup("GROUP-PARTICIPANTS-UPDATE").wire == "group-participants.update"
 
 
 def test_unknown_event_lists_the_nearest_names() -> None:
     with pytest.raises(UnknownEventError) as info:
-        events.lookup("MESAGES_UPSRT")
+        catalog.lookup("MESAGES_UPSRT")
     assert "MESSAGES_UPSERT" in info.value.suggestions
     assert "MESSAGES_UPSERT" in str(info.value)
     assert "\n" not in str(info.value)
@@ -79,5 +79,5 @@ def test_unknown_event_lists_the_nearest_names() -> None:
 
 def test_unknown_event_with_nothing_near() -> None:
     with pytest.raises(UnknownEventError) as info:
-        events.lookup("zzzzzz")
+        catalog.lookup("zzzzzz")
     assert str(info.value) == "unknown event 'zzzzzz'"

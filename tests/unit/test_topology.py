@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui import events
+from tui import catalog
 from tui.config import load_settings
 from tui.instance_settings import InstanceSettings
 from tui.topology import (
@@ -20,7 +20,7 @@ from tui.topology import (
     validate_instance,
 )
 
-UPSERT = events.lookup("MESSAGES_UPSERT")
+UPSERT = catalog.lookup("MESSAGES_UPSERT")
 
 legal_names = st.text(
     alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", min_size=1, max_size=120
@@ -35,8 +35,8 @@ def test_topic_names_and_keys_of_the_reference() -> None:
     assert message_key(Layout.GLOBAL, "my_instance", UPSERT) == "my_instance-messages.upsert"
 
 
-@given(prefix=prefixes, instance=legal_names, event=st.sampled_from(events.EVENTS))
-def test_parse_round_trips_every_legal_instance_and_event(prefix: str, instance: str, event: events.Event) -> None:
+@given(prefix=prefixes, instance=legal_names, event=st.sampled_from(catalog.EVENTS))
+def test_parse_round_trips_every_legal_instance_and_event(prefix: str, instance: str, event: catalog.Event) -> None:
     try:
         validate_instance(instance, prefix)
     except InstanceNameError:
@@ -78,7 +78,7 @@ def test_illegal_instance_names_are_refused_with_a_clear_error(name: str) -> Non
 
 
 def test_longest_legal_name_fits_249() -> None:
-    longest = max(len(e.wire) for e in events.EVENTS)
+    longest = max(len(e.wire) for e in catalog.EVENTS)
     limit = 249 - len("evolution") - 2 - longest
     validate_instance("a" * limit)
     with pytest.raises(InstanceNameError):
@@ -101,7 +101,7 @@ def test_routing_table(
     kafka_enabled: bool, global_enabled: bool, event_name: str, instance_settings: InstanceSettings | None
 ) -> None:
     settings = _settings(enabled=str(kafka_enabled), global_enabled=str(global_enabled))
-    event = events.lookup(event_name)
+    event = catalog.lookup(event_name)
     result = route(settings, "inst", event, instance_settings)
     expect_instance = kafka_enabled and instance_settings is not None and instance_settings.enables(event)
     expect_global = kafka_enabled and global_enabled and event.default
