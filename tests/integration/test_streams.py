@@ -42,10 +42,12 @@ async def create(options: ConnectionOptions, *topics: str, partitions: int = 1) 
 
 
 async def publish(
-    producer: AIOKafkaProducer, prefix: str, layout: Layout, instance: str, event: str, n: int = 1, **kw: int
+    producer: AIOKafkaProducer, prefix: str, layout: Layout, instance: str, event: str, n: int = 1, first: int = 0,
+    **kw: int,
 ) -> None:
+    """``n`` envelopes whose ``data.n`` counts from ``first``."""
     ev = catalog.lookup(event)
-    for i in range(n):
+    for i in range(first, first + n):
         env = build(ev, instance, {"n": i})
         await producer.send_and_wait(
             topic_name(prefix, layout, instance, ev),
@@ -105,9 +107,11 @@ async def test_latest_reads_only_new_records(
     sub = StreamSubscription(options, Selection(instances=("alpha",), events=("call",)), prefix=prefix)
     await sub.start()
     try:
-        await publish(producer, prefix, Layout.INSTANCE, "alpha", "call", 2)
+        # The new records carry payloads of their own (100, 101): a reader that started at the earliest
+        # offset would see 0, 1 first and fail.
+        await publish(producer, prefix, Layout.INSTANCE, "alpha", "call", 2, first=100)
         got = await collect(sub, 2)
-        assert [r.decoded.body["data"]["n"] for r in got] == [0, 1] and len(got) == 2
+        assert [r.decoded.body["data"]["n"] for r in got] == [100, 101]
     finally:
         await sub.stop()
 

@@ -71,10 +71,19 @@ def test_decode_never_raises(value: bytes | None, headers: list[tuple[str, bytes
     assert not any(0x80 <= ord(c) <= 0x9F for c in line)
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+@given(st.recursive(st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
                     lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=30))
-def test_decode_never_raises_on_any_json(value: object) -> None:
-    decode(json.dumps(value).encode())
+def test_decode_reads_any_json_and_says_what_it_is(value: object) -> None:
+    raw = json.dumps(value).encode()
+    d = decode(raw)
+    assert d.size == len(raw) and d.is_json and d.body == value
+    if isinstance(value, dict):
+        envelope = isinstance(value.get("event"), str) and isinstance(value.get("instance"), str)
+        assert d.is_envelope is envelope
+        assert envelope or "JSON but not an envelope (no event/instance)" in d.problems
+    else:
+        # The envelope is always an object: anything else is kept, and flagged.
+        assert not d.is_envelope and "JSON but not an object" in d.problems
 
 
 def test_redact_masks_apikey_unless_revealed() -> None:
