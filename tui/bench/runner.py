@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.bench import console, ingest, publish, start
+from tui.bench import console, ingest, publish, start, tail
 from tui.bench.report import SCHEMA, ScenarioResult, machine
 from tui.bench.workload import BenchContext, Progress, stderr_progress
 
@@ -24,6 +24,7 @@ SCENARIOS: dict[str, Scenario] = {
     "start": start.run,
     "publish": publish.run,
     "ingest": ingest.run,
+    "tail": tail.run,
     "flood": console.run_flood,
     "e2e": console.run_end_to_end,
     "memory": console.run_memory,
@@ -34,6 +35,7 @@ LIMITS_S: dict[str, tuple[float, float]] = {
     "start": (40, 240),
     "publish": (40, 300),
     "ingest": (40, 300),
+    "tail": (40, 600),
     "flood": (40, 180),
     "e2e": (40, 120),
     "memory": (40, 900),

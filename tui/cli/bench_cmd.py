@@ -8,7 +8,7 @@ import click
 
 from tui.cli.common import Context, fail, pass_context
 
-SCENARIO_NAMES = ("start", "publish", "ingest", "flood", "e2e", "memory")
+SCENARIO_NAMES = ("start", "publish", "ingest", "tail", "flood", "e2e", "memory")
 """Kept here so ``--help`` needs no import of the bench (the list is checked against the runner in tests)."""
 
 
