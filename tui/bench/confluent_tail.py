@@ -12,6 +12,12 @@ import json
 import sys
 
 
+def _text(raw: object) -> str | None:
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return None if raw is None else str(raw)
+
+
 def main(argv: list[str]) -> int:
     """Read ``COUNT`` records of ``TOPIC`` and print them; exit 0 when all were read."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -36,9 +42,8 @@ def main(argv: list[str]) -> int:
                     "partition": message.partition(),
                     "offset": message.offset(),
                     "timestamp": message.timestamp()[1],
-                    "key": key.decode("utf-8", "replace") if key is not None else None,
-                    "headers": [[k, v.decode("utf-8", "replace") if v is not None else None]
-                                for k, v in (message.headers() or [])],
+                    "key": _text(key),
+                    "headers": [[name, _text(raw)] for name, raw in (message.headers() or [])],
                     "value": json.loads(value) if value is not None else None,
                 }
                 out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -7,7 +7,7 @@ each reader runs as its own process, as an operator runs it, from spawn to its l
 - subject: ``evokafka tail TOPIC --from earliest --max N``.
 
 Both stop after the N records the topic holds (``--max``), so neither pays for deciding where the end is. The
-figure ``tail_vs_confluent`` is records/s of tail ÷ records/s of the baseline (median of the rounds); goal ≥ 1.0×.
+figure ``tail_vs_confluent`` is records/s of tail ÷ records/s of the baseline (median of the rounds); goal >= 1.0x.
 Without confluent-kafka installed the scenario says "not available".
 """
 
