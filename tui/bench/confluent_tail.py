@@ -18,6 +18,12 @@ def _text(raw: object) -> str | None:
     return None if raw is None else str(raw)
 
 
+def _pairs(headers: object) -> list[tuple[str, object]]:
+    if isinstance(headers, dict):
+        return list(headers.items())
+    return list(headers) if isinstance(headers, list) else []
+
+
 def main(argv: list[str]) -> int:
     """Read ``COUNT`` records of ``TOPIC`` and print them; exit 0 when all were read."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -43,7 +49,7 @@ def main(argv: list[str]) -> int:
                     "offset": message.offset(),
                     "timestamp": message.timestamp()[1],
                     "key": _text(key),
-                    "headers": [[name, _text(raw)] for name, raw in (message.headers() or [])],
+                    "headers": [[name, _text(raw)] for name, raw in _pairs(message.headers())],
                     "value": json.loads(value) if value is not None else None,
                 }
                 out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
