@@ -19,15 +19,15 @@ from textual.pilot import Pilot
 from tui.config import load_app_settings, load_settings
 from tui.console.app import EvokafkaApp
 from tui.console.screens.streams import StreamsScreen
-from tui.console.session import RegistryState, Services
+from tui.console.session import Session
 from tui.console.widgets.delivery_log import DeliveryLog
 from tui.console.widgets.instance_list import InstanceList
 from tui.console.widgets.layout_tree import LayoutTree
 from tui.demo.broker import EmbeddedBroker
 from tui.demo.traffic import Traffic, demo_instances, seed_settings
-from tui.kafka.publish.delivery import PublisherState
 from tui.kafka.registry import InstanceRegistry
-from tui.views import PaneSpec, Selection
+from tui.selection import PaneSpec, Selection
+from tui.status import PublisherState, RegistryState
 
 HERE = Path(__file__).resolve().parent
 SIZE = (120, 40)
@@ -45,20 +45,20 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None
         await asyncio.sleep(0.05)
 
 
-async def seed(services: Services) -> None:
+async def seed(session: Session) -> None:
     """Demo instances in the registry and some traffic in their topics."""
     instances = demo_instances()
-    writer = InstanceRegistry(services.settings, topic=services.app_settings.registry_topic)
+    writer = InstanceRegistry(session.settings, topic=session.app_settings.registry_topic)
     await writer.start()
     try:
         for name, settings in seed_settings(instances).items():
             await writer.set(name, settings)
     finally:
         await writer.stop()
-    await wait_for(lambda: len(services.registry.all()) >= len(instances))
+    await wait_for(lambda: len(session.registry.all()) >= len(instances))
     traffic = Traffic(instances, seed=7)
     tickets = [
-        await services.publisher.publish(item.event, item.instance, item.data, sender=traffic.sender(item.instance))
+        await session.publisher.publish(item.event, item.instance, item.data, sender=traffic.sender(item.instance))
         for item in traffic.take(TRAFFIC)
     ]
     for ticket in tickets:
@@ -73,8 +73,8 @@ async def render(out: Path) -> list[Path]:
             None, environ={}, brokers=broker.bootstrap, auto_create_topics="true", global_enabled="true",
             reconnect_initial_delay_ms="200",
         )
-        services = Services.build(settings, load_app_settings(None, environ={}))
-        app = EvokafkaApp(services, cursor_blink=False)
+        session = Session.build(settings, load_app_settings(None, environ={}))
+        app = EvokafkaApp(session, cursor_blink=False)
 
         async def shot(pilot: Pilot[Any], name: str, steps: Callable[[], Awaitable[None]] | None = None) -> None:
             if steps is not None:
@@ -88,11 +88,11 @@ async def render(out: Path) -> list[Path]:
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await wait_for(
-                    lambda: services.registry_view.state is RegistryState.SYNCED
-                    and services.publisher.status.state is PublisherState.CONNECTED
-                    and services.cluster.cluster_id is not None
+                    lambda: session.registry_view.state is RegistryState.SYNCED
+                    and session.publisher.status.state is PublisherState.CONNECTED
+                    and session.cluster.cluster_id is not None
                 )
-                await seed(services)
+                await seed(session)
                 await shot(pilot, "home")
 
                 async def instances() -> None:
@@ -147,7 +147,7 @@ async def render(out: Path) -> list[Path]:
 
                 await shot(pilot, "layout", layout)
         finally:
-            await services.stop()
+            await session.stop()
     return written
 
 

@@ -9,8 +9,9 @@ from aiokafka import AIOKafkaProducer
 
 from tui import catalog, envelope
 from tui.config import KafkaSettings
+from tui.instance_source import DiscoveredInstance
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.discovery import DiscoveredInstance, discover
+from tui.kafka.discovery import discover
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
 from tui.topology import Layout, message_key, topic_name

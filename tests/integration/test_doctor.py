@@ -19,8 +19,8 @@ from tests.integration.test_tls import TlsCluster
 from tests.tlsproxy import CertificateAuthority
 from tui.config import KafkaSettings, load_settings
 from tui.demo.broker import EmbeddedBroker
+from tui.diagnosis import CheckResult, DoctorReport, Status
 from tui.kafka.admin import Admin
-from tui.kafka.doctor.results import CheckResult, DoctorReport, Status
 from tui.kafka.doctor.runner import run_doctor
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry

@@ -51,12 +51,12 @@ from tui.evolution.source import (
     SOURCE_ERRORS,
     EventRefusedError,
     EvolutionSource,
-    Origin,
     RegistrySource,
     SourceConfigError,
     choose_source,
 )
 from tui.instance_settings import InstanceSettings
+from tui.instance_source import Origin
 from tui.kafka.registry import InstanceRegistry
 
 pytestmark = pytest.mark.broker

@@ -19,8 +19,8 @@ from tui.demo.broker import EmbeddedBroker
 from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publish.delivery import PublisherState, PublisherStatus
 from tui.kafka.publish.publisher import EventPublisher
+from tui.status import PublisherState, PublisherStatus
 from tui.templates import template
 from tui.topology import InstanceNameError
 

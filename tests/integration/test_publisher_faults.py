@@ -29,9 +29,10 @@ from tui.config import KafkaSettings, load_settings
 from tui.demo.broker import EmbeddedBroker, free_port
 from tui.demo.linkproxy import LinkProxy
 from tui.instance_settings import InMemorySettings, InstanceSettings
-from tui.kafka.publish.delivery import Delivery, PublisherState, PublisherStatus, PublishTicket
+from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.placement import topic_unknown as _topic_unknown
 from tui.kafka.publish.publisher import EventPublisher
+from tui.status import Delivery, PublisherState, PublisherStatus
 
 State = PublisherState
 KEYS = 4

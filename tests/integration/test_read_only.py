@@ -15,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.config import KafkaSettings, load_app_settings
-from tui.console.session import Services
+from tui.console.session import Session
 from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
 from tui.kafka.options import ConnectionOptions
@@ -95,13 +95,13 @@ async def test_publish_refused_and_nothing_sent(settings: KafkaSettings, prefix:
 
 async def test_console_services_are_read_only_throughout(settings: KafkaSettings, prefix: str) -> None:
     app = load_app_settings(None, environ={}, read_only="true", registry_topic=f"reg_{prefix}")
-    services = Services.build(settings, app)
-    assert services.read_only and services.publisher.read_only and services.registry.read_only
+    session = Session.build(settings, app)
+    assert session.read_only and session.publisher.read_only and session.registry.read_only
     with pytest.raises(ReadOnlyError):
-        await services.publisher.publish("CALL", "shop", {})
+        await session.publisher.publish("CALL", "shop", {})
     with pytest.raises(ReadOnlyError):
-        await services.registry.set_request("shop", True, [])
-    await services.stop()
+        await session.registry.set_request("shop", True, [])
+    await session.stop()
 
 
 def test_cli_refuses_every_write(settings: KafkaSettings, prefix: str) -> None:

@@ -15,10 +15,11 @@ from tui.demo.broker import EmbeddedBroker
 from tui.envelope import build
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import ReaderStatus, StartPosition, StreamError, StreamSubscription
+from tui.kafka.streams import StreamError, StreamSubscription
 from tui.records import Record
+from tui.selection import Selection, StartPosition, ViewError
+from tui.status import ReaderStatus
 from tui.topology import Layout, message_key, topic_name
-from tui.views import Selection, ViewError
 
 pytestmark = pytest.mark.broker
 

@@ -1,4 +1,4 @@
-"""Console fixtures: the real app on the real broker, and frozen services for snapshots."""
+"""Console fixtures: the real app on the real broker, and frozen session for snapshots."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from textual.notifications import Notify
 from tests.conftest import async_wait_until
 from tui.config import KafkaSettings, load_app_settings, load_settings
 from tui.console.app import EvokafkaApp
-from tui.console.session import ClusterView, RegistryState, RegistryView, Services
+from tui.console.session import Session
 from tui.demo.broker import EmbeddedBroker
 from tui.instance_settings import InstanceSettings
-from tui.kafka.publish.delivery import PublisherState, PublisherStatus
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
+from tui.status import ClusterView, PublisherState, PublisherStatus, RegistryState, RegistryView
 
 FROZEN_NOW = 1_709_550_600.0
 """2024-03-04T10:30:00Z, the reference's example time: every clock in a snapshot reads this."""
@@ -30,7 +30,7 @@ class Console:
     """A running console and what the test observes of it."""
 
     app: EvokafkaApp
-    services: Services
+    session: Session
     notes: list[str] = field(default_factory=list)
 
     def hook(self, message: Message) -> None:
@@ -41,8 +41,8 @@ class Console:
     async def ready(self, timeout: float = 20.0) -> None:
         """Wait (bounded) until the registry is synced and the publisher connected."""
         await async_wait_until(
-            lambda: self.services.registry_view.state is RegistryState.SYNCED
-            and self.services.publisher.status.state is PublisherState.CONNECTED,
+            lambda: self.session.registry_view.state is RegistryState.SYNCED
+            and self.session.publisher.status.state is PublisherState.CONNECTED,
             timeout=timeout,
         )
 
@@ -68,8 +68,8 @@ def make_console(broker: EmbeddedBroker, prefix: str) -> Callable[..., Console]:
     def build(*, bootstrap: str | None = None, read_only: bool = False, **overrides: str) -> Console:
         settings = console_settings(bootstrap or broker.bootstrap, prefix, **overrides)
         app_settings = load_app_settings(None, environ={}, registry_topic=f"reg_{prefix}")
-        services = Services.build(settings, app_settings, read_only=read_only)
-        return Console(EvokafkaApp(services, cursor_blink=False), services)
+        session = Session.build(settings, app_settings, read_only=read_only)
+        return Console(EvokafkaApp(session, cursor_blink=False), session)
 
     return build
 
@@ -87,11 +87,11 @@ async def writer(broker: EmbeddedBroker, prefix: str) -> AsyncIterator[InstanceR
 
 
 async def stop(console: Console) -> None:
-    """Stop the console's services (bounded), whatever the test did."""
-    await asyncio.wait_for(console.services.stop(timeout=5.0), timeout=30.0)
+    """Stop the console's session (bounded), whatever the test did."""
+    await asyncio.wait_for(console.session.stop(timeout=5.0), timeout=30.0)
 
 
-# -- frozen services for snapshots ---------------------------------------------------------------------
+# -- frozen session for snapshots ---------------------------------------------------------------------
 
 
 class FrozenRegistry(InstanceRegistry):
@@ -162,12 +162,12 @@ def frozen_app(
     app_settings = load_app_settings(None, environ={})
     registry = FrozenRegistry(settings, dict(entries) if entries is not None else DEMO_ENTRIES)
     publisher = FrozenPublisher(settings, registry, status or producer_status(PublisherState.CONNECTED))
-    services = Services(
+    session = Session(
         settings, app_settings, publisher.options, publisher, registry, read_only, clock=lambda: FROZEN_NOW
     )
-    services.cluster = ClusterView(
+    session.cluster = ClusterView(
         ("kafka-1:9092", "kafka-2:9092"), 2, "evokafka-demo", ("kafka-1:9092", "kafka-2:9092"),
         checked_at=FROZEN_NOW,
     )
-    services.registry_view = RegistryView(RegistryState.SYNCED, 1)
-    return EvokafkaApp(services, connect=False, cursor_blink=False)
+    session.registry_view = RegistryView(RegistryState.SYNCED, 1)
+    return EvokafkaApp(session, connect=False, cursor_blink=False)

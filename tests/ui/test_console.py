@@ -17,15 +17,14 @@ from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.main import MainScreen
 from tui.console.screens.publish import PublishScreen
-from tui.console.session import RegistryState
 from tui.console.widgets.delivery_log import DeliveryLog
 from tui.console.widgets.event_toggles import EventToggles
 from tui.console.widgets.instance_list import InstanceList
 from tui.console.widgets.json_editor import JsonEditor
 from tui.console.widgets.producer_status import ProducerStatus
 from tui.demo.broker import EmbeddedBroker, free_port
-from tui.kafka.publish.delivery import PublisherState
 from tui.kafka.registry import InstanceRegistry
+from tui.status import PublisherState, RegistryState
 
 pytestmark = pytest.mark.broker
 
@@ -61,7 +60,7 @@ async def test_toggling_in_the_ui_changes_the_registry_record(
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
-            await async_wait_until(lambda: console.services.registry.get("shop") is not None)
+            await async_wait_until(lambda: console.session.registry.get("shop") is not None)
             screen = await open_instance(console, pilot, "shop")
             toggles = screen.query_one(EventToggles)
             assert "nowhere" in toggle_text(toggles, "CONNECTION_UPDATE")
@@ -74,7 +73,7 @@ async def test_toggling_in_the_ui_changes_the_registry_record(
             stored = writer.get("shop")
             assert stored is not None and set(stored.events) == {"MESSAGES_UPSERT", "CONNECTION_UPDATE"}
             await async_wait_until(lambda: "per-instance" in toggle_text(toggles, "CONNECTION_UPDATE"))
-            assert f"{console.services.settings.topic_prefix}.shop.connection.update" in str(
+            assert f"{console.session.settings.topic_prefix}.shop.connection.update" in str(
                 screen.query_one("#route-panel", Static).render()
             )
 
@@ -104,12 +103,12 @@ async def test_instances_list_registry_and_discovered_with_filter(
             await console.ready()
             # An instance only seen in a topic: it had a registry entry when it published, not any more.
             await writer.set_request("gamma", True, ["CALL"])
-            await async_wait_until(lambda: console.services.registry.get("gamma") is not None)
-            ticket = await console.services.publisher.publish("CALL", "gamma", {"id": "c1"})
+            await async_wait_until(lambda: console.session.registry.get("gamma") is not None)
+            ticket = await console.session.publisher.publish("CALL", "gamma", {"id": "c1"})
             deliveries = await ticket.wait()
             assert deliveries and all(d.error is None for d in deliveries)
             await writer.delete("gamma")
-            await async_wait_until(lambda: console.services.registry.get("gamma") is None)
+            await async_wait_until(lambda: console.session.registry.get("gamma") is None)
             await pilot.press("i")
             await async_wait_until(lambda: isinstance(console.app.screen, InstancesScreen))
             table = console.app.screen.query_one(InstanceList)
@@ -131,7 +130,7 @@ async def test_publishing_from_the_ui_is_read_by_confluent_kafka(
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
-            await async_wait_until(lambda: console.services.registry.get("shop") is not None)
+            await async_wait_until(lambda: console.session.registry.get("shop") is not None)
             await pilot.press("p")
             await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
             screen = console.app.screen
@@ -156,7 +155,7 @@ async def test_publishing_from_the_ui_is_read_by_confluent_kafka(
             await pilot.press("ctrl+s")
             log = screen.query_one(DeliveryLog)
             assert any("not sent" in line for line in log.lines)
-            assert console.services.publisher.status.sent == 0
+            assert console.session.publisher.status.sent == 0
 
             await pilot.press("ctrl+t")  # back to the template
             await pilot.pause()
@@ -191,7 +190,7 @@ async def test_send_n_at_rate_r_shows_progress(
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
-            await async_wait_until(lambda: console.services.registry.get("burst") is not None)
+            await async_wait_until(lambda: console.session.registry.get("burst") is not None)
             await pilot.press("p")
             await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
             screen = console.app.screen
@@ -262,7 +261,7 @@ async def test_read_only_refuses_registry_writes_and_publishing(
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
-            await async_wait_until(lambda: console.services.registry.get("shop") is not None)
+            await async_wait_until(lambda: console.session.registry.get("shop") is not None)
             assert console.app.screen.query_one("#read-only-badge").display
             screen = await open_instance(console, pilot, "shop")
             await pilot.press("space")
@@ -280,7 +279,7 @@ async def test_read_only_refuses_registry_writes_and_publishing(
             await async_wait_until(lambda: any("refusing to publish" in n for n in console.notes))
             log = console.app.screen.query_one(DeliveryLog)
             assert any(line.startswith("refused: read-only") for line in log.lines)
-            assert console.services.publisher.status.sent == 0
+            assert console.session.publisher.status.sent == 0
     finally:
         await stop(console)
 
@@ -290,10 +289,10 @@ async def test_console_opens_and_answers_with_the_broker_down(make_console: Call
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             assert isinstance(console.app.screen, MainScreen)
-            await async_wait_until(lambda: console.services.cluster.reachable == 0)
-            await async_wait_until(lambda: console.services.registry_view.state is RegistryState.RETRYING)
+            await async_wait_until(lambda: console.session.cluster.reachable == 0)
+            await async_wait_until(lambda: console.session.registry_view.state is RegistryState.RETRYING)
             await async_wait_until(
-                lambda: console.services.publisher.status.state
+                lambda: console.session.publisher.status.state
                 in (PublisherState.RECONNECTING, PublisherState.CONNECTING)
             )
             assert "0/1 up" in str(console.app.screen.query_one("#cluster-line", Static).render())

@@ -12,16 +12,16 @@ from tui.cli.console_cmd import build_console
 from tui.console.widgets.event_chooser import rank
 from tui.console.widgets.json_editor import check_json
 from tui.console.widgets.producer_status import ProducerStatus
-from tui.kafka.publish.delivery import PublisherState
+from tui.status import PublisherState
 
 
 def test_command_line_options_reach_the_console(tmp_path: Path) -> None:
     env = tmp_path / "console.env"
     env.write_text("KAFKA_TOPIC_PREFIX = fromfile\nKAFKA_BROKERS = file-host:9092\n", encoding="utf-8")
     app = build_console(Context(env_file=str(env), brokers="cli-host:9093", read_only=True))
-    assert app.services.settings.brokers == ["cli-host:9093"]
-    assert app.services.settings.topic_prefix == "fromfile"
-    assert app.services.read_only and app.services.publisher.read_only and app.services.registry.read_only
+    assert app.session.settings.brokers == ["cli-host:9093"]
+    assert app.session.settings.topic_prefix == "fromfile"
+    assert app.session.read_only and app.session.publisher.read_only and app.session.registry.read_only
 
 
 def test_bad_settings_exit_2_before_the_console_opens(
@@ -38,7 +38,7 @@ async def test_countdown_follows_the_clock() -> None:
     status = producer_status(PublisherState.RECONNECTING, attempt=2, delay_ms=10_000, next_try_at=FROZEN_NOW + 10)
     app = frozen_app(status)
     now = [FROZEN_NOW]
-    app.services.clock = lambda: now[0]
+    app.session.clock = lambda: now[0]
     async with app.run_test(size=(80, 24)) as pilot:
         widget = app.screen.query_one(ProducerStatus)
         assert "attempt 2/10 · next try in 10.0s · backoff 10000 ms" in widget.render().plain  # type: ignore[union-attr]

@@ -34,7 +34,7 @@ from tui.console.app import EvokafkaApp
 from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.main import MainScreen
-from tui.console.session import Services, SourceState
+from tui.console.session import Session
 from tui.console.widgets.event_toggles import EventToggles
 from tui.console.widgets.instance_list import InstanceList
 from tui.demo.broker import EmbeddedBroker
@@ -42,6 +42,7 @@ from tui.evolution.models import EVOLUTION_ALL_EVENTS
 from tui.evolution.server import EvolutionServer, ServeConfig
 from tui.evolution.source import EvolutionSource, RegistrySource
 from tui.kafka.registry import InstanceRegistry
+from tui.status import SourceState
 
 pytestmark = pytest.mark.broker
 
@@ -138,11 +139,11 @@ def evolution_console(broker: EmbeddedBroker, prefix: str) -> Callable[..., Cons
             environ={"EVOLUTION_API_URL": url, "EVOLUTION_API_KEY": key, "EVOLUTION_API_TIMEOUT": "5"},
             registry_topic=f"reg_{prefix}",
         )
-        services = Services.build(settings, app_settings)
-        source = services.instance_source
+        session = Session.build(settings, app_settings)
+        source = session.instance_source
         assert isinstance(source, EvolutionSource)
         source.refresh_interval = refresh  # the default 5 s is for people; tests wait for the change itself
-        return Console(EvokafkaApp(services, cursor_blink=False), services)
+        return Console(EvokafkaApp(session, cursor_blink=False), session)
 
     return build
 
@@ -300,7 +301,7 @@ async def test_wrong_key_shows_a_clear_401_and_the_console_keeps_working(
             summary = screen.query_one("#instances-summary", Static)
             await async_wait_until(lambda: "could not read instances" in str(summary.render()))
             assert "401" in str(summary.render())
-            assert console.services.source_view.state is SourceState.FAILED and console.services.source_view.auth_failed
+            assert console.session.source_view.state is SourceState.FAILED and console.session.source_view.auth_failed
             await async_wait_until(lambda: "API key refused (401)" in header_text(console))
             assert screen.query_one(InstanceList).row_count == 0
             # The app still answers keys.
@@ -317,12 +318,12 @@ async def test_curl_shows_live_with_the_registry_source(
     await backing.set_request("shop", True, ["MESSAGES_UPSERT"])
     server = await serve(instances=["shop"])
     console = make_console()
-    assert isinstance(console.services.instance_source, RegistrySource)
+    assert isinstance(console.session.instance_source, RegistrySource)
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
             assert "registry reg_" in header_text(console)
-            await async_wait_until(lambda: console.services.registry.get("shop") is not None)
+            await async_wait_until(lambda: console.session.registry.get("shop") is not None)
             screen = await open_instance(console, pilot, "shop")
             toggles = screen.query_one(EventToggles)
             assert "[x]" not in toggle_text(toggles, "CALL")
@@ -381,8 +382,8 @@ async def test_evolution_refusals_warning_whatsapp_and_discovered(
             await console.ready()
             # An instance seen in the cluster's topics that the server does not know (any more).
             await backing.set_request("ghost", True, ["CALL"])
-            await async_wait_until(lambda: console.services.registry.get("ghost") is not None)
-            ticket = await console.services.publisher.publish("CALL", "ghost", {"id": "c1"})
+            await async_wait_until(lambda: console.session.registry.get("ghost") is not None)
+            ticket = await console.session.publisher.publish("CALL", "ghost", {"id": "c1"})
             deliveries = await ticket.wait()
             assert deliveries and all(d.error is None for d in deliveries)
             await backing.delete("ghost")

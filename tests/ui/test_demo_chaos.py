@@ -22,7 +22,7 @@ from tui.console.widgets.layout_tree import LayoutTree
 from tui.console.widgets.producer_status import ProducerStatus
 from tui.demo.console import DEMO_WORKERS, DemoApp
 from tui.demo.runner import DemoConfig, DemoRunner
-from tui.kafka.publish.delivery import PublisherState
+from tui.status import PublisherState
 
 pytestmark = pytest.mark.broker
 

@@ -20,7 +20,8 @@ from tests.integration.test_hostile import CORPUS, SECRET
 from tests.ui.conftest import Console, stop
 from tui.console.screens.record_detail import RecordDetailScreen
 from tui.console.screens.streams import StreamsScreen
-from tui.views import PaneSpec, Selection, ViewStore
+from tui.saved_views import ViewStore
+from tui.selection import PaneSpec, Selection
 
 pytestmark = pytest.mark.broker
 
@@ -41,7 +42,7 @@ def screen_text(console: Console) -> str:
 
 async def test_the_console_shows_the_hostile_corpus_literally(console: Console, prefix: str, tmp_path: Path) -> None:
     topic = f"{prefix}.hostile"
-    producer = AIOKafkaProducer(**console.services.options.client_kwargs(), max_request_size=8 * 1024 * 1024)
+    producer = AIOKafkaProducer(**console.session.options.client_kwargs(), max_request_size=8 * 1024 * 1024)
     await producer.start()
     try:
         for _name, key, value, headers in CORPUS:

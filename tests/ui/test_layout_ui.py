@@ -8,22 +8,24 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, frozen_app, stop
-from tui.config import KafkaSettings
+from tui.config import KafkaSettings, load_app_settings
 from tui.console.screens.layout import LayoutScreen
 from tui.console.screens.streams import StreamsScreen
+from tui.console.session import Session
+from tui.console.session_app import SessionApp
 from tui.console.widgets.layout_tree import LayoutTree
 from tui.console.widgets.stream_lag import LagPanel
 from tui.demo.broker import EmbeddedBroker
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
-from tui.kafka.topicstats import TopicStats
+from tui.topic_rows import TopicStats
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 SnapCompare = Callable[..., bool]
@@ -82,7 +84,7 @@ async def test_layout_lists_planned_topics_marks_missing_and_opens_a_pane(
     await writer.set_request("shop", True, ["MESSAGES_UPSERT", "CALL"])
     console = make_console(global_enabled="false")
     existing = f"{prefix}.shop.messages.upsert"
-    options = ConnectionOptions.from_settings(console.services.settings)
+    options = ConnectionOptions.from_settings(console.session.settings)
     async with Admin(options) as admin:
         await admin.create_topics([TopicSpec(existing, 2)])
     producer = AIOKafkaProducer(**options.client_kwargs())
@@ -128,15 +130,15 @@ async def test_layout_lists_planned_topics_marks_missing_and_opens_a_pane(
         await stop(console)
 
 
-class LagApp(App[None]):
-    """The lag panel alone, on the real broker."""
+class LagApp(SessionApp):
+    """The lag panel alone, on the real broker (through a session, never started: only the lag is read)."""
 
-    def __init__(self, options: ConnectionOptions, group: str, pattern: str) -> None:
-        super().__init__()
-        self.options, self.group, self.pattern = options, group, pattern
+    def __init__(self, session: Session, group: str, pattern: str) -> None:
+        super().__init__(session)
+        self.group, self.pattern = group, pattern
 
     def compose(self) -> ComposeResult:
-        yield LagPanel(self.options, self.group, self.pattern, id="lag")
+        yield LagPanel(self.session, self.group, self.pattern, id="lag")
 
 
 @pytest.mark.broker
@@ -163,7 +165,8 @@ async def test_lag_panel_follows_a_group_the_operator_chooses(
     finally:
         await committer.stop()
 
-    app = LagApp(options, settings.consumer_group_id, rf"{prefix}\..*")
+    session = Session.build(settings, load_app_settings(None, environ={}))
+    app = LagApp(session, settings.consumer_group_id, rf"{prefix}\..*")
     async with app.run_test(size=(80, 24)) as pilot:
         panel = app.query_one(LagPanel)
         await async_wait_until(lambda: panel.refreshes >= 1, timeout=20)

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from tests.ui.conftest import FROZEN_NOW, frozen_app, producer_status
 from tui.console.widgets.instance_list import InstanceList
 from tui.console.widgets.json_editor import JsonEditor
-from tui.kafka.publish.delivery import PublisherState
+from tui.status import PublisherState
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -24,14 +24,16 @@ from tests.ui.conftest import Console, frozen_app, stop
 from tui import catalog
 from tui.console.screens.base import ConsoleFooter
 from tui.console.screens.record_detail import RecordDetailScreen
-from tui.console.screens.streams import StreamsScreen, SubscriptionDialog
+from tui.console.screens.streams import StreamsScreen
+from tui.console.screens.subscription_dialog import SubscriptionDialog
 from tui.console.widgets.stream_lag import LagPanel
 from tui.console.widgets.stream_pane import StreamPane
 from tui.envelope import build
 from tui.filters import FilterSpec
 from tui.records import Record, safe_json, to_json
+from tui.saved_views import ViewStore
+from tui.selection import PaneSpec, Selection
 from tui.topology import Layout, message_key, topic_name
-from tui.views import PaneSpec, Selection, ViewStore
 
 pytestmark = pytest.mark.broker
 
@@ -46,7 +48,7 @@ async def console(make_console: Callable[..., Console], tmp_path: Path) -> Async
 @pytest.fixture
 async def producer(console: Console) -> AsyncIterator[AIOKafkaProducer]:
     client = AIOKafkaProducer(
-        **console.services.options.client_kwargs(), linger_ms=5, max_request_size=8 * 1024 * 1024
+        **console.session.options.client_kwargs(), linger_ms=5, max_request_size=8 * 1024 * 1024
     )
     await client.start()
     yield client
@@ -425,12 +427,12 @@ def test_snapshot_record_detail(snap_compare: Any) -> None:
 async def test_the_dialog_offers_instances_seen_only_in_topics(
     console: Console, producer: AIOKafkaProducer, tmp_path: Path
 ) -> None:
-    prefix = console.services.settings.topic_prefix
+    prefix = console.session.settings.topic_prefix
     await send_event(producer, prefix, Layout.INSTANCE, "ghost.instance", "messages.upsert", {"id": 1})
     app = console.app
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_streams(pilot, tmp_path)
-        assert console.services.registry.get("ghost.instance") is None  # known only from its topic
+        assert console.session.registry.get("ghost.instance") is None  # known only from its topic
         await pilot.press("n")
         await async_wait_until(lambda: isinstance(app.screen, SubscriptionDialog), timeout=10)
         picks = app.screen.query_one("#pick-instances", SelectionList)

@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "tui"
 DOMAIN = ["config", "catalog", "topology", "envelope", "instance_settings", "records", "templates", "summaries",
-          "filters", "panebuffer"]
+          "filters", "panebuffer", "selection", "saved_views", "status", "instance_source", "topic_rows", "group_lag",
+          "diagnosis", "handles", "listeners"]
 DOMAIN_ELSEWHERE = ["demo/traffic.py", "evolution/models.py"]
 IO_FOLDERS = ["kafka", "evolution"]
 CONSOLE_DOOR = {"tui.console.session"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tui.config import load_settings
 from tui.instance_settings import InstanceSettings
-from tui.kafka.topicstats import RateMeter, layout_rows
+from tui.topic_rows import RateMeter, layout_rows
 from tui.topology import Layout, PlannedTopic, topic_plan
 
 

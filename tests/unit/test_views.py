@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tui.filters import FilterSpec
-from tui.views import PaneSpec, Selection, View, ViewError, ViewStore, config_dir
+from tui.saved_views import View, ViewStore, config_dir
+from tui.selection import PaneSpec, Selection, ViewError
 
 
 def test_config_dir_precedence(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import sys
 import time
@@ -25,26 +24,13 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from tui.bench.consolerun import READY, RESULT
-from tui.bench.report import Figure, Goal, GoalKind, ScenarioResult, percentile, unavailable
+from tui.bench.report import Figure, Goal, GoalKind, ScenarioResult, percentile
 from tui.bench.start import child_env
 from tui.bench.workload import BenchContext, Stopwatch, create_topics, prepare, raw_producer
 from tui.kafka.streams import consumer
 
 FLOOD_PARTITIONS = 4
 MB = 1024 * 1024
-
-
-def missing_console() -> str | None:
-    """Why the console scenarios cannot run in this build, or None."""
-    for module, what in (
-        ("tui.console.app", "tui/app.py (the console app)"),
-        ("tui.kafka.publish.publisher", "tui/kafka/publisher.py (EventPublisher)"),
-        ("tui.console.screens.streams", "tui/screens/streams.py (StreamsScreen)"),
-        ("tui.console.widgets.stream_pane", "tui/widgets/stream_pane.py (StreamPane)"),
-    ):
-        if importlib.util.find_spec(module) is None:
-            return f"{what} is not in this build"
-    return None
 
 
 class ChildError(RuntimeError):
@@ -127,15 +113,8 @@ def flood_feeder(ctx: BenchContext, topic: str, chunk: int = 2000) -> Feeder:
     return feed
 
 
-async def _ensure(ctx: BenchContext) -> str | None:
-    return missing_console()
-
-
 async def run_flood(ctx: BenchContext) -> ScenarioResult:
     """Measure the console under a flood."""
-    why = await _ensure(ctx)
-    if why is not None:
-        return unavailable("flood", why)
     result = ScenarioResult("flood")
     seconds = 4.0 if ctx.quick else 30.0
     topic = ctx.topic("flood")
@@ -263,9 +242,6 @@ async def raw_end_to_end(ctx: BenchContext, topic: str, rate: int, seconds: floa
 
 async def run_end_to_end(ctx: BenchContext) -> ScenarioResult:
     """Measure publish → row visible at 1,000 records/s."""
-    why = await _ensure(ctx)
-    if why is not None:
-        return unavailable("e2e", why)
     from tui import catalog
     from tui.topology import Layout, topic_name
 
@@ -299,9 +275,6 @@ async def run_end_to_end(ctx: BenchContext) -> ScenarioResult:
 
 async def run_memory(ctx: BenchContext) -> ScenarioResult:
     """Measure the panes' RSS growth over many records."""
-    why = await _ensure(ctx)
-    if why is not None:
-        return unavailable("memory", why)
     result = ScenarioResult("memory")
     records = 30_000 if ctx.quick else 1_000_000
     topic = ctx.topic("memory")

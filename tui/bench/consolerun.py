@@ -1,7 +1,7 @@
 """Child process of the console scenarios: the real console, headless, with stream panes on a topic.
 
 ``python -m tui.bench.consolerun MODE --brokers B --prefix P --topic T [...]`` opens :class:`tui.console.app.EvokafkaApp`
-on the broker (its services started as ``evokafka`` starts them), switches to the Streams area, opens ``--panes``
+on the broker (its session started as ``evokafka`` starts it), switches to the Streams area, opens ``--panes``
 panes on ``--topic`` from ``latest`` in the grid (all visible), prints ``READY {json}`` and measures while the
 parent feeds the topic; then prints ``RESULT {json}`` and exits. Running in a process of its own keeps the
 parent's feeding off this event loop and gives the memory scenario a clean RSS.
@@ -57,14 +57,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tui.config import load_app_settings, load_settings
     from tui.console.app import EvokafkaApp
     from tui.console.screens.streams import StreamsScreen
-    from tui.console.session import Services
-    from tui.views import PaneSpec, Selection
+    from tui.console.session import Session
+    from tui.selection import PaneSpec, Selection
 
     settings = load_settings(
         None, environ={}, brokers=args.brokers, topic_prefix=args.prefix, auto_create_topics="true"
     )
     app_settings = load_app_settings(None, environ={})
-    app = EvokafkaApp(Services.build(settings, app_settings))
+    app = EvokafkaApp(Session.build(settings, app_settings))
     probe = FrameProbe(app).install()
     width, height = (int(n) for n in args.size.split("x"))
     async with app.run_test(headless=True, size=(width, height)):

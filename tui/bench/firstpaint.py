@@ -1,8 +1,8 @@
 """Child process of the ``start`` scenario: open the real console headless and report its first painted frame.
 
-``python -m tui.bench.firstpaint --brokers HOST:PORT --prefix P`` imports the console, builds its services on
+``python -m tui.bench.firstpaint --brokers HOST:PORT --prefix P`` imports the console, builds its session on
 the broker, runs the app headless and prints :data:`MARKER` the moment the first frame is painted; the parent
-times spawn → marker. Then it stops the services (bounded) and exits.
+times spawn → marker. Then it stops the session (bounded) and exits.
 """
 
 from __future__ import annotations
@@ -10,24 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import sys
 import time
 
 MARKER = "evokafka-first-paint"
 PAINT_TIMEOUT_S = 30.0
-
-
-def missing_console() -> str | None:
-    """Why the console cannot be timed in this build, or None."""
-    for module, what in (
-        ("tui.console.app", "tui/app.py (the console app)"),
-        ("tui.console.session", "tui/services.py"),
-        ("tui.kafka.publish.publisher", "tui/kafka/publisher.py (EventPublisher, which the console's services need)"),
-    ):
-        if importlib.util.find_spec(module) is None:
-            return f"{what} is not in this build"
-    return None
 
 
 async def first_paint(brokers: str, prefix: str) -> float:
@@ -36,11 +23,10 @@ async def first_paint(brokers: str, prefix: str) -> float:
     from tui.bench.frames import FrameProbe
     from tui.config import load_app_settings, load_settings
     from tui.console.app import EvokafkaApp
-    from tui.console.session import Services
+    from tui.console.session import Session
 
     settings = load_settings(None, environ={}, brokers=brokers, topic_prefix=prefix, auto_create_topics="true")
-    services = Services.build(settings, load_app_settings(None, environ={}))
-    app = EvokafkaApp(services)
+    app = EvokafkaApp(Session.build(settings, load_app_settings(None, environ={})))
     probe = FrameProbe(app).install()
     painted = probe.watch(lambda: True, since=started)
     async with app.run_test(headless=True, size=(120, 40)):

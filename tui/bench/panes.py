@@ -10,40 +10,23 @@ and never mounted: what is measured is the pipeline, not the screen (the console
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from typing import Any
 
+from tui.console.widgets.stream_pane import BATCH_MAX, StreamPane
 from tui.kafka.options import ConnectionOptions
+from tui.kafka.streams import StreamSubscription
+from tui.selection import PaneSpec, Selection
 
 PANE_CAPACITY = 5000
 """The pane buffer's default size (``EVOKAFKA_PANE_BUFFER``)."""
-
-
-def missing_pipeline() -> str | None:
-    """Why a pane's pipeline cannot be measured in this build, or None."""
-    for module, what in (
-        ("tui.console.widgets.stream_pane", "tui/widgets/stream_pane.py (the stream pane)"),
-        ("tui.views", "tui/views.py (pane specs)"),
-    ):
-        if importlib.util.find_spec(module) is None:
-            return f"{what} is not in this build"
-    from tui.kafka import streams
-
-    if not hasattr(streams, "StreamSubscription"):
-        return "tui/kafka/streams.py has no StreamSubscription yet"
-    return None
 
 
 class PanePipeline:
     """One pane's pipeline reading ``topic`` from its beginning, with the pane's default (empty) filter."""
 
     def __init__(self, options: ConnectionOptions, topic: str, *, prefix: str, capacity: int = PANE_CAPACITY) -> None:
-        from tui.console.widgets.stream_pane import BATCH_MAX, StreamPane
-        from tui.kafka.streams import StreamSubscription
-        from tui.views import PaneSpec, Selection
-
         spec = PaneSpec("bench", Selection(topics=(topic,)), start="earliest")
-        self.pane = StreamPane(spec, options=options, prefix=prefix, capacity=capacity, reading=False)
+        self.pane = StreamPane(spec, prefix=prefix, capacity=capacity, reading=False)
         self.subscription = StreamSubscription(
             options, spec.selection, prefix=prefix, start=self.pane.start_position, batch_max=BATCH_MAX
         )

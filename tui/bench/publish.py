@@ -15,7 +15,6 @@ the machine does not land on one of them only; each figure is the median of its 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from typing import Any
 
 from tui.bench.report import Figure, Goal, GoalKind, ScenarioResult, median
@@ -133,7 +132,6 @@ async def run(ctx: BenchContext) -> ScenarioResult:
     result = ScenarioResult(NAME)
     rounds, fast, slow = _sizes(ctx)
     await create_topics(ctx, all_topics(ctx))
-    have_publisher = importlib.util.find_spec("tui.kafka.publish.publisher") is not None
     raw: list[float] = []
     sequential: list[float] = []
     published: list[float] = []
@@ -142,11 +140,10 @@ async def run(ctx: BenchContext) -> ScenarioResult:
         items = prepare(ctx, fast, seed=round_no)
         ctx.progress(f"publish round {round_no + 1}/{rounds}: raw aiokafka, {fast:,} records")
         raw.append(await raw_rate(ctx, items))
-        if have_publisher:
-            ctx.progress(f"publish round {round_no + 1}/{rounds}: EventPublisher, {fast:,} records")
-            rate, notes = await publisher_rate(ctx, items)
-            published.append(rate)
-            publisher_notes.append(notes)
+        ctx.progress(f"publish round {round_no + 1}/{rounds}: EventPublisher, {fast:,} records")
+        rate, notes = await publisher_rate(ctx, items)
+        published.append(rate)
+        publisher_notes.append(notes)
         ctx.progress(f"publish round {round_no + 1}/{rounds}: await-each-send, {slow:,} records")
         sequential.append(await sequential_rate(ctx, items[:slow]))
     result.details = {
@@ -161,11 +158,6 @@ async def run(ctx: BenchContext) -> ScenarioResult:
         "publisher_warm_up": "one record per topic before timing (the publisher checks a topic once per connection)",
     }
     ctx.shared["raw_publish_rate"] = median(raw)
-    if not have_publisher:
-        result.status = "not available: tui/kafka/publisher.py (EventPublisher) is not in this build"
-        result.details["raw_rate"] = round(median(raw), 1)
-        result.details["sequential_rate"] = round(median(sequential), 1)
-        return result
     result.details["publisher"] = publisher_notes
     value = median(published)
     result.add(

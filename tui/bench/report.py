@@ -124,11 +124,6 @@ class ScenarioResult:
         }
 
 
-def unavailable(name: str, why: str) -> ScenarioResult:
-    """A scenario whose subject is missing: says why, carries no figure."""
-    return ScenarioResult(name, status=f"not available: {why}")
-
-
 def median(values: Sequence[float]) -> float:
     """The median (the bench's summary of repeated rounds)."""
     return float(statistics.median(values)) if values else 0.0

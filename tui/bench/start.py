@@ -77,21 +77,19 @@ async def time_process(args: list[str], *, until_line: str | None = None, env: d
 
 async def run(ctx: BenchContext) -> ScenarioResult:
     """Measure the start scenario."""
-    from tui.bench.firstpaint import MARKER, missing_console
+    from tui.bench.firstpaint import MARKER
 
     result = ScenarioResult(NAME)
     runs = _runs(ctx)
     bare: list[float] = []
     helps: list[float] = []
     paints: list[float] = []
-    why_missing = missing_console()
     paint_args = [sys.executable, "-m", "tui.bench.firstpaint", "--brokers", ctx.bootstrap, "--prefix", ctx.prefix]
     for n in range(runs):
         ctx.progress(f"start run {n + 1}/{runs}")
         bare.append(await time_process([sys.executable, "-c", "pass"]))
         helps.append(await time_process([*evokafka_command(), "--help"]))
-        if why_missing is None:
-            paints.append(await time_process(paint_args, until_line=MARKER))
+        paints.append(await time_process(paint_args, until_line=MARKER))
     baseline = median(bare)
     result.details = {"runs": runs, "command": [*evokafka_command(), "--help"]}
     result.add(
@@ -105,9 +103,6 @@ async def run(ctx: BenchContext) -> ScenarioResult:
             samples=[h * 1000 for h in helps],
         )
     )
-    if why_missing is not None:
-        result.status = f"not available (first paint): {why_missing}"
-        return result
     result.add(
         Figure(
             "console_first_paint",

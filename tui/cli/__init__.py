@@ -1,12 +1,10 @@
-"""The command line: ``evokafka`` opens the console; subcommands share the same services.
+"""The command line: ``evokafka`` opens the console; subcommands build on the same session construction.
 
 Every subcommand lives in its own module and registers itself on :data:`cli`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import os
 import sys
@@ -28,20 +26,62 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "Embedded broker with realistic WhatsApp traffic, in the console.",
     "serve": "Answer Evolution API's Kafka endpoints from the registry.",
 }
-"""Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used."""
+"""Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used
+(:func:`load_command`), so ``evokafka --help`` starts without loading aiokafka or Textual."""
+
+
+def load_command(name: str) -> click.Command | None:
+    """The subcommand ``name``, imported now (None: no such subcommand)."""
+    match name:
+        case "publish":
+            from tui.cli.publish_cmd import command as publish_command
+
+            return publish_command
+        case "tail":
+            from tui.cli.tail_cmd import command as tail_command
+
+            return tail_command
+        case "config":
+            from tui.cli.config_cmd import command as config_command
+
+            return config_command
+        case "instances":
+            from tui.cli.instances_cmd import command as instances_command
+
+            return instances_command
+        case "topics":
+            from tui.cli.topics_cmd import command as topics_command
+
+            return topics_command
+        case "doctor":
+            from tui.cli.doctor_cmd import command as doctor_command
+
+            return doctor_command
+        case "bench":
+            from tui.cli.bench_cmd import command as bench_command
+
+            return bench_command
+        case "demo":
+            from tui.cli.demo_cmd import command as demo_command
+
+            return demo_command
+        case "serve":
+            from tui.cli.serve_cmd import command as serve_command
+
+            return serve_command
+    return None
 
 
 class LazyGroup(click.Group):
     """Subcommands imported on first use, so ``evokafka --help`` starts fast."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in SUBCOMMANDS if importlib.util.find_spec(f"tui.cli.{name}_cmd") is not None]
+        return list(SUBCOMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in SUBCOMMANDS or importlib.util.find_spec(f"tui.cli.{cmd_name}_cmd") is None:
+        command = load_command(cmd_name) if cmd_name in SUBCOMMANDS else None
+        if command is None:
             return None
-        module = importlib.import_module(f"tui.cli.{cmd_name}_cmd")
-        command: click.Command = module.command
         command.name = cmd_name
         return command
 

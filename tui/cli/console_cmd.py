@@ -20,13 +20,13 @@ def build_console(ctx: Context) -> EvokafkaApp:
     app_settings = ctx.app_settings()
     # Imported here so that the other subcommands start without loading Textual.
     from tui.console.app import EvokafkaApp
-    from tui.console.session import Services
+    from tui.console.session import Session
 
     try:
-        services = Services.build(settings, app_settings)
+        session = Session.build(settings, app_settings)
     except ConnectionSetupError as exc:
         fail(str(exc))
-    return EvokafkaApp(services)
+    return EvokafkaApp(session)
 
 
 def open_console(ctx: Context) -> None:

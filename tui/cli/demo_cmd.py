@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import sys
 import time
@@ -86,7 +85,7 @@ def command(
         runner = DemoRunner(settings, config, registry_topic=app_settings.registry_topic)
     except ConnectionSetupError as exc:
         fail(str(exc))
-    if not no_ui and _console_available():
+    if not no_ui:
         from tui.demo.console import run_console
 
         try:
@@ -99,10 +98,6 @@ def command(
         run(lambda: _traffic_only(runner, printer))
     except (BrokerError, ClusterUnreachableError, ConnectionSetupError) as exc:
         fail(str(exc), code=1)
-
-
-def _console_available() -> bool:
-    return importlib.util.find_spec("tui.console.app") is not None and importlib.util.find_spec("tui.demo.console") is not None
 
 
 async def _traffic_only(runner: DemoRunner, printer: Callable[[DemoDelivery], None] | None) -> None:

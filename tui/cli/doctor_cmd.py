@@ -8,7 +8,7 @@ import sys
 import click
 
 from tui.cli.common import Context, pass_context, run
-from tui.kafka.doctor.results import CheckResult, DoctorReport, Status
+from tui.diagnosis import CheckResult, DoctorReport, Status
 from tui.kafka.doctor.runner import run_doctor
 from tui.records import safe_json
 

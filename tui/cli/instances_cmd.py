@@ -31,16 +31,14 @@ from tui.evolution.source import (
     SOURCE_ERRORS,
     EventRefusedError,
     EvolutionSource,
-    InstanceSource,
-    Origin,
     RegistrySource,
     SourceConfigError,
-    SourceInstance,
     choose_source,
 )
 from tui.instance_settings import InstanceSettings
+from tui.instance_source import DiscoveredInstance, InstanceSource, Origin, SourceInstance
 from tui.kafka.admin import Admin, ReadOnlyError
-from tui.kafka.discovery import DiscoveredInstance, discover
+from tui.kafka.discovery import discover
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
 from tui.kafka.registry import InstanceRegistry
 from tui.topology import InstanceNameError, Layout, validate_instance

@@ -25,10 +25,11 @@ from tui.envelope import DEFAULT_SERVER_URL
 from tui.instance_settings import SettingsLookup
 from tui.kafka.errors import explain
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
-from tui.kafka.publish.delivery import Delivery, PublisherState, PublishTicket
+from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.records import safe_json
+from tui.status import Delivery, PublisherState
 from tui.templates import template
 from tui.topology import InstanceNameError, Route, route, validate_instance
 

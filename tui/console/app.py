@@ -11,16 +11,30 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker
 
-from tui.console.screens.areas import available_areas
+from tui.console.screens.areas import AREAS
 from tui.console.screens.base import report_worker_failure
-from tui.console.session import Services
+from tui.console.screens.doctor import DoctorScreen
+from tui.console.screens.instances import InstancesScreen
+from tui.console.screens.layout import LayoutScreen
+from tui.console.screens.main import MainScreen
+from tui.console.screens.publish import PublishScreen
+from tui.console.screens.streams import StreamsScreen
+from tui.console.session import Session
+from tui.console.session_app import SessionApp
 
-AREAS = available_areas()
+SCREENS_BY_MODE: dict[str, type[Screen[None]]] = {
+    "home": MainScreen,
+    "instances": InstancesScreen,
+    "publish": PublishScreen,
+    "streams": StreamsScreen,
+    "layout": LayoutScreen,
+    "doctor": DoctorScreen,
+}
 SERVICE_WORKERS = "services"
 STOP_TIMEOUT_S = 10.0
 
@@ -32,12 +46,12 @@ def stylesheets() -> list[str | PurePath]:
     return [*sheets]
 
 
-class EvokafkaApp(App[None]):
-    """evokafka's console. ``services`` is shared by every screen as ``self.app.services``."""
+class EvokafkaApp(SessionApp):
+    """evokafka's console; every screen reaches its :class:`~tui.console.session.Session` as ``self.session``."""
 
     TITLE = "evokafka"
     CSS_PATH = stylesheets()
-    MODES = {area.mode: area.factory() for area in AREAS}
+    MODES = {area.mode: SCREENS_BY_MODE[area.mode] for area in AREAS}
     DEFAULT_MODE = "home"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
@@ -50,15 +64,14 @@ class EvokafkaApp(App[None]):
         Binding("ctrl+q", "app.quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, services: Services, *, connect: bool = True, cursor_blink: bool = True) -> None:
-        """``connect=False`` starts no Kafka work (snapshots); ``cursor_blink=False`` freezes cursors."""
-        super().__init__()
-        self.services = services
-        self.connect = connect
-        self.cursor_blink = cursor_blink
+    def __init__(self, session: Session, *, connect: bool = True, cursor_blink: bool = True) -> None:
+        """``connect=False`` starts no Kafka work (snapshots: the session's ``connect`` fact says so to every
+        screen); ``cursor_blink=False`` freezes cursors."""
+        super().__init__(session, cursor_blink=cursor_blink)
+        session.connect = connect
 
     def on_mount(self) -> None:
-        if self.connect:
+        if self.session.connect:
             self._run_services()
         self.call_after_refresh(self._tune_gc)
 
@@ -88,20 +101,20 @@ class EvokafkaApp(App[None]):
         self._watch_cluster()
         # The header says whether the brokers answer before the clients report their own failures; bounded, so a
         # silent network delays the clients by the connection timeout at most.
-        await self._first_cluster_check(max(self.services.options.connect_timeout_s, 0.5) * 2)
+        await self._first_cluster_check(max(self.session.options.connect_timeout_s, 0.5) * 2)
         self._start_publisher()
         self._run_registry()
         await self.services_started()
 
     async def _first_cluster_check(self, timeout: float) -> None:
-        services = self.services
+        session = self.session
         checked = asyncio.Event()
 
-        def seen() -> None:
-            if services.cluster.checked_at is not None:
+        def seen(_fact: object = None) -> None:
+            if session.cluster.checked_at is not None:
                 checked.set()
 
-        unsubscribe = services.subscribe(seen)
+        unsubscribe = session.changes.add(seen)
         try:
             seen()
             with contextlib.suppress(TimeoutError):
@@ -111,15 +124,15 @@ class EvokafkaApp(App[None]):
 
     @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="publisher")
     async def _start_publisher(self) -> None:
-        await self.services.start_publisher()
+        await self.session.start_publisher()
 
     @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="registry")
     async def _run_registry(self) -> None:
-        await self.services.run_registry()
+        await self.session.run_registry()
 
     @work(group=SERVICE_WORKERS, exclusive=False, exit_on_error=False, name="cluster")
     async def _watch_cluster(self) -> None:
-        await self.services.watch_cluster()
+        await self.session.watch_cluster()
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -133,7 +146,7 @@ class EvokafkaApp(App[None]):
 
     def action_retry_producer(self) -> None:
         """Start reconnecting the publisher again (after FAILED)."""
-        self.services.publisher.retry()
+        self.session.retry_publisher()
         self.notify("Producer: reconnecting", timeout=3)
 
     async def action_quit(self) -> None:
@@ -144,7 +157,7 @@ class EvokafkaApp(App[None]):
     async def stop_services(self) -> None:
         """Stop the publisher (flushing), the registry and the admin client; bounded."""
         self.workers.cancel_group(self, SERVICE_WORKERS)
-        await asyncio.wait_for(self.services.stop(), timeout=STOP_TIMEOUT_S * 2)
+        await asyncio.wait_for(self.session.stop(), timeout=STOP_TIMEOUT_S * 2)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette: every area, the app's actions and the bindings active on the screen."""

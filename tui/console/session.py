@@ -1,18 +1,22 @@
-"""What the console's screens share: settings, the publisher, the instance registry, the instance source and the
-cluster view.
+"""The console's session: the one door between the screens and everything outside the process.
 
-One :class:`Services` object per console, built from the settings. Its coroutines are the console's I/O:
-the app runs them in workers, so no screen ever waits on Kafka. A broker that is down when the console opens
-blocks nothing: the publisher shows its own reconnect state, the registry keeps retrying here, and the
-cluster view says what was last seen.
+One :class:`Session` per console, built from the settings (:func:`build_session`, which ``evokafka instances``
+uses too). It owns every piece of I/O the console does: the publisher, the instance registry and the instance
+source (Evolution API or the registry), the cluster view, stream readers (:meth:`Session.follow`), consumer lag
+(:meth:`Session.lag_monitor`), topic statistics (:meth:`Session.topic_stats`), the doctor
+(:meth:`Session.run_doctor`) and, when the demo runs, its chaos controls. Its coroutines run in the console's
+workers, so no screen ever waits on Kafka. A broker that is down when the console opens blocks nothing: the
+publisher shows its own reconnect state, the registry keeps retrying here, and the cluster view says what was
+last seen.
 
-Instances and their toggles come from the instance source (:mod:`tui.evolution.source`): Evolution API when
-``EVOLUTION_API_URL`` is set (or ``EVOKAFKA_INSTANCE_SOURCE`` chooses it), the cluster registry otherwise. Every
-read and write of the source goes through :meth:`Services.read_instances`, :meth:`Services.read_instance` and
-:meth:`Services.change_instance`, which keep :attr:`Services.source_view` (what the header shows) current: a
-refused API key is a visible state, not only an error.
+Every state change is reported on one listener list, :attr:`Session.changes`, as a value of
+:data:`tui.status.SessionFact`; the console's bridge (:mod:`tui.console.bridge`) turns them into typed messages.
 
-Imports no Textual: it is the seam between the console and the Kafka layer, and can be driven from tests.
+Every read and write of the instance source goes through :meth:`Session.read_instances`,
+:meth:`Session.read_instance` and :meth:`Session.change_instance`, which keep :attr:`Session.source_view` (what the
+header shows) current: a refused API key is a visible state, not only an error.
+
+Imports no Textual: it can be driven from tests and from the CLI.
 """
 
 from __future__ import annotations
@@ -20,29 +24,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tui import catalog
 from tui.config import AppSettings, KafkaSettings
+from tui.diagnosis import CheckResult, DoctorReport
 from tui.evolution.client import EvolutionAuthError, EvolutionConfigError
-from tui.evolution.source import (
-    SOURCE_ERRORS,
-    InstanceSource,
-    Origin,
-    RegistrySource,
-    SourceConfigError,
-    SourceInstance,
-    choose_source,
-)
+from tui.evolution.source import SOURCE_ERRORS, RegistrySource, SourceConfigError, choose_source
+from tui.handles import ChaosControls, LagReader, Sending, StreamReader, TopicStatsSource
+from tui.instance_settings import InstanceSettings
+from tui.instance_source import Change, DiscoveredInstance, InstanceSource, Origin, SourceInstance
 from tui.kafka.admin import Admin
-from tui.kafka.discovery import DiscoveredInstance, discover
+from tui.kafka.discovery import discover
 from tui.kafka.doctor.probe import split_broker
+from tui.kafka.doctor.runner import run_doctor
+from tui.kafka.errors import explain
+from tui.kafka.lag import LagMonitor, consumer_groups
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
+from tui.kafka.streams import StreamSubscription
+from tui.kafka.topicstats import TopicStatsReader
+from tui.listeners import Listeners, Unsubscribe
+from tui.selection import Selection, StartPosition
+from tui.status import (
+    ChaosState,
+    ClusterView,
+    PublisherStatus,
+    RegistryEntryChanged,
+    RegistryState,
+    RegistryView,
+    SessionFact,
+    SourceEntryChanged,
+    SourceState,
+    SourceView,
+)
 
 T = TypeVar("T")
 
@@ -53,90 +71,13 @@ CLUSTER_CHECK_INTERVAL_S = 5.0
 """How often the header's cluster view is refreshed."""
 
 
-class RegistryState(StrEnum):
-    """Where the registry is: the console keeps starting it until it is synced."""
-
-    STARTING = "starting"
-    SYNCED = "synced"
-    RETRYING = "retrying"
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class ClusterView:
-    """What the header shows about the cluster."""
-
-    brokers: tuple[str, ...]
-    """The configured bootstrap brokers (``KAFKA_BROKERS``)."""
-    reachable: int | None = None
-    """How many of them accepted a connection at the last check (None: not checked yet)."""
-    cluster_id: str | None = None
-    live_brokers: tuple[str, ...] = ()
-    """The brokers the cluster's metadata lists."""
-    error: str | None = None
-    """Why the last check could not read the cluster's metadata."""
-    checked_at: float | None = None
-
-    @property
-    def up(self) -> bool:
-        """The cluster answered at the last check."""
-        return self.error is None and self.cluster_id is not None
-
-
-@dataclass(frozen=True)
-class RegistryView:
-    """The registry's state as the console shows it."""
-
-    state: RegistryState = RegistryState.STARTING
-    attempt: int = 0
-    error: str | None = None
-    next_try_at: float | None = None
-
-
-class SourceState(StrEnum):
-    """How the last call to the instance source went."""
-
-    UNKNOWN = "unknown"
-    OK = "ok"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class SourceView:
-    """The instance source as the header shows it."""
-
-    label: str
-    """``Evolution API http://evo:8080`` or ``registry __evokafka_instances`` (no credentials)."""
-    state: SourceState = SourceState.UNKNOWN
-    error: str | None = None
-    """One line: why the last call failed."""
-    auth_failed: bool = False
-    """The server refused the API key (401)."""
-    checked_at: float | None = None
-
-
 class SourceSetupError(ConnectionSetupError):
     """The configured instance source cannot be used (e.g. ``EVOLUTION_API_URL`` without a key)."""
 
 
-class Change(StrEnum):
-    """A change to one instance's Kafka settings asked for in the console."""
-
-    TOGGLE = "toggle"
-    ENABLE = "enable"
-    DISABLE = "disable"
-    ALL = "all"
-    """Enabled with no event list: the source's "all events"."""
-    EACH = "each"
-    """Enabled with every event the source accepts, listed one by one."""
-
-
-Listener = Callable[[], None]
-
-
 @dataclass
-class Services:
-    """One console's shared services; screens reach it as ``self.app.services``."""
+class Session:
+    """One console's I/O; screens reach it as ``self.session`` (:class:`tui.console.screens.base.ConsoleScreen`)."""
 
     settings: KafkaSettings
     app_settings: AppSettings
@@ -150,7 +91,13 @@ class Services:
     source: InstanceSource | None = None
     """Where instances and toggles come from; None here means the registry (set in ``__post_init__``)."""
     source_view: SourceView = field(init=False)
-    _listeners: list[Listener] = field(default_factory=list, repr=False)
+    chaos: ChaosControls | None = None
+    """The demo's chaos controls when the console runs on the demo, else None."""
+    connect: bool = True
+    """Whether the console does I/O at all (False: snapshots, fed with fixed data)."""
+    changes: Listeners[SessionFact] = field(default_factory=Listeners, repr=False)
+    """Every state change (cluster, registry, source, publisher, chaos, instances), as it happens."""
+    _unhook: list[Unsubscribe] = field(default_factory=list, repr=False)
     _admin: Admin | None = field(default=None, repr=False)
     _stopping: bool = field(default=False, repr=False)
 
@@ -159,6 +106,17 @@ class Services:
         if self.source is None:
             self.source = RegistrySource(self.registry)
         self.source_view = SourceView(self.source.label)
+        notify = self.changes.notify
+        self._unhook = [
+            self.publisher.subscribe(notify),
+            self.registry.subscribe(lambda name, _settings: notify(RegistryEntryChanged(name))),
+        ]
+        if isinstance(self.source, RegistrySource):
+            self._unhook.append(self.registry.subscribe(lambda name, _settings: notify(SourceEntryChanged(name))))
+        else:
+            self._unhook.append(self.source.subscribe(lambda name: notify(SourceEntryChanged(name))))
+        if self.chaos is not None:
+            self._unhook.append(self.chaos.subscribe_chaos(notify))
 
     @classmethod
     def build(
@@ -168,23 +126,30 @@ class Services:
         *,
         options: ConnectionOptions | None = None,
         read_only: bool | None = None,
+        source_choice: str | None = None,
         clock: Clock = time.time,
-    ) -> Services:
-        """Services from the settings (``read_only`` defaults to ``EVOKAFKA_READ_ONLY``).
+        chaos: ChaosControls | None = None,
+    ) -> Session:
+        """The session from the settings: the one construction the console and ``evokafka instances`` share.
 
-        Raises :class:`tui.kafka.options.ConnectionSetupError` for unusable SSL files.
+        ``read_only`` defaults to ``EVOKAFKA_READ_ONLY``, ``source_choice`` (``auto``, ``evolution``,
+        ``registry``) to ``EVOKAFKA_INSTANCE_SOURCE``. Raises :class:`tui.kafka.options.ConnectionSetupError` for
+        unusable SSL files and :class:`SourceSetupError` for a source that cannot be used. Nothing is started.
         """
         options = options or ConnectionOptions.from_settings(settings)
         ro = app_settings.read_only if read_only is None else read_only
         registry = InstanceRegistry(settings, topic=app_settings.registry_topic, options=options, read_only=ro)
         try:
             source = choose_source(
-                app_settings, registry, app_settings.instance_source, timeout=app_settings.evolution_api_timeout
+                app_settings,
+                registry,
+                source_choice or app_settings.instance_source,
+                timeout=app_settings.evolution_api_timeout,
             )
         except (SourceConfigError, EvolutionConfigError) as exc:
             raise SourceSetupError(str(exc)) from None
         publisher = EventPublisher(settings, registry, options=options, read_only=ro)
-        return cls(settings, app_settings, options, publisher, registry, ro, clock, source=source)
+        return cls(settings, app_settings, options, publisher, registry, ro, clock, source=source, chaos=chaos)
 
     # -- the instance source ---------------------------------------------------------------------------
 
@@ -209,7 +174,7 @@ class Services:
         if not isinstance(self.source, RegistrySource):
             return None
         seen = set(discovered)
-        known = self.registry.all()
+        known = self.registry_entries()
         items = [SourceInstance(n, Origin.REGISTRY, s, in_topics=n in seen) for n, s in known.items()]
         items += [SourceInstance(n, Origin.DISCOVERED, None, in_topics=True) for n in seen - set(known)]
         return sorted(items, key=lambda item: item.name)
@@ -267,27 +232,90 @@ class Services:
 
     def _set_source_view(self, view: SourceView) -> None:
         self.source_view = view
-        self._changed()
-
-    # -- change notification (cluster view, registry state) -----------------------------------------------
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` whenever :attr:`cluster` or :attr:`registry_view` changes; returns unsubscribe."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return unsubscribe
-
-    def _changed(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self.changes.notify(view)
 
     def _set_registry_view(self, view: RegistryView) -> None:
         self.registry_view = view
-        self._changed()
+        self.changes.notify(view)
+
+    # -- facts read without I/O ------------------------------------------------------------------------
+
+    @property
+    def publisher_status(self) -> PublisherStatus:
+        """The publisher's status now."""
+        return self.publisher.status
+
+    def registry_entries(self) -> dict[str, InstanceSettings]:
+        """The registry's entries now (from memory: it follows its topic live)."""
+        return self.registry.all()
+
+    def registry_entry(self, name: str) -> InstanceSettings | None:
+        """The registry's entry for ``name`` now."""
+        return self.registry.get(name)
+
+    @property
+    def registry_problems(self) -> int:
+        """Corrupt registry records skipped."""
+        return len(self.registry.problems)
+
+    @property
+    def chaos_state(self) -> ChaosState | None:
+        """The demo's chaos controls now (None: not running on the demo)."""
+        return self.chaos.chaos if self.chaos is not None else None
+
+    # -- reading and writing the cluster for the screens -----------------------------------------------
+
+    async def publish(self, event: catalog.Event | str, instance: str, data: Any) -> Sending:
+        """Hand one event to the publisher (returns at once; the records are in flight)."""
+        return await self.publisher.publish(event, instance, data)
+
+    def retry_publisher(self) -> None:
+        """Start reconnecting the publisher again (after it failed)."""
+        self.publisher.retry()
+
+    def follow(self, selection: Selection, start: StartPosition, batch_max: int = 2000) -> StreamReader:
+        """A live reading of ``selection`` from ``start`` (not started: iterate its ``follow``)."""
+        return StreamSubscription(
+            self.options, selection, prefix=self.settings.topic_prefix, start=start, batch_max=batch_max
+        )
+
+    def lag_monitor(self, group: str) -> LagReader:
+        """The lag of ``group``, to start and ask again and again (``ValueError`` for an empty id)."""
+        return LagMonitor(self.options, group)
+
+    async def consumer_groups(self) -> list[str]:
+        """The cluster's consumer groups, sorted."""
+        return await consumer_groups(self.options)
+
+    def topic_stats(self) -> TopicStatsSource:
+        """Counts and rates of the topics under the prefix (close it when done)."""
+        return TopicStatsReader(self.options, self.settings.topic_prefix)
+
+    async def run_doctor(self, sink: Callable[[CheckResult], None]) -> DoctorReport:
+        """Every doctor check once, each result to ``sink`` as it is known; the registry the console follows
+        already is read from memory (no second reader)."""
+        registry = self.registry
+
+        async def instances() -> Mapping[str, InstanceSettings] | None:
+            return registry.all() if registry.synced else None
+
+        return await run_doctor(
+            self.settings,
+            options=self.options,
+            registry_topic=self.app_settings.registry_topic,
+            sink=sink,
+            instances=instances,
+        )
+
+    async def toggle_link(self) -> None:
+        """Demo: cut the link between clients and broker, or restore it (``ChaosUnavailableError`` without it)."""
+        if self.chaos is not None:
+            await self.chaos.toggle_link()
+
+    async def toggle_broker(self) -> None:
+        """Demo: stop the broker, or start it again."""
+        if self.chaos is not None:
+            await self.chaos.toggle_broker()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -344,7 +372,7 @@ class Services:
             await self._drop_admin()
             view = replace(view, error="no broker accepts connections", cluster_id=self.cluster.cluster_id)
         self.cluster = view
-        self._changed()
+        self.changes.notify(view)
         return view
 
     async def discover(self) -> dict[str, DiscoveredInstance]:
@@ -359,6 +387,8 @@ class Services:
     async def stop(self, timeout: float = 10.0) -> None:
         """Flush and stop the publisher, stop the registry and the admin client (bounded by ``timeout``)."""
         self._stopping = True
+        for unhook in self._unhook:
+            unhook()
         for step in (self.publisher.stop, self.registry.stop, self._drop_admin, self.instance_source.stop):
             try:
                 await asyncio.wait_for(step(), timeout=timeout)
@@ -394,3 +424,13 @@ async def _probe(broker: str, timeout: float) -> bool:
     with contextlib.suppress(OSError):
         await writer.wait_closed()
     return True
+
+
+def failure_text(exc: BaseException) -> str:
+    """Why a call to the cluster failed, on one line (``timed out``, or the error's class and text)."""
+    return reason(exc)
+
+
+def explain_failure(exc: BaseException) -> str:
+    """One line for people: what failed and, where known, why (the doctor's reading of the error)."""
+    return explain(exc)

@@ -21,24 +21,13 @@ from textual.screen import Screen
 
 from tui.config import AppSettings
 from tui.console.app import EvokafkaApp
-from tui.console.session import Services
+from tui.console.screens.streams import StreamsScreen
+from tui.console.session import Session
 from tui.console.widgets.chaos_panel import BROKER_KEY, LINK_KEY
 from tui.demo.runner import ChaosUnavailableError, DemoRunner
-from tui.views import PaneSpec, Selection
-
-try:  # the streams area is another part of the console; the demo opens elsewhere without it
-    from tui.console.screens.streams import StreamsScreen
-except ImportError:  # pragma: no cover - a build without streams
-    StreamsScreen = None  # type: ignore[assignment,misc]
+from tui.selection import PaneSpec, Selection
 
 DEMO_WORKERS = "demo"
-FIRST_MODE = ("streams", "layout", "home")
-"""The area the demo opens on: the first of these present in this build."""
-
-
-def _first_mode(modes: Iterable[str]) -> str:
-    present = set(modes)
-    return next((mode for mode in FIRST_MODE if mode in present), EvokafkaApp.DEFAULT_MODE)
 
 
 class DemoApp(EvokafkaApp):
@@ -49,20 +38,27 @@ class DemoApp(EvokafkaApp):
         Binding(LINK_KEY, "app.demo_link", "Cut/restore link", id="demo-link"),
         Binding(BROKER_KEY, "app.demo_broker", "Stop/start broker", id="demo-broker"),
     ]
-    DEFAULT_MODE = _first_mode(EvokafkaApp.MODES)
+    DEFAULT_MODE = "streams"
+    """The demo opens on its panes."""
 
-    def __init__(self, runner: DemoRunner, services: Services, *, cursor_blink: bool = True) -> None:
-        super().__init__(services, cursor_blink=cursor_blink)
+    def __init__(self, runner: DemoRunner, session: Session, *, cursor_blink: bool = True) -> None:
+        super().__init__(session, cursor_blink=cursor_blink)
         self.demo = runner
         self._first_screen: Screen[object] | None = None
 
     @classmethod
     def build(cls, runner: DemoRunner, app_settings: AppSettings, *, cursor_blink: bool = True) -> DemoApp:
         """The app around ``runner``'s settings, publisher and registry."""
-        services = Services(
-            runner.settings, app_settings, runner.options, runner.publisher, runner.registry, read_only=False
+        session = Session(
+            runner.settings,
+            app_settings,
+            runner.options,
+            runner.publisher,
+            runner.registry,
+            read_only=False,
+            chaos=runner,
         )
-        return cls(runner, services, cursor_blink=cursor_blink)
+        return cls(runner, session, cursor_blink=cursor_blink)
 
     async def prepare_services(self) -> None:
         """Start the demo (broker, proxy, seeded registry, publisher) before the console's service workers,
@@ -93,7 +89,7 @@ class DemoApp(EvokafkaApp):
     async def action_demo_link(self) -> None:
         """Cut the link between clients and broker, or restore it."""
         try:
-            await self.demo.toggle_link()
+            await self.session.toggle_link()
         except ChaosUnavailableError as exc:
             self.notify(str(exc), severity="warning")
             return
@@ -106,7 +102,7 @@ class DemoApp(EvokafkaApp):
         """Stop the broker, or start it again (it comes back empty: memory storage)."""
         try:
             self.notify("Broker: stopping…" if self.demo.chaos.broker_running else "Broker: starting…", timeout=2)
-            await self.demo.toggle_broker()
+            await self.session.toggle_broker()
         except ChaosUnavailableError as exc:
             self.notify(str(exc), severity="warning")
             return
@@ -152,7 +148,7 @@ def demo_panes(runner: DemoRunner) -> list[PaneSpec]:
 
 async def arrange_panes(screen: Screen[object], runner: DemoRunner) -> None:
     """Open the demo's panes on the streams screen, side by side; any other screen is left as it is."""
-    if StreamsScreen is None or not isinstance(screen, StreamsScreen) or screen.panes:
+    if not isinstance(screen, StreamsScreen) or screen.panes:
         return
     for spec in demo_panes(runner):
         await screen.add_pane(spec, reading=True)

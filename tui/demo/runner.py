@@ -26,9 +26,10 @@ from tui.demo.broker import EmbeddedBroker, free_port
 from tui.demo.linkproxy import LinkProxy
 from tui.demo.traffic import DemoInstance, Traffic, TrafficEvent, demo_instances
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publish.delivery import Delivery, PublishTicket
+from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import DEFAULT_TOPIC, InstanceRegistry
+from tui.status import ChaosState, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +88,6 @@ class DemoStats:
     """Records reported failed."""
     by_topic: Counter[str] = field(default_factory=Counter)
     """Acknowledged records per topic."""
-
-
-@dataclass(frozen=True)
-class ChaosState:
-    """What the chaos controls can do now."""
-
-    available: bool
-    link_cut: bool = False
-    broker_running: bool = True
-    last_error: str | None = None
 
 
 DeliveryListener = Callable[[DemoDelivery], None]

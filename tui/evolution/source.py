@@ -35,10 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from pydantic import SecretStr
 
@@ -47,25 +44,16 @@ from tui.config import AppSettings
 from tui.evolution.client import DEFAULT_TIMEOUT_S, EvolutionClient, EvolutionError, EvolutionNotFoundError
 from tui.evolution.models import (
     EVOLUTION_ALL_EVENTS,
-    ConnectionStatus,
     EvolutionInstance,
     KafkaRecord,
     evolution_rejects,
 )
 from tui.instance_settings import InstanceSettings
+from tui.instance_source import InstanceSource, Listener, Origin, SourceInstance
 from tui.kafka.admin import ReadOnlyError
 from tui.kafka.options import ClusterUnreachableError
 from tui.kafka.registry import InstanceRegistry, RegistryError
 from tui.topology import InstanceNameError
-
-
-class Origin(StrEnum):
-    """Where an instance shown in the console comes from."""
-
-    EVOLUTION = "evolution"
-    REGISTRY = "registry"
-    DISCOVERED = "discovered"
-    """Seen in the cluster's topics, unknown to the source: shown, marked, no toggles."""
 
 
 class SourceConfigError(ValueError):
@@ -85,112 +73,6 @@ SOURCE_ERRORS: tuple[type[Exception], ...] = (
     catalog.UnknownEventError,
 )
 """What a source's coroutines raise; ``str(exc)`` is one line to show (``EvolutionAuthError`` for a 401)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceInstance:
-    """One instance as a source shows it."""
-
-    name: str
-    origin: Origin
-    settings: InstanceSettings | None
-    """What goes to the per-instance topics, as evokafka settings; None when the instance has no Kafka settings.
-    For Evolution, only what it really publishes (an enabled record with nothing publishable shows disabled)."""
-    connection_status: ConnectionStatus | None = None
-    """WhatsApp connection (Evolution only)."""
-    number: str | None = None
-    """The number to show: Evolution's ``number``, else the user part of ``ownerJid``."""
-    owner_jid: str | None = None
-    profile_name: str | None = None
-    integration: str | None = None
-    record: KafkaRecord | None = None
-    """Evolution's Kafka record as stored (its spelling), when the source is Evolution."""
-    missed: tuple[catalog.Event, ...] = ()
-    """Events the record asks for that the server never publishes (Evolution's "all" quirk)."""
-    in_topics: bool = False
-    """Also seen in the cluster's topics."""
-
-    def enables(self, event: catalog.Event) -> bool:
-        """Whether ``event`` goes to this instance's topic (the toggle is on)."""
-        return self.settings is not None and self.settings.enables(event)
-
-    @property
-    def kafka_enabled(self) -> bool:
-        """The instance's Kafka switch as stored (Evolution's ``enabled``, the registry's ``enabled``)."""
-        if self.record is not None:
-            return self.record.enabled
-        return self.settings is not None and self.settings.enabled
-
-    @property
-    def toggleable(self) -> bool:
-        """Whether toggles can be changed through the source (not for discovered instances)."""
-        return self.origin is not Origin.DISCOVERED
-
-    @property
-    def warning(self) -> str | None:
-        """A line to show the operator when events are silently missed, else None."""
-        if not self.missed:
-            return None
-        names = ", ".join(e.wire for e in self.missed)
-        return f"Evolution API never publishes {names} for this instance (its event list lacks them)"
-
-
-Listener = Callable[[str], None]
-
-
-class InstanceSource(ABC):
-    """Instances and their Kafka toggles, from one place (see the module docstring for the contract)."""
-
-    origin: Origin
-    label: str
-    live: bool = False
-    refresh_interval: float | None = None
-
-    async def start(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
-        """Get ready (nothing by default)."""
-
-    async def stop(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
-        """Release what the source holds (nothing by default)."""
-
-    @abstractmethod
-    async def known(self) -> list[SourceInstance]:
-        """Every instance the source knows, sorted by name."""
-
-    async def instances(self, discovered: Iterable[str] = ()) -> list[SourceInstance]:
-        """Every instance, with names seen in topics added (``DISCOVERED``) or marked ``in_topics``."""
-        seen = set(discovered)
-        items = {i.name: replace(i, in_topics=i.name in seen) for i in await self.known()}
-        for name in seen - set(items):
-            items[name] = SourceInstance(name, Origin.DISCOVERED, None, in_topics=True)
-        return [items[name] for name in sorted(items)]
-
-    @abstractmethod
-    async def get(self, name: str) -> SourceInstance:
-        """One instance, re-read from the source."""
-
-    @abstractmethod
-    async def set(self, name: str, enabled: bool, events: Iterable[str | catalog.Event] = ()) -> SourceInstance:
-        """``/kafka/set`` semantics: disabled → no events; enabled with none → all. Returns it as stored."""
-
-    @abstractmethod
-    async def toggle(self, name: str, event: catalog.Event | str) -> SourceInstance:
-        """Switch one event of ``name`` on or off."""
-
-    @abstractmethod
-    async def enable(self, name: str) -> SourceInstance:
-        """Turn Kafka on for ``name``, keeping its events (none kept: all events)."""
-
-    @abstractmethod
-    async def disable(self, name: str) -> SourceInstance:
-        """Turn Kafka off for ``name`` (stored with no events)."""
-
-    def refuses(self, event: catalog.Event) -> str | None:
-        """Why this source cannot switch ``event`` on, or None."""
-        return None
-
-    def subscribe(self, callback: Listener) -> Callable[[], None]:
-        """``callback(name)`` on each change the source reports (none unless :attr:`live`)."""
-        return lambda: None
 
 
 def _event(event: catalog.Event | str) -> catalog.Event:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
 
+from tui.instance_source import DiscoveredInstance
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import consumer as groupless_consumer
@@ -25,18 +25,6 @@ RECENT_PER_PARTITION = 300
 """Records read from the end of each global topic partition."""
 SCAN_TIMEOUT_S = 2.0
 """Bound on reading the global topics; what was read by then is what is reported."""
-
-
-@dataclass
-class DiscoveredInstance:
-    """An instance seen in the cluster: in which layouts, with which events (wire names)."""
-
-    name: str
-    layouts: set[Layout] = field(default_factory=set)
-    events: set[str] = field(default_factory=set)
-    """Wire names (``messages.upsert``) of the events seen for this instance."""
-    last_seen_ms: int | None = None
-    """Timestamp of the newest global-topic record read for it (None when seen in topic names only)."""
 
 
 async def discover(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.kafka.options import ConnectionOptions, reason, start_client, stop_quietly
 from tui.records import Record
-from tui.views import Selection, ViewError
+from tui.selection import Selection, StartPosition, ViewError
+from tui.status import ReaderStatus
 
 T = TypeVar("T")
 
@@ -23,37 +23,6 @@ RETRY_CAP_MS = 30_000
 class StreamError(RuntimeError):
     """A topic cannot be read (unknown topic, cluster unreachable)."""
 
-
-@dataclass(frozen=True, slots=True)
-class StartPosition:
-    """Where reading starts: ``earliest``, ``latest``, the last ``n`` per partition, or a time (ms)."""
-
-    kind: Literal["earliest", "latest", "last", "time"] = "latest"
-    value: int = 0
-
-    @classmethod
-    def parse(cls, text: str) -> StartPosition:
-        """``earliest`` | ``latest`` | ``-N`` (last N per partition) | ``@MILLIS`` or ISO time."""
-        text = text.strip()
-        if text in ("earliest", "beginning"):
-            return cls("earliest")
-        if text in ("latest", "end"):
-            return cls("latest")
-        if text.startswith("-") and text[1:].isdigit():
-            return cls("last", int(text[1:]))
-        if text.startswith("@") and text[1:].isdigit():
-            return cls("time", int(text[1:]))
-        from datetime import UTC, datetime
-
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(
-                f"bad start position {text!r}; allowed: earliest, latest, -N, @epoch-millis, ISO time"
-            ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return cls("time", int(moment.timestamp() * 1000))
 
 
 def consumer(options: ConnectionOptions, **extra: Any) -> AIOKafkaConsumer:
@@ -288,29 +257,6 @@ async def _cluster_partitions(client: AIOKafkaConsumer, known: Sequence[str] = (
                 if found:
                     out[topic] = set(found)
     return out
-
-
-ReaderState = Literal["starting", "reading", "reconnecting", "stopped"]
-
-
-@dataclass(frozen=True, slots=True)
-class ReaderStatus:
-    """Where a reader following a subscription is (see :meth:`StreamSubscription.follow`)."""
-
-    state: ReaderState
-    attempt: int = 0
-    """Reconnect attempt n (0 while reading)."""
-    delay_ms: int = 0
-    """The wait before that attempt."""
-    error: str | None = None
-    """Why the connection was lost (one line)."""
-
-    def describe(self) -> str:
-        """``reading`` or ``reconnecting… attempt 3 in 0.4 s (KafkaError: …)``."""
-        if self.state != "reconnecting":
-            return self.state
-        text = f"reconnecting… attempt {self.attempt} in {self.delay_ms / 1000:.1f} s"
-        return f"{text} ({self.error})" if self.error else text
 
 
 class StreamSubscription:

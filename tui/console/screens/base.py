@@ -1,7 +1,8 @@
 """The frame every console screen shares: cluster header on top, producer status and footer at the bottom.
 
 Screens of other areas can subclass :class:`ConsoleScreen` and implement :meth:`compose_body` to get the
-same frame; :func:`services_of` gives any widget typed access to the app's :class:`~tui.console.session.Services`.
+same frame; :func:`session_of` gives any widget typed access to the app's :class:`~tui.console.session.Session`
+through :class:`~tui.console.session_app.SessionApp`, the base of every app that carries one (the console, the demo, the bench).
 """
 
 from __future__ import annotations
@@ -11,22 +12,14 @@ from typing import Any
 from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
-from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from tui.console.session import Services
+from tui.console.session import Session
+from tui.console.session_app import console_app, session_of
 from tui.console.widgets.cluster_header import ClusterHeader
 from tui.console.widgets.producer_status import ProducerStatus
-
-
-def services_of(node: DOMNode) -> Services:
-    """The console's services (``app.services``), typed."""
-    services = getattr(node.app, "services", None)
-    if not isinstance(services, Services):
-        raise RuntimeError("this screen runs only inside the evokafka console (app.services is missing)")
-    return services
 
 
 def report_worker_failure(app: App[Any], event: Worker.StateChanged) -> None:
@@ -71,16 +64,21 @@ class ConsoleScreen(Screen[None]):
     """A screen with the console frame: header, body (:meth:`compose_body`), producer status, footer."""
 
     @property
-    def services(self) -> Services:
-        """The console's shared services."""
-        return services_of(self)
+    def session(self) -> Session:
+        """The console's session: its I/O and the state it reports."""
+        return session_of(self)
+
+    @property
+    def cursor_blink(self) -> bool:
+        """Whether cursors blink (off for snapshots)."""
+        return console_app(self).cursor_blink
 
     def compose(self) -> ComposeResult:
-        services = self.services
-        yield ClusterHeader(services, id="cluster-header")
+        session = self.session
+        yield ClusterHeader(session, id="cluster-header")
         with Vertical(id="body"):
             yield from self.compose_body()
-        yield ProducerStatus(services.publisher, clock=services.clock, id="producer-status")
+        yield ProducerStatus(session, id="producer-status")
         yield ConsoleFooter()
 
     @on(Worker.StateChanged)

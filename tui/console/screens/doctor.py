@@ -6,7 +6,6 @@ result shows as soon as it is known. The selected row's fix is shown below the t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,9 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from tui.console.screens.base import ConsoleScreen
-from tui.instance_settings import InstanceSettings
-from tui.kafka.doctor.results import CheckResult, DoctorReport, Status
-from tui.kafka.doctor.runner import run_doctor
+from tui.console.session import explain_failure
+from tui.diagnosis import CheckResult, DoctorReport, Status
 from tui.records import safe_json
 
 _STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
@@ -62,25 +60,10 @@ class DoctorScreen(ConsoleScreen):
 
     @work(group="doctor", exclusive=True, exit_on_error=False)
     async def _run(self) -> None:
-        services = self.services
-        registry = services.registry
-
-        async def instances() -> Mapping[str, InstanceSettings] | None:
-            # The console's registry is already following the topic: no second reader needed.
-            return registry.all() if registry.synced else None
-
         try:
-            report = await run_doctor(
-                services.settings,
-                options=services.options,
-                registry_topic=services.app_settings.registry_topic,
-                sink=self._add,
-                instances=instances,
-            )
+            report = await self.session.run_doctor(self._add)
         except Exception as exc:  # the screen must say so, never go blank
-            from tui.kafka.errors import explain
-
-            self.query_one("#doctor-summary", Static).update(Text(f"Doctor: could not run: {explain(exc)}"))
+            self.query_one("#doctor-summary", Static).update(Text(f"Doctor: could not run: {explain_failure(exc)}"))
             return
         self._finish(report)
 

@@ -11,7 +11,6 @@ warning line says so.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
@@ -22,12 +21,14 @@ from textual.content import Content
 from textual.widgets import Label, Static, Switch
 
 from tui import catalog
+from tui.console.bridge import listen
+from tui.console.messages import InstanceUpdated
 from tui.console.screens.base import ConsoleScreen
-from tui.console.session import Change
 from tui.console.widgets.event_toggles import EventToggles
 from tui.console.widgets.route_panel import RoutePanel
-from tui.evolution.source import Origin, SourceInstance
 from tui.instance_settings import InstanceSettings
+from tui.instance_source import Change, Origin, SourceInstance
+from tui.listeners import Unsubscribe
 from tui.topology import route
 
 WRITES = "source-writes"
@@ -47,7 +48,7 @@ class InstanceDetailScreen(ConsoleScreen):
     def __init__(self, instance: str) -> None:
         super().__init__()
         self.instance = instance
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: Unsubscribe | None = None
         self._item: SourceInstance | None = None
         """The instance as last read from a source that is not live (Evolution API)."""
         self._loaded = False
@@ -67,12 +68,12 @@ class InstanceDetailScreen(ConsoleScreen):
             yield Label("  All events ")
             yield Switch(id="all-events")
         yield Static(id="instance-warning")
-        yield EventToggles(self.services.settings, self.instance, id="event-toggles")
+        yield EventToggles(self.session.settings, self.instance, id="event-toggles")
         yield RoutePanel(id="route-panel")
 
     def on_mount(self) -> None:
-        services = self.services
-        self._unsubscribe = services.instance_source.subscribe(self._source_changed)
+        services = self.session
+        self._unsubscribe = listen(services, self, InstanceUpdated)
         self._show()
         self.query_one(EventToggles).focus()
         if not services.source_is_live:
@@ -87,12 +88,12 @@ class InstanceDetailScreen(ConsoleScreen):
     @property
     def live(self) -> bool:
         """Whether the source reports changes itself (the registry)."""
-        return self.services.source_is_live
+        return self.session.source_is_live
 
     @property
     def item(self) -> SourceInstance | None:
         """The instance as the source holds it now (None: not read yet)."""
-        now = self.services.instance_now(self.instance)
+        now = self.session.instance_now(self.instance)
         return now if now is not None else self._item
 
     @property
@@ -101,12 +102,13 @@ class InstanceDetailScreen(ConsoleScreen):
         item = self.item
         return item.settings if item is not None else None
 
-    def _source_changed(self, instance: str) -> None:
-        if instance == self.instance:
-            self.call_later(self._show)
+    @on(InstanceUpdated)
+    def _source_changed(self, message: InstanceUpdated) -> None:
+        if message.name == self.instance:
+            self._show()
 
     def _refused(self) -> dict[str, str]:
-        source = self.services.instance_source
+        source = self.session.instance_source
         return {e.name: why for e in catalog.EVENTS if (why := source.refuses(e))}
 
     def _all_on(self, item: SourceInstance | None) -> bool:
@@ -137,7 +139,7 @@ class InstanceDetailScreen(ConsoleScreen):
         item = self.item
         settings = item.settings if item is not None else None
         updated = f" · updated {settings.updated_at}" if settings and settings.updated_at else ""
-        ro = " · read-only" if self.services.read_only else ""
+        ro = " · read-only" if self.session.read_only else ""
         title = Content.from_markup(
             "[b]$name[/b] · $state$updated$ro", name=self.instance, state=self._state(item), updated=updated, ro=ro
         )
@@ -176,7 +178,7 @@ class InstanceDetailScreen(ConsoleScreen):
     def _explain(self, event: catalog.Event | None) -> None:
         if event is None:
             return
-        where = route(self.services.settings, self.instance, event, self.current)
+        where = route(self.session.settings, self.instance, event, self.current)
         refusal = self.query_one(EventToggles).refusal(event)
         self.query_one(RoutePanel).show(event, where, f"cannot be switched on: {refusal}" if refusal else None)
 
@@ -234,7 +236,7 @@ class InstanceDetailScreen(ConsoleScreen):
     @work(group=WRITES, exclusive=False, exit_on_error=False, name="instance write")
     async def _write(self, change: Change, event: catalog.Event | None = None) -> None:
         """Write one change through the source; the view is redrawn from what the source then holds."""
-        services = self.services
+        services = self.session
         self._writes += 1
         try:
             self._item = await services.change_instance(self.instance, change, event)
@@ -255,7 +257,7 @@ class InstanceDetailScreen(ConsoleScreen):
         title and the header), the first one also notifies."""
         writes = self._writes
         try:
-            item = await self.services.read_instance(self.instance)
+            item = await self.session.read_instance(self.instance)
         except Exception as exc:
             self._loaded, self._error = True, str(exc) or exc.__class__.__name__
             self._show()

@@ -7,7 +7,7 @@ seen in the cluster's topics but unknown to the source are listed too, marked ``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -16,10 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
+from tui.console.bridge import listen
+from tui.console.messages import InstanceUpdated, RegistryStateChanged, SourceStateChanged
 from tui.console.screens.base import ConsoleScreen
 from tui.console.widgets.instance_list import InstanceList, matches, rows_of
-from tui.evolution.source import Origin, SourceInstance
-from tui.kafka.discovery import DiscoveredInstance
+from tui.instance_source import DiscoveredInstance, Origin, SourceInstance
+from tui.listeners import Unsubscribe
 from tui.topology import InstanceNameError, validate_instance
 
 DISCOVERY_INTERVAL_S = 15.0
@@ -48,46 +50,42 @@ class InstancesScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self._discovered: dict[str, DiscoveredInstance] = {}
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._unsubscribe: Unsubscribe | None = None
         self._discovery_error: str | None = None
         self._items: list[SourceInstance] = []
         """The last list read from a source that is not live (Evolution API)."""
         self._load_error: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        whatsapp = self.services.instance_source.origin is Origin.EVOLUTION
+        whatsapp = self.session.instance_source.origin is Origin.EVOLUTION
         yield Input(placeholder="filter by name (/)", id="instance-filter", compact=True)
         yield InstanceList(whatsapp=whatsapp, id="instance-list")
         yield Static(id="instances-summary")
 
     def on_mount(self) -> None:
-        services = self.services
-        self.query_one(Input).cursor_blink = getattr(self.app, "cursor_blink", True)
-        self._unsubscribe = [
-            services.instance_source.subscribe(self._source_changed),
-            services.subscribe(self._source_changed),
-        ]
+        services = self.session
+        self.query_one(Input).cursor_blink = self.cursor_blink
+        self._unsubscribe = listen(services, self, InstanceUpdated, SourceStateChanged, RegistryStateChanged)
         self._redraw()
         self.query_one(InstanceList).focus()
         if not services.source_is_live:
             self._load(quiet=False)
             if services.source_refresh_s:
                 self.set_interval(services.source_refresh_s, lambda: self._load(quiet=True))
-        if getattr(self.app, "connect", True):
+        if services.connect:
             self._discover(quiet=True)
             self.set_interval(DISCOVERY_INTERVAL_S, lambda: self._discover(quiet=True))
 
     def on_unmount(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
-    def _source_changed(self, *_: object) -> None:
-        # Called from the source's or the services' callbacks: redraw on the screen's own turn.
-        self.call_later(self._redraw)
-
+    @on(InstanceUpdated)
+    @on(SourceStateChanged)
+    @on(RegistryStateChanged)
     def _redraw(self) -> None:
-        services = self.services
+        services = self.session
         items = services.instances_now(self._discovered)
         if items is None:
             items = with_discovered(self._items, self._discovered)
@@ -138,7 +136,7 @@ class InstancesScreen(ConsoleScreen):
         """Open the toggles of an instance named in the filter box (it is created on the first change)."""
         name = self.query_one("#instance-filter", Input).value.strip()
         try:
-            validate_instance(name, self.services.settings.topic_prefix)
+            validate_instance(name, self.session.settings.topic_prefix)
         except InstanceNameError as exc:
             self.notify(f"{exc}. Type the new name in the filter (/) first.", severity="warning")
             return
@@ -148,7 +146,7 @@ class InstancesScreen(ConsoleScreen):
 
     def action_discover(self) -> None:
         """Read the source again and scan the cluster's topics for instances now."""
-        if not self.services.source_is_live:
+        if not self.session.source_is_live:
             self._load(quiet=False)
         self._discover(quiet=False)
 
@@ -156,7 +154,7 @@ class InstancesScreen(ConsoleScreen):
     async def _load(self, quiet: bool) -> None:
         # The periodic read shows a failure in the summary and the header; one asked for also notifies.
         try:
-            self._items = await self.services.read_instances()
+            self._items = await self.session.read_instances()
         except Exception as exc:
             self._load_error = str(exc) or exc.__class__.__name__
             self._redraw()
@@ -170,7 +168,7 @@ class InstancesScreen(ConsoleScreen):
     async def _discover(self, quiet: bool) -> None:
         # The periodic scan shows a failure in the summary line; one asked for raises (a notification).
         try:
-            self._discovered = await self.services.discover()
+            self._discovered = await self.session.discover()
         except Exception as exc:
             self._discovery_error = f"{exc.__class__.__name__}: {exc}"
             self._redraw()

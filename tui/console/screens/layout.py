@@ -19,10 +19,12 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui.console.screens.base import ConsoleScreen
-from tui.console.widgets.chaos_panel import ChaosControls, ChaosPanel
+from tui.console.screens.streams import StreamsScreen
+from tui.console.session import failure_text
+from tui.console.widgets.chaos_panel import ChaosPanel
 from tui.console.widgets.layout_tree import LayoutTree
-from tui.kafka.options import reason
-from tui.kafka.topicstats import TopicRow, TopicStats, TopicStatsReader, layout_rows
+from tui.selection import PaneSpec, Selection
+from tui.topic_rows import TopicRow, TopicStats, layout_rows
 from tui.topology import Layout, topic_plan
 
 REFRESH_S = 2.0
@@ -45,35 +47,28 @@ class LayoutScreen(ConsoleScreen):
         """Whether the screen reads the cluster itself; None follows the app's ``connect`` (off for snapshots,
         which feed it with :meth:`show_stats`)."""
 
-    @property
-    def demo(self) -> ChaosControls | None:
-        """The demo's chaos controls when the console runs in demo mode."""
-        demo = getattr(self.app, "demo", None)
-        return demo if demo is not None and hasattr(demo, "toggle_link") else None
-
     def compose_body(self) -> ComposeResult:
         yield Static(id="layout-summary", markup=False)
-        yield LayoutTree(self.services.settings.topic_prefix, id="layout-tree")
-        demo = self.demo
-        if demo is not None:
-            yield ChaosPanel(demo, id="chaos-panel")
+        yield LayoutTree(self.session.settings.topic_prefix, id="layout-tree")
+        if self.session.chaos is not None:
+            yield ChaosPanel(self.session, id="chaos-panel")
 
     def on_mount(self) -> None:
         self.query_one(LayoutTree).focus()
         self.show_stats(None)
-        reading = self.reading if self.reading is not None else bool(getattr(self.app, "connect", True))
+        reading = self.reading if self.reading is not None else self.session.connect
         if reading:
             self._refresh_loop()
 
     def layouts(self) -> Sequence[Layout]:
         """The layouts planned: per-instance always, global when ``KAFKA_GLOBAL_ENABLED``."""
-        settings = self.services.settings
+        settings = self.session.settings
         return (Layout.GLOBAL, Layout.INSTANCE) if settings.global_enabled else (Layout.INSTANCE,)
 
     def rows(self, stats: TopicStats | None) -> list[TopicRow]:
         """The rows for ``stats`` (None: nothing read yet, only the plan), planned from the services' state."""
-        services = self.services
-        plan = topic_plan(services.settings, services.registry.all(), self.layouts())
+        services = self.session
+        plan = topic_plan(services.settings, services.registry_entries(), self.layouts())
         stats = stats or TopicStats()
         return layout_rows(plan, stats.partitions, services.settings.topic_prefix, stats.messages, stats.rates)
 
@@ -86,29 +81,32 @@ class LayoutScreen(ConsoleScreen):
             self._summary(tree.rows)
             return
         rows = self.rows(stats)
-        tree.show(rows, self.services.registry.all())
+        tree.show(rows, self.session.registry_entries())
         self._summary(rows)
 
     @work(group="layout", exclusive=True, exit_on_error=False, name="layout-refresh")
     async def _refresh_loop(self) -> None:
-        services = self.services
-        async with TopicStatsReader(services.options, services.settings.topic_prefix) as reader:
+        services = self.session
+        reader = services.topic_stats()
+        try:
             while True:
                 try:
                     stats = await reader.read()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self.show_stats(None, error=f"cannot read the cluster: {reason(exc)}")
+                    self.show_stats(None, error=f"cannot read the cluster: {failure_text(exc)}")
                 else:
                     self.show_stats(stats)
                 self._wake.clear()
                 # Refresh period, or at once when asked (r): not a wait for a condition to hold.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=REFRESH_S)
+        finally:
+            await asyncio.shield(reader.close())
 
     def _summary(self, rows: list[TopicRow]) -> None:
-        settings = self.services.settings
+        settings = self.session.settings
         planned = sum(1 for r in rows if r.planned)
         missing = sum(1 for r in rows if r.missing)
         unplanned = sum(1 for r in rows if r.unplanned)
@@ -150,13 +148,6 @@ async def open_stream(screen: ConsoleScreen, row: TopicRow) -> None:
         screen.notify(f"{row.topic} does not exist yet: nothing to read", severity="warning")
         return
     app = screen.app
-    modes = getattr(app, "MODES", {})
-    if "streams" not in modes:
-        screen.notify(f"Streams are not part of this build; read it with: evokafka tail {row.topic}")
-        return
-    from tui.console.screens.streams import StreamsScreen
-    from tui.views import PaneSpec, Selection
-
     await app.switch_mode("streams")
     streams = app.screen
     if not isinstance(streams, StreamsScreen):

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.console.screens.areas import available_areas
+from tui.console.bridge import listen
+from tui.console.messages import ClusterChanged, RegistryEntryUpdated, RegistryStateChanged
+from tui.console.screens.areas import AREAS
 from tui.console.screens.base import ConsoleScreen
-from tui.console.session import RegistryState, Services
+from tui.console.session import Session
+from tui.listeners import Unsubscribe
+from tui.status import RegistryState
 
 
-def overview(services: Services) -> Content:
+def overview(session: Session) -> Content:
     """Cluster, registry and configuration in a few lines."""
-    cluster, registry, settings = services.cluster, services.registry_view, services.settings
+    cluster, registry, settings = session.cluster, session.registry_view, session.settings
     live = ", ".join(cluster.live_brokers) or "—"
     lines = [
         Content.from_markup("[b]Cluster[/b]   id $id · brokers $live", id=cluster.cluster_id or "unknown", live=live),
@@ -25,10 +27,10 @@ def overview(services: Services) -> Content:
             "[b]Registry[/b]  $state · $count instances · topic $topic$problems",
             state=registry.state.value if registry.state is not RegistryState.RETRYING
             else f"retrying (attempt {registry.attempt}): {registry.error}",
-            count=str(len(services.registry.all())),
-            topic=services.app_settings.registry_topic,
-            problems=f" · {len(services.registry.problems)} corrupt records skipped"
-            if services.registry.problems else "",
+            count=str(len(session.registry_entries())),
+            topic=session.app_settings.registry_topic,
+            problems=f" · {session.registry_problems} corrupt records skipped"
+            if session.registry_problems else "",
         ),
         Content.from_markup(
             "[b]Topics[/b]    prefix $prefix · global $glob · auto-create $auto",
@@ -39,7 +41,7 @@ def overview(services: Services) -> Content:
     ]
     if not settings.enabled:
         lines.append(Content.from_markup("[$warning]KAFKA_ENABLED=false: nothing is published[/]"))
-    if services.read_only:
+    if session.read_only:
         lines.append(Content.from_markup("[$warning]Read-only: publishing and registry writes are refused[/]"))
     return Content("\n").join(lines)
 
@@ -49,33 +51,35 @@ class MainScreen(ConsoleScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._unsubscribe: Unsubscribe | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="overview")
         options = [
             Option(Content.from_markup("[b]$key[/b]  $title  [$text-muted]$help[/]", key=a.key, title=a.title,
                                        help=a.help), id=a.mode)
-            for a in available_areas()
+            for a in AREAS
             if a.mode != "home"
         ]
         yield OptionList(*options, id="areas")
 
     def on_mount(self) -> None:
-        self._unsubscribe = [
-            self.services.subscribe(self._refresh_overview),
-            self.services.registry.subscribe(lambda _name, _settings: self._refresh_overview()),
-        ]
+        self._unsubscribe = listen(
+            self.session, self, ClusterChanged, RegistryStateChanged, RegistryEntryUpdated
+        )
         self._refresh_overview()
         self.query_one("#areas", OptionList).focus()
 
     def on_unmount(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
+    @on(ClusterChanged)
+    @on(RegistryStateChanged)
+    @on(RegistryEntryUpdated)
     def _refresh_overview(self) -> None:
-        # Called from service callbacks: redraw on the screen's own turn, not inside theirs.
-        self.call_later(lambda: self.query_one("#overview", Static).update(overview(self.services)))
+        self.query_one("#overview", Static).update(overview(self.session))
 
     @on(OptionList.OptionSelected, "#areas")
     async def _open(self, message: OptionList.OptionSelected) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -17,13 +16,16 @@ from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from tui import catalog
+from tui.console.bridge import listen
+from tui.console.messages import RegistryEntryUpdated
 from tui.console.screens.base import ConsoleScreen
 from tui.console.widgets.delivery_log import DeliveryLog
 from tui.console.widgets.event_chooser import EventChooser
 from tui.console.widgets.json_editor import JsonEditor, JsonProblem
 from tui.console.widgets.publish_preview import PublishPreview
-from tui.instance_settings import InstanceSettings
-from tui.kafka.publish.delivery import Delivery, PublishTicket
+from tui.handles import Sending
+from tui.listeners import Unsubscribe
+from tui.status import Delivery
 from tui.templates import template
 from tui.topology import InstanceNameError, route, validate_instance
 
@@ -58,7 +60,7 @@ class PublishScreen(ConsoleScreen):
         self._instance = instance
         self.event = event or DEFAULT_EVENT
         self._template_text = ""
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: Unsubscribe | None = None
 
     # -- layout ---------------------------------------------------------------------------------------
 
@@ -87,15 +89,15 @@ class PublishScreen(ConsoleScreen):
                 yield DeliveryLog(id="deliveries")
 
     def on_mount(self) -> None:
-        blink = bool(getattr(self.app, "cursor_blink", True))
+        blink = self.cursor_blink
         for widget in (*self.query(Input), self.query_one(JsonEditor)):
             widget.cursor_blink = blink
         instance_box = self.query_one("#instance", Input)
         if not instance_box.value:
-            known = sorted(self.services.registry.all())
+            known = sorted(self.session.registry_entries())
             instance_box.value = known[0] if known else DEFAULT_INSTANCE
         self._suggest()
-        self._unsubscribe = self.services.registry.subscribe(self._registry_changed)
+        self._unsubscribe = listen(self.session, self, RegistryEntryUpdated)
         self._load_template()
         self.query_one("#event-search", Input).focus()
 
@@ -111,19 +113,17 @@ class PublishScreen(ConsoleScreen):
         return self.query_one("#instance", Input).value.strip()
 
     def _suggest(self) -> None:
-        names = sorted(self.services.registry.all())
+        names = sorted(self.session.registry_entries())
         self.query_one("#instance", Input).suggester = SuggestFromList(names, case_sensitive=True)
 
-    def _registry_changed(self, _instance: str, _settings: InstanceSettings | None) -> None:
-        self.call_later(self._refresh_registry_view)
-
+    @on(RegistryEntryUpdated)
     def _refresh_registry_view(self) -> None:
         self._suggest()
         self._preview()
 
     def _load_template(self) -> None:
         """Fill the editor with the chosen event's realistic data for the instance."""
-        now = datetime.fromtimestamp(self.services.clock(), UTC)
+        now = datetime.fromtimestamp(self.session.clock(), UTC)
         data = template(self.event, self.instance or DEFAULT_INSTANCE, now=now)
         self._template_text = json.dumps(data, indent=2, ensure_ascii=False)
         self.query_one(JsonEditor).load_text(self._template_text)
@@ -133,11 +133,11 @@ class PublishScreen(ConsoleScreen):
         preview = self.query_one(PublishPreview)
         instance = self.instance
         try:
-            validate_instance(instance, self.services.settings.topic_prefix)
+            validate_instance(instance, self.session.settings.topic_prefix)
         except InstanceNameError as exc:
             preview.problem(str(exc))
             return
-        where = route(self.services.settings, instance, self.event, self.services.registry.get(instance))
+        where = route(self.session.settings, instance, self.event, self.session.registry_entry(instance))
         preview.show(self.event, instance, where)
 
     # -- events ----------------------------------------------------------------------------------------
@@ -223,10 +223,9 @@ class PublishScreen(ConsoleScreen):
     @work(group="publish", exclusive=True, exit_on_error=False, name="publish")
     async def _send(self, event: catalog.Event, instance: str, data: Any, count: int, rate: float) -> None:
         log = self.query_one(DeliveryLog)
-        publisher = self.services.publisher
         try:
             if count == 1:
-                ticket = await publisher.publish(event, instance, data)
+                ticket = await self.session.publish(event, instance, data)
                 self._report_route(ticket)
                 log.deliveries(await ticket.wait())
                 return
@@ -237,7 +236,7 @@ class PublishScreen(ConsoleScreen):
             log.note(f"refused: {exc}", error=True)
             raise
 
-    def _report_route(self, ticket: PublishTicket) -> None:
+    def _report_route(self, ticket: Sending) -> None:
         if not ticket.route.targets:
             self.query_one(DeliveryLog).note("nothing sent: " + "; ".join(ticket.route.reasons))
 
@@ -249,7 +248,7 @@ class PublishScreen(ConsoleScreen):
         tally = {"acked": 0, "failed": 0, "messages": 0}
         failures: list[Delivery] = []
 
-        async def settle(ticket: PublishTicket) -> None:
+        async def settle(ticket: Sending) -> None:
             for delivery in await ticket.wait():
                 tally["acked" if delivery.error is None else "failed"] += 1
                 if delivery.error is not None and len(failures) < 5:
@@ -263,7 +262,7 @@ class PublishScreen(ConsoleScreen):
         sent = 0
         try:
             for index in range(count):
-                ticket = await self.services.publisher.publish(event, instance, data)
+                ticket = await self.session.publish(event, instance, data)
                 if index == 0:
                     self._report_route(ticket)
                 settling.append(asyncio.create_task(settle(ticket)))

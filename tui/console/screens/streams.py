@@ -10,197 +10,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Input, Label, OptionList, SelectionList, Static, Tab, Tabs
-from textual.widgets.selection_list import Selection as Pick
+from textual.containers import Container
+from textual.widgets import Input, Static, Tab, Tabs
 
-from tui import catalog
 from tui.console.screens.base import ConsoleScreen
+from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.screens.record_detail import RecordDetailScreen
+from tui.console.screens.subscription_dialog import SubscriptionDialog
+from tui.console.screens.view_picker import ViewPicker
 from tui.console.widgets.stream_lag import LagPanel
 from tui.console.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
 from tui.console.widgets.stream_table import StreamTable
-from tui.filters import FilterError, FilterSpec, split_names
-from tui.kafka.streams import StartPosition
+from tui.filters import FilterError
+from tui.saved_views import Arrangement, View, ViewStore
+from tui.selection import PaneSpec, ViewError
 from tui.summaries import one_line
-from tui.views import Arrangement, PaneSpec, Selection, View, ViewError, ViewStore
 
 DISCOVERY_TIMEOUT_S = 1.5
 """Bound on looking for instances seen only in topics before the subscription dialog opens."""
-
-
-def _blink(screen: Screen[Any]) -> None:
-    blink = bool(getattr(screen.app, "cursor_blink", True))
-    for widget in screen.query(Input):
-        widget.cursor_blink = blink
-
-
-class SubscriptionDialog(ModalScreen[PaneSpec | None]):
-    """What a pane reads (layout pick lists, raw topics, a regex), where it starts, and its filters."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
-        Binding("ctrl+s", "accept", "Open pane", id="dialog-accept"),
-    ]
-
-    def __init__(self, prefix: str, instances: list[str], spec: PaneSpec | None = None) -> None:
-        super().__init__(classes="subscription-dialog")
-        self.prefix = prefix
-        self.spec = spec
-        known = sorted(set(instances) | set(spec.selection.instances if spec else ()))
-        self.known_instances = known
-
-    def compose(self) -> ComposeResult:
-        spec = self.spec or PaneSpec("", Selection())
-        sel, flt = spec.selection, spec.filter
-        chosen_events = {catalog.lookup(e).wire for e in sel.events if catalog.find(e)}
-        chosen_global = {catalog.lookup(e).wire for e in sel.global_events if catalog.find(e)}
-        with Vertical(id="dialog-box"):
-            yield Label("New pane" if self.spec is None else "Edit pane", classes="dialog-title")
-            with VerticalScroll(id="dialog-fields"):
-                yield Input(spec.title, placeholder="title", id="f-title")
-                yield Label("instances x events (per-instance topics) · events on global topics", classes="field-label")
-                with Horizontal(id="picks"):
-                    yield SelectionList[str](
-                        *(Pick(one_line(i, 40), i, i in sel.instances) for i in self.known_instances),
-                        id="pick-instances",
-                    )
-                    yield SelectionList[str](
-                        *(Pick(e.wire, e.wire, e.wire in chosen_events) for e in catalog.EVENTS), id="pick-events"
-                    )
-                    yield SelectionList[str](
-                        *(Pick(e.wire, e.wire, e.wire in chosen_global) for e in catalog.EVENTS), id="pick-global"
-                    )
-                unknown = [i for i in sel.instances if i not in self.known_instances]
-                yield Input(", ".join(unknown), placeholder="more instances (comma-separated)", id="f-instances")
-                yield Input(", ".join(sel.topics), placeholder="raw topics (comma-separated)", id="f-topics")
-                yield Input(sel.pattern, placeholder="topic regex, e.g. evolution\\..*\\.call", id="f-pattern")
-                yield Input(spec.start, placeholder="start: latest | earliest | -N | @millis | ISO time", id="f-start")
-                yield Label("filters", classes="field-label")
-                yield Input(flt.key, placeholder="key (glob)", id="f-key")
-                yield Input(", ".join(flt.instances), placeholder="instance(s)", id="f-f-instances")
-                yield Input(", ".join(flt.events), placeholder="event(s)", id="f-f-events")
-                yield Input(", ".join(flt.headers), placeholder="header name=value, …", id="f-headers")
-                yield Input(flt.text, placeholder="free text", id="f-text")
-                yield Input(flt.jsonpath, placeholder='JSONPath, e.g. $[?(@.data.pushName == "John")]', id="f-jsonpath")
-            yield Static("", id="dialog-error", markup=False)
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Open (ctrl+s)", variant="primary", id="dialog-ok")
-                yield Button("Cancel (esc)", id="dialog-cancel-button")
-
-    def on_mount(self) -> None:
-        _blink(self)
-
-    def _value(self, field: str) -> str:
-        return self.query_one(f"#{field}", Input).value.strip()
-
-    def build_spec(self) -> PaneSpec:
-        """The pane the form describes; :class:`ViewError` or :class:`FilterError` (one line) when unusable."""
-        picked_instances = list(self.query_one("#pick-instances", SelectionList).selected)
-        instances = tuple(dict.fromkeys([*picked_instances, *split_names(self._value("f-instances"))]))
-        selection = Selection(
-            topics=split_names(self._value("f-topics")),
-            pattern=self._value("f-pattern"),
-            instances=instances,
-            events=tuple(self.query_one("#pick-events", SelectionList).selected),
-            global_events=tuple(self.query_one("#pick-global", SelectionList).selected),
-        )
-        selection.check(self.prefix)
-        start = self._value("f-start") or "latest"
-        try:
-            StartPosition.parse(start)
-        except ValueError as exc:
-            raise ViewError(str(exc)) from None
-        spec = FilterSpec(
-            key=self._value("f-key"),
-            instances=split_names(self._value("f-f-instances")),
-            events=split_names(self._value("f-f-events")),
-            headers=tuple(h.strip() for h in self._value("f-headers").split(",") if h.strip()),
-            text=self._value("f-text"),
-            jsonpath=self._value("f-jsonpath"),
-        )
-        spec.compile()
-        title = self._value("f-title") or selection.describe()
-        return PaneSpec(title[:60], selection, start, spec)
-
-    def action_accept(self) -> None:
-        """Check the form and open the pane, or say in one line what is wrong."""
-        try:
-            spec = self.build_spec()
-        except (ViewError, FilterError) as exc:
-            self.query_one("#dialog-error", Static).update(Text(one_line(str(exc), 300), style="bold red"))
-            return
-        self.dismiss(spec)
-
-    def action_cancel(self) -> None:
-        """Close without a pane."""
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#dialog-ok")
-    def _ok(self) -> None:
-        self.action_accept()
-
-    @on(Button.Pressed, "#dialog-cancel-button")
-    def _cancel(self) -> None:
-        self.action_cancel()
-
-
-class PromptDialog(ModalScreen[str | None]):
-    """One line of input (a file name, a view name)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
-
-    def __init__(self, question: str, value: str = "") -> None:
-        super().__init__(classes="prompt-dialog")
-        self.question = question
-        self.value = value
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="prompt-box"):
-            yield Label(self.question)
-            yield Input(self.value, id="prompt-input")
-
-    def on_mount(self) -> None:
-        _blink(self)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        """Close without an answer."""
-        self.dismiss(None)
-
-
-class ViewPicker(ModalScreen[str | None]):
-    """The saved views, to reopen one."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="views-cancel")]
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(classes="prompt-dialog")
-        self.names = names
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="prompt-box"):
-            yield Label("Open a saved view" if self.names else "No saved views yet (ctrl+s saves one)")
-            yield OptionList(*(one_line(n, 60) for n in self.names), id="view-list")
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.names[event.option_index])
-
-    def action_cancel(self) -> None:
-        """Close without a view."""
-        self.dismiss(None)
 
 
 class StreamsScreen(ConsoleScreen):
@@ -269,15 +103,15 @@ class StreamsScreen(ConsoleScreen):
 
     async def add_pane(self, spec: PaneSpec, *, reading: bool | None = None) -> StreamPane:
         """Open a pane for ``spec`` and make it active (``reading`` defaults to the app's ``connect``)."""
-        services = self.services
+        services = self.session
         pane_id = f"pane-{self._next_id}"
         self._next_id += 1
         pane = StreamPane(
             spec,
-            options=services.options,
             prefix=services.settings.topic_prefix,
             capacity=services.app_settings.pane_buffer,
             clock=services.clock,
+            follow=services.follow,
             reading=self._reading() if reading is None else reading,
             retry_delay_ms=services.settings.reconnect_initial_delay_ms,
             clocked=False,
@@ -293,7 +127,7 @@ class StreamsScreen(ConsoleScreen):
     def _reading(self) -> bool:
         if self.reading is not None:
             return self.reading
-        return bool(getattr(self.app, "connect", True))
+        return self.session.connect
 
     async def close_pane(self, pane: StreamPane) -> None:
         """Close ``pane`` (its reader stops with it)."""
@@ -338,17 +172,17 @@ class StreamsScreen(ConsoleScreen):
         """The registry's instances and those seen only in topics (discovery, bounded in time): the pick list."""
         names: set[str] = set()
         with contextlib.suppress(Exception):  # the registry may not be synced yet: typed names still work
-            names.update(self.services.registry.all())
+            names.update(self.session.registry_entries())
         if self._reading():
             # A slow or unreachable cluster: the dialog opens with what is known.
             with contextlib.suppress(Exception):
-                names.update(await asyncio.wait_for(self.services.discover(), timeout=DISCOVERY_TIMEOUT_S))
+                names.update(await asyncio.wait_for(self.session.discover(), timeout=DISCOVERY_TIMEOUT_S))
         return sorted(names)
 
     @work(exclusive=True, group="streams-dialog", exit_on_error=False)
     async def action_new_pane(self) -> None:
         """Ask for a subscription and open a pane for it."""
-        dialog = SubscriptionDialog(self.services.settings.topic_prefix, await self._known_instances())
+        dialog = SubscriptionDialog(self.session.settings.topic_prefix, await self._known_instances())
         spec = await self.app.push_screen_wait(dialog)
         if spec is not None:
             await self.add_pane(spec)
@@ -359,7 +193,7 @@ class StreamsScreen(ConsoleScreen):
         pane = self.active_pane
         if pane is None:
             return
-        dialog = SubscriptionDialog(self.services.settings.topic_prefix, await self._known_instances(), pane.spec)
+        dialog = SubscriptionDialog(self.session.settings.topic_prefix, await self._known_instances(), pane.spec)
         spec = await self.app.push_screen_wait(dialog)
         if spec is not None:
             await self.close_pane(pane)
@@ -454,9 +288,9 @@ class StreamsScreen(ConsoleScreen):
         if found:
             await found.remove()
             return
-        settings = self.services.settings
+        settings = self.session.settings
         pattern = re.escape(settings.topic_prefix) + r"\..*"
-        await self.query_one("#body").mount(LagPanel(self.services.options, settings.consumer_group_id, pattern))
+        await self.query_one("#body").mount(LagPanel(self.session, settings.consumer_group_id, pattern))
 
     def current_view(self, name: str) -> View:
         """The open panes as a view called ``name``."""

@@ -1,47 +1,26 @@
 """Chaos controls of the demo: the link between clients and broker, and the broker itself.
 
 :class:`ChaosPanel` shows whether the link is up or cut and whether the broker runs, with the keys that change
-them; the keys themselves are the demo app's (they work on every screen). It reads a :class:`ChaosControls`
-(the demo runner), so the console never reaches into the broker or the proxy directly.
+them; the keys themselves are the demo app's (they work on every screen). It reads the session's chaos state
+(the demo runner's controls, handed to the session), so the console never reaches into the broker or the proxy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
-
+from textual import on
 from textual.app import RenderResult
 from textual.content import Content
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.demo.runner import ChaosState
+from tui.console.bridge import listen
+from tui.console.messages import ChaosChanged
+from tui.console.session import Session
+from tui.listeners import Unsubscribe
+from tui.status import ChaosState
 
 LINK_KEY = "f7"
 BROKER_KEY = "f8"
-
-
-class ChaosControls(Protocol):
-    """What the panel and the demo app's chaos keys drive (:class:`tui.demo.runner.DemoRunner`)."""
-
-    @property
-    def chaos(self) -> ChaosState:
-        """The state now."""
-        ...
-
-    def subscribe_chaos(self, listener: Callable[[ChaosState], None]) -> Callable[[], None]:
-        """Be told of every change; returns unsubscribe."""
-        ...
-
-    async def toggle_link(self) -> None:
-        """Cut the link when up, restore it when cut."""
-        ...
-
-    async def toggle_broker(self) -> None:
-        """Stop the broker when running, start it when stopped."""
-        ...
 
 
 def describe(state: ChaosState) -> Content:
@@ -70,37 +49,25 @@ class ChaosPanel(Widget):
     ChaosPanel { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    @dataclass
-    class Changed(Message):
-        """The link or the broker changed (a burst collapses into the latest)."""
-
-        state: ChaosState
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ChaosPanel.Changed)
-
     state: reactive[ChaosState | None] = reactive(None)
 
-    def __init__(self, controls: ChaosControls, *, name: str | None = None, id: str | None = None) -> None:
+    def __init__(self, session: Session, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
-        self.controls = controls
-        self._unsubscribe: Callable[[], None] | None = None
+        self._session = session
+        self._unsubscribe: Unsubscribe | None = None
 
     def on_mount(self) -> None:
-        self.state = self.controls.chaos
-        self._unsubscribe = self.controls.subscribe_chaos(self._changed)
-
-    def _changed(self, state: ChaosState) -> None:
-        # Called by the runner, possibly from inside its own await: hand over as a message.
-        self.post_message(self.Changed(state))
+        self.state = self._session.chaos_state
+        self._unsubscribe = listen(self._session, self, ChaosChanged)
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
 
-    def on_chaos_panel_changed(self, message: ChaosPanel.Changed) -> None:
-        self.state = message.state
+    @on(ChaosChanged)
+    def _chaos_changed(self, message: ChaosChanged) -> None:
+        self.state = message.chaos
 
     def render(self) -> RenderResult:
         state = self.state

@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Static
 
-from tui.console.session import ClusterView, RegistryState, RegistryView, Services, SourceState, SourceView
-from tui.kafka.publish.delivery import PublisherState, PublisherStatus
+from tui.console.bridge import listen
+from tui.console.messages import ClusterChanged, PublisherChanged, RegistryStateChanged, SourceStateChanged
+from tui.console.session import Session
+from tui.listeners import Unsubscribe
+from tui.status import (
+    ClusterView,
+    PublisherState,
+    RegistryState,
+    RegistryView,
+    SourceState,
+    SourceView,
+)
 
 _STATE_COLOUR: dict[PublisherState, str] = {
     PublisherState.DISCONNECTED: "$text-muted",
@@ -88,22 +95,10 @@ class ClusterHeader(Horizontal):
     ClusterHeader.-read-only > #read-only-badge { display: block; }
     """
 
-    @dataclass
-    class Changed(Message):
-        """The cluster view, registry state, source state or producer state changed (collapses into the latest)."""
-
-        cluster: ClusterView
-        registry: RegistryView
-        producer: PublisherState | None
-        source: SourceView
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ClusterHeader.Changed)
-
-    def __init__(self, services: Services, *, id: str | None = None) -> None:
+    def __init__(self, session: Session, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._services = services
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._session = session
+        self._unsubscribe: Unsubscribe | None = None
         self._producer: PublisherState | None = None
         self._last: tuple[ClusterView, RegistryView, PublisherState | None, SourceView] | None = None
 
@@ -113,35 +108,35 @@ class ClusterHeader(Horizontal):
         yield Static("READ-ONLY", id="read-only-badge")
 
     def on_mount(self) -> None:
-        services = self._services
-        self.set_class(services.read_only, "-read-only")
-        self._producer = services.publisher.status.state
-        self._unsubscribe = [
-            services.subscribe(self._post),
-            services.publisher.subscribe(self._on_publisher),
-        ]
-        self._show(services.cluster, services.registry_view, self._producer, services.source_view)
+        session = self._session
+        self.set_class(session.read_only, "-read-only")
+        self._producer = session.publisher_status.state
+        self._unsubscribe = listen(
+            session, self, ClusterChanged, RegistryStateChanged, SourceStateChanged, PublisherChanged
+        )
+        self._show_session()
 
     def on_unmount(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
-    def _on_publisher(self, status: PublisherStatus) -> None:
-        if status.state is not self._producer:
-            self._producer = status.state
-            self._post()
+    @on(PublisherChanged)
+    def _publisher_changed(self, message: PublisherChanged) -> None:
+        if message.status.state is not self._producer:
+            self._producer = message.status.state
+            self._show_session()
 
-    def _post(self) -> None:
-        services = self._services
-        self.post_message(self.Changed(services.cluster, services.registry_view, self._producer, services.source_view))
+    @on(ClusterChanged)
+    @on(RegistryStateChanged)
+    @on(SourceStateChanged)
+    def _show_session(self) -> None:
+        session = self._session
+        self._show(session.cluster, session.registry_view, self._producer, session.source_view)
 
     def on_resize(self) -> None:
         if self._last is not None:
             self._show(*self._last)
-
-    def on_cluster_header_changed(self, message: ClusterHeader.Changed) -> None:
-        self._show(message.cluster, message.registry, message.producer, message.source)
 
     def _show(
         self, cluster: ClusterView, registry: RegistryView, producer: PublisherState | None, source: SourceView

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.kafka.publish.delivery import Delivery
+from tui.status import Delivery
 
 MAX_LINES = 200
 """Older lines fall out; the burst summary says how many records there were in all."""

@@ -9,9 +9,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui import catalog
-from tui.evolution.source import Origin, SourceInstance
 from tui.instance_settings import InstanceSettings
-from tui.kafka.discovery import DiscoveredInstance
+from tui.instance_source import DiscoveredInstance, Origin, SourceInstance
 
 WARNING_MARK = " ⚠"
 """Appended to the events column when the source silently misses events for the instance."""

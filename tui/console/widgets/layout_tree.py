@@ -4,7 +4,7 @@ Each topic shows its partitions, message count and current rate; planned topics 
 missing, existing ones that nothing plans are marked unplanned. Selecting a topic posts
 :class:`LayoutTree.TopicOpened`.
 
-:func:`tui.kafka.topicstats.layout_rows` (pure) joins the plan with what the cluster holds; :class:`LayoutTree`
+:func:`tui.topic_rows.layout_rows` (pure) joins the plan with what the cluster holds; :class:`LayoutTree`
 shows the rows and updates their labels in place, so the cursor stays where it is while the numbers move.
 """
 
@@ -22,7 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from tui import catalog
 from tui.instance_settings import InstanceSettings
-from tui.kafka.topicstats import TopicRow
+from tui.topic_rows import TopicRow
 from tui.topology import GLOBAL, Layout
 
 EVENT_WIDTH = max(len(e.wire) for e in catalog.EVENTS)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from textual import on
 from textual.app import RenderResult
 from textual.content import Content
-from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 
-from tui.console.session import Clock
-from tui.kafka.publish.delivery import PublisherState, PublisherStatus
-from tui.kafka.publish.publisher import EventPublisher
+from tui.console.bridge import listen
+from tui.console.messages import PublisherChanged
+from tui.console.session import Session
+from tui.listeners import Unsubscribe
+from tui.status import PublisherState, PublisherStatus
 
 _LOOK: dict[PublisherState, tuple[str, str]] = {
     PublisherState.DISCONNECTED: ("○", "$text-muted"),
@@ -68,49 +67,35 @@ class ProducerStatus(Widget):
     ProducerStatus { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    @dataclass
-    class Changed(Message):
-        """The publisher reported a new status (a flood collapses into the latest)."""
-
-        status: PublisherStatus
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ProducerStatus.Changed)
-
     status: reactive[PublisherStatus | None] = reactive(None)
 
     def __init__(
         self,
-        publisher: EventPublisher | None = None,
+        session: Session,
         *,
-        clock: Clock,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._publisher = publisher
-        self._clock = clock
-        self._unsubscribe: Callable[[], None] | None = None
+        self._session = session
+        self._clock = session.clock
+        self._unsubscribe: Unsubscribe | None = None
         self._ticker: Timer | None = None
 
     def on_mount(self) -> None:
-        if self._publisher is not None:
-            self.status = self._publisher.status
-            self._unsubscribe = self._publisher.subscribe(self._on_publisher)
+        self.status = self._session.publisher_status
+        self._unsubscribe = listen(self._session, self, PublisherChanged)
         self._ticker = self.set_interval(COUNTDOWN_TICK_S, self._tick, pause=True)
         self._update_ticker()
-
-    def _on_publisher(self, status: PublisherStatus) -> None:
-        # Called by the publisher: hand over as a message, handled on this widget's own turn.
-        self.post_message(self.Changed(status))
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
 
-    def on_producer_status_changed(self, message: ProducerStatus.Changed) -> None:
+    @on(PublisherChanged)
+    def _publisher_changed(self, message: PublisherChanged) -> None:
         self.status = message.status
 
     def watch_status(self, status: PublisherStatus | None) -> None:

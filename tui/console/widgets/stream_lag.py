@@ -16,8 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 
-from tui.kafka.lag import GroupLag, LagMonitor, consumer_groups
-from tui.kafka.options import ConnectionOptions
+from tui.console.session import Session
+from tui.console.session_app import console_app
+from tui.group_lag import GroupLag
 from tui.summaries import one_line
 
 REFRESH_S = 2.0
@@ -42,9 +43,9 @@ class LagPanel(Vertical):
         panel: LagPanel
         group: str
 
-    def __init__(self, options: ConnectionOptions, group: str, pattern: str, *, id: str | None = None) -> None:
+    def __init__(self, session: Session, group: str, pattern: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.options = options
+        self._session = session
         self.group = group
         self.pattern = pattern
         self.last: GroupLag | None = None
@@ -63,7 +64,7 @@ class LagPanel(Vertical):
         yield table
 
     def on_mount(self) -> None:
-        self.query_one(Input).cursor_blink = getattr(self.app, "cursor_blink", True)
+        self.query_one(Input).cursor_blink = console_app(self).cursor_blink
         self._watch()
         self._load_groups()
 
@@ -99,7 +100,7 @@ class LagPanel(Vertical):
     @work(group="lag-groups", exclusive=True, exit_on_error=False, name="lag-groups")
     async def _load_groups(self) -> None:
         try:
-            groups = await consumer_groups(self.options)
+            groups = await self._session.consumer_groups()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -115,7 +116,7 @@ class LagPanel(Vertical):
     async def _watch(self) -> None:
         group = self.group
         try:
-            monitor = LagMonitor(self.options, group)
+            monitor = self._session.lag_monitor(group)
             await monitor.start()
         except Exception as exc:
             self._show_error(str(exc) or exc.__class__.__name__)

@@ -27,12 +27,12 @@ from textual.widgets import Static
 
 from tui.console.widgets.stream_table import ROW_PARSE_LIMIT, Columns, StreamRow, StreamTable
 from tui.filters import RecordFilter
-from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import RETRY_CAP_MS, ReaderStatus, StartPosition, StreamSubscription
+from tui.handles import StreamReader
 from tui.panebuffer import PaneBuffer
 from tui.records import Record, safe_json, to_json
+from tui.selection import PaneSpec, Selection, StartPosition
+from tui.status import ReaderStatus
 from tui.summaries import one_line
-from tui.views import PaneSpec
 
 FRAME_RATE = 10.0
 """Redraws a second at most, whatever the inbound rate."""
@@ -42,6 +42,8 @@ end at each step to the screen: 100 keeps three flooded panes' turn to a few mil
 and put the key p99 over 400 ms), and the per-batch overhead still leaves ingest far above the 20,000/s goal."""
 
 Clock = Callable[[], float]
+Follow = Callable[[Selection, StartPosition, int], StreamReader]
+"""Opens a live reading of a selection from a start, ``n`` records a batch at most (``Session.follow``)."""
 
 
 def export_records(rows: Iterable[StreamRow], path: str | Path, *, reveal: bool = False) -> int:
@@ -56,7 +58,8 @@ def export_records(rows: Iterable[StreamRow], path: str | Path, *, reveal: bool 
 
 
 class StreamPane(Vertical, can_focus=False):
-    """One live pane. ``reading=False`` builds it without Kafka (records can be fed with :meth:`ingest`);
+    """One live pane, reading through ``follow`` (the session's). ``reading=False`` or no ``follow`` builds it
+    without Kafka (records can be fed with :meth:`ingest`);
     ``clocked=False`` leaves the frames to the owner, which calls :meth:`draw_frame` ``FRAME_RATE`` a second."""
 
     @dataclass
@@ -69,10 +72,10 @@ class StreamPane(Vertical, can_focus=False):
         self,
         spec: PaneSpec,
         *,
-        options: ConnectionOptions,
         prefix: str,
         capacity: int,
         clock: Clock = time.monotonic,
+        follow: Follow | None = None,
         reading: bool = True,
         retry_delay_ms: int = 500,
         clocked: bool = True,
@@ -80,20 +83,20 @@ class StreamPane(Vertical, can_focus=False):
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
         self.spec = spec
-        self.options = options
+        self._follow = follow
         self.prefix = prefix
         self.filter: RecordFilter = spec.filter.compile()
         self.start_position = StartPosition.parse(spec.start)
         self.buffer: PaneBuffer[StreamRow] = PaneBuffer(capacity, clock=clock)
-        self.reading = reading
+        self.reading = reading and follow is not None
         self.retry_delay_ms = retry_delay_ms
         """The first wait before reconnecting after the cluster is lost (it doubles, up to 30 s)."""
         self.clocked = clocked
         """Whether the pane runs its own frame timer; False when its screen draws every pane on one clock (all
         panes then change in the same frame: one screen update per tick, not one per pane)."""
         self.reader_status: ReaderStatus | None = None
-        self.subscription: StreamSubscription | None = None
-        self.state = "starting" if reading else "idle"
+        self.subscription: StreamReader | None = None
+        self.state = "starting" if self.reading else "idle"
         self.error: str | None = None
         self.frames = 0
         """Frames drawn so far (tests wait on it instead of sleeping)."""
@@ -150,18 +153,16 @@ class StreamPane(Vertical, can_focus=False):
 
     @work(group="stream-panes", exit_on_error=False, name="stream-pane")
     async def _read(self) -> None:
-        sub = StreamSubscription(
-            self.options, self.spec.selection, prefix=self.prefix, start=self.start_position, batch_max=BATCH_MAX
-        )
+        if self._follow is None:
+            return
+        sub = self._follow(self.spec.selection, self.start_position, BATCH_MAX)
         self.subscription = sub
         if self._user_paused:
             sub.pause()
         try:
             # ``follow`` survives the cluster going away: it reports each reconnect attempt (shown in the
             # title) and carries on reading when the broker is back.
-            async for batch in sub.follow(
-                self._reader_changed, initial_delay_ms=self.retry_delay_ms, max_delay_ms=RETRY_CAP_MS
-            ):
+            async for batch in sub.follow(self._reader_changed, initial_delay_ms=self.retry_delay_ms):
                 self.ingest(batch)
                 # Let key presses and frames in between batches, whatever the inbound rate.
                 await asyncio.sleep(0)

@@ -10,6 +10,7 @@ import socket
 import time
 
 from tui.config import KafkaSettings
+from tui.diagnosis import CheckResult, Status
 from tui.kafka.doctor.certificates import certificate_results, peer_certificate
 from tui.kafka.doctor.probe import (
     kwargs_without_sasl,
@@ -18,7 +19,7 @@ from tui.kafka.doctor.probe import (
     split_broker,
     step_timeout,
 )
-from tui.kafka.doctor.results import CheckResult, Status, failed_check
+from tui.kafka.doctor.results import failed_check
 from tui.kafka.errors import FailureKind, diagnose
 from tui.kafka.options import ConnectionOptions
 

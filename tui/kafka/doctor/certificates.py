@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography import x509
 
-from tui.kafka.doctor.results import CheckResult, Status
+from tui.diagnosis import CheckResult, Status
 
 CERT_WARN_DAYS = 14
 """A broker certificate that expires sooner than this is a warning."""

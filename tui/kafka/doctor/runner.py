@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 from tui.config import KafkaSettings
+from tui.diagnosis import CheckResult, DoctorReport, ResultSink, Status
 from tui.kafka.admin import Admin
 from tui.kafka.doctor.broker import check_broker
 from tui.kafka.doctor.cluster import (
@@ -33,7 +34,7 @@ from tui.kafka.doctor.cluster import (
     check_planned_topics,
     registry_source,
 )
-from tui.kafka.doctor.results import CheckResult, DoctorReport, ResultSink, Status, failed_check
+from tui.kafka.doctor.results import failed_check
 from tui.kafka.doctor.settings import check_files, check_settings
 from tui.kafka.errors import diagnose
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError

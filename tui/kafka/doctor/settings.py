@@ -11,8 +11,8 @@ from cryptography import x509
 
 from tui import catalog
 from tui.config import KafkaSettings
+from tui.diagnosis import CheckResult, Status
 from tui.kafka.doctor.certificates import describe_certificate
-from tui.kafka.doctor.results import CheckResult, Status
 from tui.kafka.options import ConnectionSetupError
 
 

@@ -29,8 +29,8 @@ from tui import topology
 from tui.config import KafkaSettings
 from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.options import ClusterUnreachableError
-from tui.kafka.publish.delivery import Delivery
 from tui.kafka.publish.placement import Placement, TopicMissingError, topic_unknown
+from tui.status import Delivery
 
 # The publisher's logger: `evokafka publish` quiets it by this name, whichever module of the publisher speaks.
 log = logging.getLogger("tui.kafka.publish.publisher")

@@ -60,7 +60,7 @@ from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
 from tui.instance_settings import InstanceSettings, SettingsLookup
 from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publish.delivery import PublisherState, PublisherStatus, PublishTicket
+from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.outbox import (
     Lane,
     Outbox,
@@ -68,6 +68,7 @@ from tui.kafka.publish.outbox import (
 )
 from tui.kafka.publish.placement import Placement
 from tui.kafka.reconnect import ReconnectPolicy
+from tui.status import PublisherState, PublisherStatus
 
 log = logging.getLogger(__name__)
 
