@@ -3,7 +3,7 @@ that names them with a filter.
 
 A :class:`Selection` says which topics a pane reads: raw topic names, a regex, or pick lists that speak the
 layout (instances by events on per-instance topics, events on the global topics). It is plain data; the Kafka
-layer (``tui.kafka.streams``) reads it.
+layer (``tui.kafka.subscription``) reads it.
 
 Pure domain module: no I/O, no Textual, no aiokafka.
 """

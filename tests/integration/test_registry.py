@@ -22,7 +22,7 @@ from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.kafka.streams import read
+from tui.kafka.tail import read
 from tui.records import Record
 from tui.selection import StartPosition
 from tui.topology import InstanceNameError, parse_topic

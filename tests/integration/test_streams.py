@@ -15,7 +15,8 @@ from tui.demo.broker import EmbeddedBroker
 from tui.envelope import build
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import StreamError, StreamSubscription
+from tui.kafka.streams import StreamError
+from tui.kafka.subscription import StreamSubscription
 from tui.records import Record
 from tui.selection import Selection, StartPosition, ViewError
 from tui.status import ReaderStatus

@@ -24,7 +24,7 @@ from tui.demo.broker import EmbeddedBroker, free_port
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.errors import FailureKind, diagnose, explain
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
-from tui.kafka.streams import read
+from tui.kafka.tail import read
 from tui.selection import StartPosition
 
 pytestmark = pytest.mark.broker

@@ -1,7 +1,7 @@
 """A stream pane's pipeline as the bench drives it: the pane's own subscription and its own ``ingest``.
 
 Nothing is re-implemented here. The loop is the pane's reading worker (``StreamPane._read``): a
-:class:`~tui.kafka.streams.StreamSubscription` with the pane's batch size yields batches, and
+:class:`~tui.kafka.subscription.StreamSubscription` with the pane's batch size yields batches, and
 :meth:`~tui.console.widgets.stream_pane.StreamPane.ingest` decodes each record (bounded), tests the pane's filter and
 keeps the matches in its bounded :class:`~tui.panebuffer.PaneBuffer`. The pane is built with ``reading=False``
 and never mounted: what is measured is the pipeline, not the screen (the console scenarios measure that).
@@ -14,7 +14,7 @@ from typing import Any
 
 from tui.console.widgets.stream_pane import BATCH_MAX, StreamPane
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import StreamSubscription
+from tui.kafka.subscription import StreamSubscription
 from tui.selection import PaneSpec, Selection
 
 PANE_CAPACITY = 5000

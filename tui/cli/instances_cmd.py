@@ -16,14 +16,15 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
 from tui import catalog
 from tui.cli.common import Context, fail, parse_event_names, pass_context, run
+from tui.cli.instance_view import InstanceView, print_detail, print_item, print_table, where
 from tui.config import AppSettings, KafkaSettings
+from tui.console.session import Session
 from tui.evolution.client import EvolutionConfigError
 from tui.evolution.models import EVOLUTION_ALL_EVENTS, evolution_rejects
 from tui.evolution.source import (
@@ -32,16 +33,12 @@ from tui.evolution.source import (
     EventRefusedError,
     EvolutionSource,
     RegistrySource,
-    SourceConfigError,
-    choose_source,
 )
-from tui.instance_settings import InstanceSettings
 from tui.instance_source import DiscoveredInstance, InstanceSource, Origin, SourceInstance
 from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.discovery import discover
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
-from tui.kafka.registry import InstanceRegistry
-from tui.topology import InstanceNameError, Layout, validate_instance
+from tui.topology import InstanceNameError, validate_instance
 
 T = TypeVar("T")
 
@@ -53,81 +50,6 @@ _SOURCE_META = "evokafka.instances.source"
 """Where the group's ``--source`` is kept for its subcommands (click's per-invocation ``meta``)."""
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-
-
-@dataclass(frozen=True)
-class InstanceView:
-    """One instance as the command shows it: the source's view of it and what the topics show."""
-
-    item: SourceInstance
-    seen: DiscoveredInstance | None = None
-
-    @property
-    def name(self) -> str:
-        """The instance name."""
-        return self.item.name
-
-    @property
-    def settings(self) -> InstanceSettings | None:
-        """What goes to its per-instance topics (None: the source holds no Kafka settings for it)."""
-        return self.item.settings
-
-    @property
-    def source(self) -> str:
-        """``evolution`` / ``registry`` when the source knows it, else ``discovered``."""
-        return self.item.origin.value
-
-    def to_json(self, source_label: str) -> dict[str, Any]:
-        """The JSON form: settings (null when none), the WhatsApp side (Evolution), what the topics show."""
-        cfg = self.settings
-        item = self.item
-        record = item.record
-        return {
-            "name": self.name,
-            "source": self.source,
-            "origin": item.origin.value,
-            "instance_source": source_label,
-            "enabled": cfg.enabled if cfg else None,
-            "all_events": cfg.all_events if cfg else None,
-            "events": list(cfg.events) if cfg else None,
-            "updated_at": (cfg.updated_at or None) if cfg else None,
-            "whatsapp": item.connection_status.value if item.connection_status else None,
-            "number": item.number,
-            "profile_name": item.profile_name,
-            "stored_events": list(record.events) if record is not None else None,
-            "missed": [e.wire for e in item.missed],
-            "warning": item.warning,
-            "seen": _seen_json(self.seen),
-        }
-
-    def enabled_cell(self) -> str:
-        """``yes`` / ``no``, ``-`` when the source has no Kafka settings for it."""
-        if self.settings is None:
-            return "-"
-        return "yes" if self.settings.enabled else "no"
-
-    def events_cell(self) -> str:
-        """``all``, the number of events, or for an instance without settings the number seen."""
-        cfg = self.settings
-        if cfg is None:
-            return f"{len(self.seen.events)} seen" if self.seen else "-"
-        if _covers_catalog(cfg):
-            return "all"
-        return str(len(cfg.events))
-
-    def updated_cell(self) -> str:
-        """The settings' ``updated_at``; without settings, the newest record seen in the topics."""
-        if self.settings is not None:
-            return self.settings.updated_at or "-"
-        if self.seen is not None and self.seen.last_seen_ms is not None:
-            return _iso(self.seen.last_seen_ms)
-        return "-"
-
-    def whatsapp_cells(self) -> list[str]:
-        """WHATSAPP, NUMBER, PROFILE (Evolution's columns), ``-`` where unknown."""
-        item = self.item
-        status = item.connection_status.value if item.connection_status else "-"
-        return [status, item.number or "-", item.profile_name or "-"]
 
 
 @click.group()
@@ -158,22 +80,7 @@ def list_command(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([v.to_json(source.label) for v in views], indent=2))
         return
-    click.echo(f"# source: {source.label}")
-    if not views:
-        click.echo(f"no instances: none {_where(source)}, none seen in topics")
-        return
-    whatsapp = isinstance(source, EvolutionSource)
-    header = ["NAME", "ENABLED", "EVENTS", *(["WHATSAPP", "NUMBER", "PROFILE"] if whatsapp else []), "SOURCE", "UPDATED"]
-    rows = [header]
-    for v in views:
-        extra = v.whatsapp_cells() if whatsapp else []
-        rows.append([v.name, v.enabled_cell(), v.events_cell(), *extra, v.source, v.updated_cell()])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row, view in zip(rows, [None, *views], strict=True):
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        # The warning goes right under the row it concerns, where an operator reading the table will see it.
-        if view is not None and view.item.warning:
-            click.echo(f"  ! {view.item.warning}")
+    print_table(views, source)
 
 
 @command.command("show")
@@ -188,38 +95,11 @@ def show_command(ctx: Context, name: str, as_json: bool) -> None:
     source = env.source(writable=False)
     view = next((v for v in env.views(source) if v.name == name), None)
     if view is None:
-        fail(f"no instance {name!r}: not {_where(source)} and not seen in any topic", code=1)
+        fail(f"no instance {name!r}: not {where(source)} and not seen in any topic", code=1)
     if as_json:
         click.echo(json.dumps(view.to_json(source.label), indent=2))
         return
-    item = view.item
-    click.echo(f"# source: {source.label}")
-    click.echo(f"name:     {view.name}")
-    click.echo(f"source:   {view.source}")
-    if item.origin is Origin.EVOLUTION:
-        click.echo(f"whatsapp: {item.connection_status.value if item.connection_status else '-'}")
-        click.echo(f"number:   {item.number or '-'}")
-        click.echo(f"owner:    {item.owner_jid or '-'}")
-        click.echo(f"profile:  {item.profile_name or '-'}")
-        if item.integration:
-            click.echo(f"integration: {item.integration}")
-    cfg = view.settings
-    if cfg is not None:
-        click.echo(f"enabled:  {view.enabled_cell()}")
-        click.echo(f"events:   {_events_text(cfg)}")
-        click.echo(f"updated:  {cfg.updated_at or '-'}")
-    else:
-        click.echo(f"settings: none {_where(source)} (nothing goes to its per-instance topics)")
-    if item.record is not None and item.record.enabled:
-        click.echo(f"stored:   {', '.join(item.record.events) or '(none)'}")
-    if item.warning:
-        click.echo(f"warning:  {item.warning}")
-    if view.seen is not None:
-        layouts = ", ".join(sorted(str(layout) for layout in view.seen.layouts))
-        click.echo(f"seen in:  {layouts} topics")
-        click.echo(f"seen:     {', '.join(sorted(view.seen.events))}")
-        if view.seen.last_seen_ms is not None:
-            click.echo(f"last seen: {_iso(view.seen.last_seen_ms)}")
+    print_detail(view, source)
 
 
 @command.command("set")
@@ -258,7 +138,7 @@ def set_command(
             await src.get(name)
         return await src.set(name, enabled, names)
 
-    _print_item(env.apply(source, change), source, as_json)
+    print_item(env.apply(source, change), source, as_json)
 
 
 @command.command("enable")
@@ -271,7 +151,7 @@ def enable_command(ctx: Context, name: str, as_json: bool) -> None:
     env.check_name(name)
     source = env.source(writable=True)
     env.check_writable(name, source)
-    _print_item(env.apply(source, lambda src: src.enable(name)), source, as_json)
+    print_item(env.apply(source, lambda src: src.enable(name)), source, as_json)
 
 
 @command.command("disable")
@@ -284,7 +164,7 @@ def disable_command(ctx: Context, name: str, as_json: bool) -> None:
     env.check_name(name)
     source = env.source(writable=True)
     env.check_writable(name, source)
-    _print_item(env.apply(source, lambda src: src.disable(name)), source, as_json)
+    print_item(env.apply(source, lambda src: src.disable(name)), source, as_json)
 
 
 @command.command("toggle")
@@ -299,7 +179,7 @@ def toggle_command(ctx: Context, name: str, event: str, as_json: bool) -> None:
     resolved = catalog.lookup(event)
     source = env.source(writable=True)
     env.check_writable(name, source)
-    _print_item(env.apply(source, lambda src: src.toggle(name, resolved)), source, as_json)
+    print_item(env.apply(source, lambda src: src.toggle(name, resolved)), source, as_json)
 
 
 @command.command("delete")
@@ -361,18 +241,20 @@ class _Env:
             fail(str(ReadOnlyError(f"change instance {name!r} ({source.label})")))
 
     def source(self, *, writable: bool) -> InstanceSource:
-        """The chosen source, not started yet; a choice that cannot work exits 2 with one line."""
-        # Reading never creates the registry topic: a cluster without one simply has no entries.
-        registry = InstanceRegistry(
-            self.settings,
-            topic=self.app.registry_topic,
-            options=self.options,
-            read_only=self.app.read_only or not writable,
-        )
+        """The chosen source, not started yet, from the console's own session construction; a choice that cannot
+        work exits 2 with one line. Reading never creates the registry topic: a cluster without one simply has no
+        entries."""
         try:
-            return choose_source(self.app, registry, self.choice, timeout=self.app.evolution_api_timeout)
-        except (SourceConfigError, EvolutionConfigError) as exc:
+            session = Session.build(
+                self.settings,
+                self.app,
+                options=self.options,
+                read_only=self.app.read_only or not writable,
+                source_choice=self.choice,
+            )
+        except ConnectionSetupError as exc:  # SourceSetupError among them
             fail(str(exc))
+        return session.instance_source
 
     def views(self, source: InstanceSource) -> list[InstanceView]:
         """The source's instances and the discovered ones, by name."""
@@ -437,50 +319,5 @@ async def _close(source: InstanceSource) -> None:
             await source.registry.stop()
 
 
-def _where(source: InstanceSource) -> str:
-    return "in the registry" if isinstance(source, RegistrySource) else f"on {source.label}"
-
-
 def _any_rejected(names: list[str]) -> bool:
     return any(n not in EVOLUTION_ALL_EVENTS and evolution_rejects(catalog.lookup(n)) for n in names)
-
-
-def _print_item(item: SourceInstance, source: InstanceSource, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(InstanceView(item).to_json(source.label), indent=2))
-        return
-    cfg = item.settings
-    if cfg is None:
-        click.echo(f"{item.name}: no Kafka settings {_where(source)}")
-    else:
-        state = "enabled" if cfg.enabled else "disabled"
-        click.echo(f"{item.name}: {state}, events: {_events_text(cfg)} (updated {cfg.updated_at or '-'})")
-    if item.warning:
-        click.echo(f"  ! {item.warning}")
-
-
-def _covers_catalog(cfg: InstanceSettings) -> bool:
-    """Every catalog event goes (the registry's empty list, or Evolution's record spelling them all out)."""
-    return cfg.enabled and (cfg.all_events or len(cfg.enabled_events()) == len(catalog.EVENTS))
-
-
-def _events_text(cfg: InstanceSettings) -> str:
-    if not cfg.enabled:
-        return "none"
-    if _covers_catalog(cfg):
-        return f"all ({len(catalog.EVENTS)})"
-    return f"{len(cfg.events)}: {', '.join(cfg.events)}"
-
-
-def _seen_json(seen: DiscoveredInstance | None) -> dict[str, Any] | None:
-    if seen is None:
-        return None
-    return {
-        "layouts": sorted(str(layout) for layout in seen.layouts if isinstance(layout, Layout)),
-        "events": sorted(seen.events),
-        "last_seen": _iso(seen.last_seen_ms) if seen.last_seen_ms is not None else None,
-    }
-
-
-def _iso(millis: int) -> str:
-    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -8,7 +8,8 @@ import click
 
 from tui.cli.common import Context, fail, pass_context, run
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
-from tui.kafka.streams import StreamError, read
+from tui.kafka.streams import StreamError
+from tui.kafka.tail import read
 from tui.records import safe_json, to_json
 from tui.selection import StartPosition
 

@@ -45,7 +45,7 @@ from tui.kafka.lag import LagMonitor, consumer_groups
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.kafka.streams import StreamSubscription
+from tui.kafka.subscription import StreamSubscription
 from tui.kafka.topicstats import TopicStatsReader
 from tui.listeners import Listeners, Unsubscribe
 from tui.selection import Selection, StartPosition

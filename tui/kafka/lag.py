@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.group_lag import GroupLag, PartitionLag
 from tui.kafka.admin import Admin
+from tui.kafka.metadata import every_topic
 from tui.kafka.options import ConnectionOptions, start_client
 from tui.kafka.streams import StreamError
 
@@ -65,7 +66,7 @@ class LagMonitor:
         Partitions the group never committed on are left out unless ``include_uncommitted``.
         """
         client = self._require()
-        cluster = await client._client.fetch_all_metadata()
+        cluster = await every_topic(client)
         regex = re.compile(pattern) if pattern else None
         names = sorted(topics) if topics is not None else sorted(
             t for t in cluster.topics() if not t.startswith("__") and (regex is None or regex.fullmatch(t))

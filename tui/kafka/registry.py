@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tui import catalog
 from tui.config import KafkaSettings
 from tui.instance_settings import InstanceSettings, InstanceSettingsError
+from tui.kafka import metadata
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, reason, start_client
 from tui.kafka.streams import consumer as groupless_consumer
@@ -312,7 +313,7 @@ class InstanceRegistry:
         # Metadata may lag a topic's creation by a moment: ask again, bounded.
         deadline = loop.time() + (max(self.options.connect_timeout_s, 2.0) if wait else 0.0)
         while True:
-            await client._client.force_metadata_update()
+            await metadata.refresh(client)
             found = client.partitions_for_topic(self.topic)
             if found:
                 break
@@ -340,7 +341,7 @@ class InstanceRegistry:
         assert self._consumer is not None
         client = self._consumer
         self._last_check = asyncio.get_running_loop().time()
-        await client._client.force_metadata_update()
+        await metadata.refresh(client)
         found = client.partitions_for_topic(self.topic)
         if not found:
             if self.read_only:

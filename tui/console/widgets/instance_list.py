@@ -55,7 +55,7 @@ class InstanceRow:
         mark = WARNING_MARK if self.item.warning else ""
         if self.settings is None or not self.settings.enabled:
             return "—" + mark
-        if self.settings.all_events:
+        if self.item.covers_every_event:
             return "all" + mark
         return f"{len(self.settings.events)}/{len(catalog.EVENTS)}{mark}"
 
