@@ -24,6 +24,7 @@ from tui import catalog
 from tui.console.bridge import listen
 from tui.console.messages import InstanceUpdated
 from tui.console.screens.base import ConsoleScreen
+from tui.console.screens.publish import PublishScreen
 from tui.console.widgets.event_toggles import EventToggles
 from tui.console.widgets.route_panel import RoutePanel
 from tui.instance_settings import InstanceSettings
@@ -228,8 +229,6 @@ class InstanceDetailScreen(ConsoleScreen):
 
     async def action_publish_event(self) -> None:
         """Publish a test envelope of the highlighted event for this instance."""
-        from tui.console.screens.publish import PublishScreen
-
         event = self.query_one(EventToggles).event
         await self.app.push_screen(PublishScreen(instance=self.instance, event=event))
 

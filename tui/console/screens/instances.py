@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 from tui.console.bridge import listen
 from tui.console.messages import InstanceUpdated, RegistryStateChanged, SourceStateChanged
 from tui.console.screens.base import ConsoleScreen
+from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.widgets.instance_list import InstanceList, matches, rows_of
 from tui.instance_source import DiscoveredInstance, Origin, SourceInstance
 from tui.listeners import Unsubscribe
@@ -116,8 +117,6 @@ class InstancesScreen(ConsoleScreen):
 
     @on(InstanceList.Chosen)
     def _open(self, message: InstanceList.Chosen) -> None:
-        from tui.console.screens.instance_detail import InstanceDetailScreen
-
         self.app.push_screen(InstanceDetailScreen(message.name))
 
     def action_focus_filter(self) -> None:
@@ -140,8 +139,6 @@ class InstancesScreen(ConsoleScreen):
         except InstanceNameError as exc:
             self.notify(f"{exc}. Type the new name in the filter (/) first.", severity="warning")
             return
-        from tui.console.screens.instance_detail import InstanceDetailScreen
-
         self.app.push_screen(InstanceDetailScreen(name))
 
     def action_discover(self) -> None:
