@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.message import Message
+from textual.widgets import Static
 
 from tests.ui.conftest import FROZEN_NOW, frozen_app, producer_status
 from tui.cli.common import Context
 from tui.cli.console_cmd import build_console
+from tui.console import messages
+from tui.console.bridge import listen
 from tui.console.widgets.event_chooser import rank
 from tui.console.widgets.json_editor import check_json
 from tui.console.widgets.producer_status import ProducerStatus
-from tui.status import PublisherState
+from tui.status import ChaosState, PublisherState, RegistryEntryChanged, SourceEntryChanged
 
 
 def test_command_line_options_reach_the_console(tmp_path: Path) -> None:
@@ -59,3 +63,42 @@ def test_json_problem_points_at_line_and_column() -> None:
     assert value is None and problem is not None
     assert (problem.line, problem.column) == (3, 7)
     assert problem.excerpt == '  "b" 2'
+
+
+async def test_the_session_reaches_a_listening_widget_as_typed_messages_only_while_it_listens() -> None:
+    """Each kind of session fact becomes its own message, posted to the listening node only (no bubbling)."""
+    app = frozen_app()
+    session = app.session
+    facts = [
+        session.cluster,
+        session.registry_view,
+        session.source_view,
+        session.publisher_status,
+        ChaosState(available=True, link_cut=True),
+        RegistryEntryChanged("shop"),
+        SourceEntryChanged("shop"),
+    ]
+    kinds = [
+        messages.ClusterChanged, messages.RegistryStateChanged, messages.SourceStateChanged,
+        messages.PublisherChanged, messages.ChaosChanged, messages.RegistryEntryUpdated, messages.InstanceUpdated,
+    ]
+    assert [type(messages.message_for(f)) for f in facts] == kinds
+    assert not any(kind.bubble for kind in kinds)
+    async with app.run_test(size=(80, 24)) as pilot:
+        posted: list[object] = []
+        node = Static()
+        await app.screen.mount(node)
+        original = node.post_message
+
+        def record(message: Message) -> bool:
+            posted.append(message)
+            return original(message)
+
+        node.post_message = record  # type: ignore[method-assign]
+        stop = listen(session, node, messages.ChaosChanged)
+        for fact in facts:
+            session.changes.notify(fact)
+        stop()
+        session.changes.notify(facts[4])
+        await pilot.pause()
+        assert [type(m) for m in posted if isinstance(m, messages.SessionMessage)] == [messages.ChaosChanged]

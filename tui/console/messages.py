@@ -1,8 +1,8 @@
 """Every message the session's state changes become: one class per kind of change, posted by the bridge
 (:mod:`tui.console.bridge`) to the widgets and screens that listen.
 
-They do not bubble: each one is posted to the node that asked for it. The frequent ones collapse into the latest
-(``can_replace``), so a burst of changes costs one update.
+They do not bubble (each class says so: Textual resets ``bubble`` per subclass): each one is posted to the node
+that asked for it. The frequent ones collapse into the latest (``can_replace``), so a burst costs one update.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class SessionMessage(Message, bubble=False):
 
 
 @dataclass
-class ClusterChanged(SessionMessage):
+class ClusterChanged(SessionMessage, bubble=False):
     """The header's view of the cluster was refreshed."""
 
     cluster: ClusterView
@@ -38,7 +38,7 @@ class ClusterChanged(SessionMessage):
 
 
 @dataclass
-class RegistryStateChanged(SessionMessage):
+class RegistryStateChanged(SessionMessage, bubble=False):
     """The registry started, synced, is retrying or stopped."""
 
     registry: RegistryView
@@ -48,7 +48,7 @@ class RegistryStateChanged(SessionMessage):
 
 
 @dataclass
-class SourceStateChanged(SessionMessage):
+class SourceStateChanged(SessionMessage, bubble=False):
     """The last call to the instance source went well, or failed (why)."""
 
     source: SourceView
@@ -58,7 +58,7 @@ class SourceStateChanged(SessionMessage):
 
 
 @dataclass
-class PublisherChanged(SessionMessage):
+class PublisherChanged(SessionMessage, bubble=False):
     """The publisher's state or counters changed."""
 
     status: PublisherStatus
@@ -68,7 +68,7 @@ class PublisherChanged(SessionMessage):
 
 
 @dataclass
-class ChaosChanged(SessionMessage):
+class ChaosChanged(SessionMessage, bubble=False):
     """The demo's link or broker changed."""
 
     chaos: ChaosState
@@ -78,14 +78,14 @@ class ChaosChanged(SessionMessage):
 
 
 @dataclass
-class RegistryEntryUpdated(SessionMessage):
+class RegistryEntryUpdated(SessionMessage, bubble=False):
     """The cluster registry applied a change to instance ``name``."""
 
     name: str
 
 
 @dataclass
-class InstanceUpdated(SessionMessage):
+class InstanceUpdated(SessionMessage, bubble=False):
     """The instance source reported a change to instance ``name``."""
 
     name: str
