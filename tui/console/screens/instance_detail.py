@@ -73,14 +73,14 @@ class InstanceDetailScreen(ConsoleScreen):
         yield RoutePanel(id="route-panel")
 
     def on_mount(self) -> None:
-        services = self.session
-        self._unsubscribe = listen(services, self, InstanceUpdated)
+        session = self.session
+        self._unsubscribe = listen(session, self, InstanceUpdated)
         self._show()
         self.query_one(EventToggles).focus()
-        if not services.source_is_live:
+        if not session.source_is_live:
             self._reload(quiet=False)
-            if services.source_refresh_s:
-                self.set_interval(services.source_refresh_s, lambda: self._reload(quiet=True))
+            if session.source_refresh_s:
+                self.set_interval(session.source_refresh_s, lambda: self._reload(quiet=True))
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -235,17 +235,17 @@ class InstanceDetailScreen(ConsoleScreen):
     @work(group=WRITES, exclusive=False, exit_on_error=False, name="instance write")
     async def _write(self, change: Change, event: catalog.Event | None = None) -> None:
         """Write one change through the source; the view is redrawn from what the source then holds."""
-        services = self.session
+        session = self.session
         self._writes += 1
         try:
-            self._item = await services.change_instance(self.instance, change, event)
+            self._item = await session.change_instance(self.instance, change, event)
             self._loaded, self._error, self._write_error = True, None, None
         except Exception as exc:
             self._write_error = f"not stored: {exc}" if str(exc) else exc.__class__.__name__
             if not self.live:
                 # A refused write must not leave a toggle showing what is not stored: read what is.
                 with contextlib.suppress(Exception):
-                    self._item = await services.read_instance(self.instance)
+                    self._item = await session.read_instance(self.instance)
             raise
         finally:
             self._show()

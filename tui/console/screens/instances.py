@@ -64,16 +64,16 @@ class InstancesScreen(ConsoleScreen):
         yield Static(id="instances-summary")
 
     def on_mount(self) -> None:
-        services = self.session
+        session = self.session
         self.query_one(Input).cursor_blink = self.cursor_blink
-        self._unsubscribe = listen(services, self, InstanceUpdated, SourceStateChanged, RegistryStateChanged)
+        self._unsubscribe = listen(session, self, InstanceUpdated, SourceStateChanged, RegistryStateChanged)
         self._redraw()
         self.query_one(InstanceList).focus()
-        if not services.source_is_live:
+        if not session.source_is_live:
             self._load(quiet=False)
-            if services.source_refresh_s:
-                self.set_interval(services.source_refresh_s, lambda: self._load(quiet=True))
-        if services.connect:
+            if session.source_refresh_s:
+                self.set_interval(session.source_refresh_s, lambda: self._load(quiet=True))
+        if session.connect:
             self._discover(quiet=True)
             self.set_interval(DISCOVERY_INTERVAL_S, lambda: self._discover(quiet=True))
 
@@ -86,8 +86,8 @@ class InstancesScreen(ConsoleScreen):
     @on(SourceStateChanged)
     @on(RegistryStateChanged)
     def _redraw(self) -> None:
-        services = self.session
-        items = services.instances_now(self._discovered)
+        session = self.session
+        items = session.instances_now(self._discovered)
         if items is None:
             items = with_discovered(self._items, self._discovered)
         rows = rows_of(items, self._discovered)
@@ -97,7 +97,7 @@ class InstancesScreen(ConsoleScreen):
         hidden = len(rows) - len(shown)
         known = sum(1 for r in rows if r.item.origin is not Origin.DISCOVERED)
         warned = sum(1 for r in rows if r.item.warning)
-        source = services.instance_source
+        source = session.instance_source
         where = "in the registry" if source.origin is Origin.REGISTRY else f"from {source.label}"
         self.query_one("#instances-summary", Static).update(
             f"{known} {where} · {len(rows) - known} discovered only"

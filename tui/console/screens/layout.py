@@ -66,11 +66,11 @@ class LayoutScreen(ConsoleScreen):
         return (Layout.GLOBAL, Layout.INSTANCE) if settings.global_enabled else (Layout.INSTANCE,)
 
     def rows(self, stats: TopicStats | None) -> list[TopicRow]:
-        """The rows for ``stats`` (None: nothing read yet, only the plan), planned from the services' state."""
-        services = self.session
-        plan = topic_plan(services.settings, services.registry_entries(), self.layouts())
+        """The rows for ``stats`` (None: nothing read yet, only the plan), planned from the session's state."""
+        session = self.session
+        plan = topic_plan(session.settings, session.registry_entries(), self.layouts())
         stats = stats or TopicStats()
-        return layout_rows(plan, stats.partitions, services.settings.topic_prefix, stats.messages, stats.rates)
+        return layout_rows(plan, stats.partitions, session.settings.topic_prefix, stats.messages, stats.rates)
 
     def show_stats(self, stats: TopicStats | None, *, error: str | None = None) -> None:
         """Show what the cluster holds (``stats``), or that it cannot be read (``error``: the last numbers stay,
@@ -86,8 +86,8 @@ class LayoutScreen(ConsoleScreen):
 
     @work(group="layout", exclusive=True, exit_on_error=False, name="layout-refresh")
     async def _refresh_loop(self) -> None:
-        services = self.session
-        reader = services.topic_stats()
+        session = self.session
+        reader = session.topic_stats()
         try:
             while True:
                 try:

@@ -103,17 +103,17 @@ class StreamsScreen(ConsoleScreen):
 
     async def add_pane(self, spec: PaneSpec, *, reading: bool | None = None) -> StreamPane:
         """Open a pane for ``spec`` and make it active (``reading`` defaults to the app's ``connect``)."""
-        services = self.session
+        session = self.session
         pane_id = f"pane-{self._next_id}"
         self._next_id += 1
         pane = StreamPane(
             spec,
-            prefix=services.settings.topic_prefix,
-            capacity=services.app_settings.pane_buffer,
-            clock=services.clock,
-            follow=services.follow,
+            prefix=session.settings.topic_prefix,
+            capacity=session.app_settings.pane_buffer,
+            clock=session.clock,
+            follow=session.follow,
             reading=self._reading() if reading is None else reading,
-            retry_delay_ms=services.settings.reconnect_initial_delay_ms,
+            retry_delay_ms=session.settings.reconnect_initial_delay_ms,
             clocked=False,
             id=pane_id,
         )
