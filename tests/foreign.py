@@ -1,6 +1,6 @@
 """The foreign client: confluent-kafka (librdkafka), reading by assignment from the beginning.
 
-On this broker confluent-kafka's group subscribe reads nothing (test-broker.md), so partitions are assigned.
+On this broker confluent-kafka's group subscribe reads nothing (README: "The embedded broker's quirks"), so partitions are assigned.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A TLS-terminating proxy on loopback, and a throwaway certificate authority, for the TLS tests.
 
-Tansu 0.6.0 has no TLS listener (test-broker.md), so the tests put this proxy in front of a plaintext broker
+Tansu 0.6.0 has no TLS listener (README: "The embedded broker's quirks"), so the tests put this proxy in front of a plaintext broker
 and start the broker with ``EmbeddedBroker(advertised_port=proxy.port)``: every client connection, bootstrap
 and metadata-advertised alike, then goes through TLS. Certificates are made by the ``openssl`` command line
 (the ``cryptography`` package is not installed here) in a temporary folder per test.

@@ -224,7 +224,7 @@ async def test_status_counters_idempotence_and_subscribers(settings: KafkaSettin
         await async_wait_until(lambda: pub.status.state is PublisherState.CONNECTED, timeout=15)
         states = [s.state for s in seen]
         assert states[:2] == [PublisherState.CONNECTING, PublisherState.CONNECTED]
-        # This broker refuses aiokafka's idempotence (test-broker.md): visible, not silent.
+        # This broker refuses aiokafka's idempotence (README: "The embedded broker's quirks"): visible, not silent.
         assert pub.status.idempotence is False
         assert "idempotence OFF" in pub.status.describe()
         for n in range(5):

@@ -107,7 +107,7 @@ async def test_cut_and_restore_the_link_the_producer_widget_walks_through_reconn
         read = {(r.topic, r.partition, r.offset) for r in records}
         # Every acknowledged record is there, at the offset its acknowledgement named: nothing lost.
         assert set(acked) <= read and len(set(acked)) == status.acknowledged
-        # The broker refuses idempotence (test-broker.md), so a record written just before the cut whose
+        # The broker refuses idempotence (README: "The embedded broker's quirks"), so a record written just before the cut whose
         # acknowledgement the cut swallowed may be there too: at most one per retried or failed record.
         extra = len(records) - status.acknowledged
         assert 0 <= extra <= status.retried + status.failed, (extra, status)

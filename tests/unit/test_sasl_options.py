@@ -1,7 +1,7 @@
 """SASL settings → the aiokafka client options, for every mechanism of the reference; and a SCRAM rejection
 turned into a clear line.
 
-SCRAM end to end is unproven on the test broker (test-broker.md: Tansu users cannot be made while
+SCRAM end to end is unproven on the test broker (README, "The embedded broker's quirks": Tansu users cannot be made while
 authentication is on), so these tests check what the settings produce and that aiokafka's own clients
 accept it; ``tests/integration/test_doctor.py`` checks a mechanism refusal against the real broker.
 """

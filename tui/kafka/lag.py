@@ -1,7 +1,7 @@
 """Consumer lag of a group: per topic and partition, the committed offset, the end offset and the lag.
 
 aiokafka's admin ``list_consumer_group_offsets`` cannot decode this project's test broker's answer
-(test-broker.md), so committed offsets are asked the way a consumer of the group asks them: a consumer
+(README: "The embedded broker's quirks"), so committed offsets are asked the way a consumer of the group asks them: a consumer
 configured with the group's id calls ``committed()`` for each partition. It never subscribes, so it never
 joins the group, never triggers a rebalance and never commits anything.
 

@@ -88,7 +88,7 @@ async def offset_for_time(
 
     Found by binary search over the records themselves (log2(n) single-record reads), not by the broker's
     ListOffsets-by-time answer: the test broker answers that with offset 0 whatever the time
-    (test-broker.md), and a wrong start is worse than a few reads. Assumes times grow with offsets, as
+    (README: "The embedded broker's quirks"), and a wrong start is worse than a few reads. Assumes times grow with offsets, as
     Kafka's own time index does. ``tp`` must be assigned; its position is left anywhere.
     """
     low, high = begin, end
