@@ -7,10 +7,11 @@ reconnect schedule shows within a test's time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from confluent_kafka.admin import AdminClient
+from textual.pilot import Pilot
 
 from tests.conftest import async_wait_until
 from tests.foreign import read_all
@@ -52,27 +53,41 @@ def _app(runner: DemoRunner, prefix: str) -> DemoApp:
                          cursor_blink=False)
 
 
-async def test_cut_and_restore_the_link_the_producer_widget_walks_through_reconnecting(
+def _widget_states(app: DemoApp) -> tuple[list[PublisherState], Callable[[PublisherState], bool]]:
+    """The producer widget's states as seen, and a predicate "the widget shows ``state`` now" that records them."""
+    seen: list[PublisherState] = []
+
+    def saw(state: PublisherState) -> bool:
+        status = app.screen.query_one(ProducerStatus).status
+        current = status.state if status is not None else None
+        if current is not None and (not seen or seen[-1] is not current):
+            seen.append(current)
+        return current is state
+
+    return seen, saw
+
+
+async def _cut_and_restore(app: DemoApp, demo: DemoRunner, pilot: Pilot[None]) -> list[PublisherState]:
+    """F7 (cut), wait for RECONNECTING, F7 (restore), wait for CONNECTED; the widget's states on the way."""
+    seen, saw = _widget_states(app)
+    await async_wait_until(lambda: demo.stats.acknowledged > 20, timeout=30)
+    await async_wait_until(lambda: saw(PublisherState.CONNECTED), timeout=10)
+    await pilot.press("f7")
+    assert demo.chaos.link_cut
+    await async_wait_until(lambda: saw(PublisherState.RECONNECTING), timeout=30)
+    await pilot.press("f7")
+    assert not demo.chaos.link_cut
+    await async_wait_until(lambda: saw(PublisherState.CONNECTED), timeout=30)
+    return seen
+
+
+async def test_f7_cut_shows_reconnecting_with_attempt_and_backoff_then_connected(
     demo: DemoRunner, prefix: str
 ) -> None:
     app = _app(demo, prefix)
-    acked: list[tuple[str, int | None, int | None]] = []
-    demo.subscribe(lambda d: acked.extend((x.topic, x.partition, x.offset) for x in d.deliveries if x.error is None))
     async with app.run_test(size=SIZE) as pilot:
+        seen, saw = _widget_states(app)
         await async_wait_until(lambda: demo.stats.acknowledged > 20, timeout=30)
-
-        def widget_state() -> PublisherState | None:
-            status = app.screen.query_one(ProducerStatus).status
-            return status.state if status is not None else None
-
-        seen: list[PublisherState] = []
-
-        def saw(state: PublisherState) -> bool:
-            current = widget_state()
-            if current is not None and (not seen or seen[-1] is not current):
-                seen.append(current)
-            return current is state
-
         await async_wait_until(lambda: saw(PublisherState.CONNECTED), timeout=10)
         await pilot.press("f7")
         assert demo.chaos.link_cut
@@ -87,7 +102,17 @@ async def test_cut_and_restore_the_link_the_producer_widget_walks_through_reconn
         # Traffic goes on after the recovery.
         after = demo.publisher.status.acknowledged
         await async_wait_until(lambda: demo.publisher.status.acknowledged > after + 20, timeout=30)
+        await app.action_quit()
 
+
+async def test_after_a_cut_every_acknowledged_record_is_read_and_duplicates_stay_within_retries(
+    demo: DemoRunner, prefix: str
+) -> None:
+    app = _app(demo, prefix)
+    acked: list[tuple[str, int | None, int | None]] = []
+    demo.subscribe(lambda d: acked.extend((x.topic, x.partition, x.offset) for x in d.deliveries if x.error is None))
+    async with app.run_test(size=SIZE) as pilot:
+        await _cut_and_restore(app, demo, pilot)
         # Stop the traffic, let every record settle, then count what a foreign consumer reads.
         app.workers.cancel_group(app, DEMO_WORKERS)
         await asyncio.wait_for(demo.publisher.flush(), timeout=30)
@@ -107,12 +132,20 @@ async def test_cut_and_restore_the_link_the_producer_widget_walks_through_reconn
         read = {(r.topic, r.partition, r.offset) for r in records}
         # Every acknowledged record is there, at the offset its acknowledgement named: nothing lost.
         assert set(acked) <= read and len(set(acked)) == status.acknowledged
-        # The broker refuses idempotence (README: "The embedded broker's quirks"), so a record written just before the cut whose
-        # acknowledgement the cut swallowed may be there too: at most one per retried or failed record.
+        # The broker refuses idempotence (README: "The embedded broker's quirks"), so a record written just before
+        # the cut whose acknowledgement the cut swallowed may be there too: at most one per retried or failed record.
         extra = len(records) - status.acknowledged
         assert 0 <= extra <= status.retried + status.failed, (extra, status)
         await app.action_quit()
-    assert demo.broker is None  # quitting stopped the demo's broker
+
+
+async def test_quitting_the_demo_console_stops_its_broker(demo: DemoRunner, prefix: str) -> None:
+    app = _app(demo, prefix)
+    async with app.run_test(size=SIZE):
+        await async_wait_until(lambda: demo.stats.acknowledged > 5, timeout=30)
+        assert demo.broker is not None
+        await app.action_quit()
+    assert demo.broker is None
 
 
 async def test_demo_opens_both_layouts_and_the_layout_screen_marks_missing_topics(
