@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "Measure throughput, latency and memory; print JSON.",
     "demo": "Embedded broker with realistic WhatsApp traffic, in the console.",
     "serve": "Answer Evolution API's Kafka endpoints from the registry.",
+    "web": "Serve the console (or the demo) to browsers, one console per tab.",
 }
 """Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used
 (:func:`load_command`), so ``evokafka --help`` starts without loading aiokafka or Textual."""
