@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import async_wait_until
 
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+CANDIDATES = ("chromium", "chromium-browser")
 
 RECORD_WEBSOCKET_TEXT = """
 (() => {

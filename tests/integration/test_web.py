@@ -218,3 +218,15 @@ async def test_a_wrong_or_missing_token_gets_no_console(tmp_path: Path, broker: 
                 assert "--read-only" in cmd and broker.bootstrap in cmd
             # The tab closed: its console stops.
             await async_wait_until(lambda: server.consoles() == {}, 30)
+
+
+async def test_loopback_needs_no_token_unless_one_is_given(tmp_path: Path) -> None:
+    async with web_server("web", "--port", "0") as server:
+        assert server.token is None and "loopback: no token" in server.output
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server.port}/") as answer:
+            assert answer.status == 200
+            assert f"ws://127.0.0.1:{server.port}/ws" in await answer.text()
+    async with web_server("web", "--port", "0", "--token", "evk-given") as server:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server.port}/") as answer:
+            assert answer.status == 401
+        assert server.consoles() == {}

@@ -24,6 +24,7 @@ import sys
 import click
 
 from tui.cli.common import Context, fail, pass_context, run
+from tui.demo.traffic import MAX_INSTANCES
 
 TOKEN_ENV = "EVOKAFKA_WEB_TOKEN"
 
@@ -38,7 +39,7 @@ TOKEN_ENV = "EVOKAFKA_WEB_TOKEN"
 @click.option("--demo", is_flag=True, help="Serve the demo: one embedded broker and its traffic, a console per tab.")
 @click.option("--rate", type=click.FloatRange(min=0.1, max=100_000), default=10.0, show_default=True,
               help="With --demo: events per second.")
-@click.option("--instances", type=click.IntRange(1, 20), default=5, show_default=True,
+@click.option("--instances", type=click.IntRange(1, MAX_INSTANCES), default=5, show_default=True,
               help="With --demo: how many seeded instances.")
 @click.option("--global/--no-global", "global_enabled", default=True, show_default=True,
               help="With --demo: publish to the global topics too.")

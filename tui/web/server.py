@@ -84,6 +84,13 @@ class ConsoleTab(AppService):
         self._stdin = process.stdin
         return process
 
+    async def run(self) -> None:
+        """Relay the console's output until it exits, then close the tab's websocket: a console that failed to
+        start or crashed leaves the browser a closed page, not a splash screen forever."""
+        await super().run()
+        with contextlib.suppress(Exception):
+            await self.remote_close()
+
     async def stop(self) -> None:
         """Ask the console to quit; terminate it after :data:`TAB_QUIT_TIMEOUT_S`, kill it after more."""
         process, task = self._process, self._task
