@@ -226,6 +226,10 @@ async def test_loopback_needs_no_token_unless_one_is_given(tmp_path: Path) -> No
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server.port}/") as answer:
             assert answer.status == 200
             assert f"ws://127.0.0.1:{server.port}/ws" in await answer.text()
+        async with aiohttp.ClientSession() as http, http.get(
+            f"http://127.0.0.1:{server.port}/", headers={"X-Forwarded-Proto": "https", "Host": "console.example"}
+        ) as answer:
+            assert "wss://console.example/ws" in await answer.text()
     async with web_server("web", "--port", "0", "--token", "evk-given") as server:
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{server.port}/") as answer:
             assert answer.status == 401

@@ -205,12 +205,14 @@ class ConsoleServer(Server):
 
     async def handle_index(self, request: web.Request) -> web.Response:
         """The page, with the websocket address the browser used to reach this server."""
-        scheme = "wss" if request.secure else "ws"
+        # Behind a TLS proxy the page is https while this server sees http: the proxy says so in a header.
+        secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+        http, ws = ("https", "wss") if secure else ("http", "ws")
         static = request.app.router["static"].url_for(filename="/")
         context = {
             "font_size": _int(request.query.get("fontsize", "16"), 16),
-            "app_websocket_url": f"{scheme}://{request.host}{request.app.router['websocket'].url_for()}",
-            "config": {"static": {"url": f"{request.scheme}://{request.host}{static}".rstrip("/") + "/"}},
+            "app_websocket_url": f"{ws}://{request.host}{request.app.router['websocket'].url_for()}",
+            "config": {"static": {"url": f"{http}://{request.host}{static}".rstrip("/") + "/"}},
             "application": {"name": self.title},
         }
         return aiohttp_jinja2.render_template("app_index.html", request, context)
