@@ -212,10 +212,18 @@ async def test_a_wrong_or_missing_token_gets_no_console(tmp_path: Path, broker: 
             async with http.get(f"{base}/?token={token}", allow_redirects=False) as answer:
                 assert answer.status == 303 and token not in answer.headers["Location"]
                 assert answer.cookies[f"evokafka_web_{server.port}"].value == token
-            async with http.ws_connect(f"{base}/ws", headers={"X-Evokafka-Token": token}):
+            async with http.ws_connect(f"{base}/ws?width=100&height=30", headers={"X-Evokafka-Token": token}) as tab:
                 await async_wait_until(lambda: len(server.consoles()) == 1, 60)
                 (cmd,) = server.consoles().values()
                 assert "--read-only" in cmd and broker.bootstrap in cmd
+                # What the tab's console draws says so too.
+                await tab.send_json(["resize", {"width": 100, "height": 30}])
+                drawn = ""
+                async with asyncio.timeout(60):
+                    while "READ-ONLY" not in drawn:
+                        message = await tab.receive()
+                        assert message.type == aiohttp.WSMsgType.BINARY, message
+                        drawn += message.data.decode(errors="replace")
             # The tab closed: its console stops.
             await async_wait_until(lambda: server.consoles() == {}, 30)
 
