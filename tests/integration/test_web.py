@@ -5,7 +5,8 @@
   screenshot the README shows (``UPDATE_SCREENSHOTS=1`` writes it to ``screenshots/web.png``); a second tab gets
   a console process of its own on the same demo broker; stopping the server stops every console and the broker.
 - a wrong or missing token gets 401/403 for the page and the websocket, in the browser too, and no console
-  process starts; the right one does start one, with the options given to ``evokafka`` (``--read-only``).
+  process starts; the right one does start one, with the options given to ``evokafka`` (``--read-only``), up to
+  ``--max-tabs``.
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ async def test_a_wrong_or_missing_token_gets_no_console(tmp_path: Path, broker: 
     token = "evk-web-4c1d9e0b7a2f4e31"
     async with web_server(
         "--brokers", broker.bootstrap, "--read-only", "web", "--host", "0.0.0.0", "--port", "0", "--token", token,
+        "--max-tabs", "1",
     ) as server:
         assert token not in server.output  # a given token is never printed
         base = f"http://127.0.0.1:{server.port}"
@@ -216,6 +218,11 @@ async def test_a_wrong_or_missing_token_gets_no_console(tmp_path: Path, broker: 
                 await async_wait_until(lambda: len(server.consoles()) == 1, 60)
                 (cmd,) = server.consoles().values()
                 assert "--read-only" in cmd and broker.bootstrap in cmd
+                # One console at most (--max-tabs 1): one more tab is refused before any process starts.
+                with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                    await http.ws_connect(f"{base}/ws", headers={"X-Evokafka-Token": token})
+                assert refused.value.status == 503
+                assert len(server.consoles()) == 1
                 # What the tab's console draws says so too.
                 await tab.send_json(["resize", {"width": 100, "height": 30}])
                 drawn = ""

@@ -36,6 +36,8 @@ TOKEN_ENV = "EVOKAFKA_WEB_TOKEN"
               help="Port (0: any free port).")
 @click.option("--token", metavar="TOKEN", help=f"The token browsers must send [{TOKEN_ENV}]; generated when "
               "needed and not given.")
+@click.option("--max-tabs", type=click.IntRange(1, 1000), default=8, show_default=True,
+              help="Consoles at once (a process each); one more tab is refused.")
 @click.option("--demo", is_flag=True, help="Serve the demo: one embedded broker and its traffic, a console per tab.")
 @click.option("--rate", type=click.FloatRange(min=0.1, max=100_000), default=10.0, show_default=True,
               help="With --demo: events per second.")
@@ -49,6 +51,7 @@ def command(
     host: str,
     port: int,
     token: str | None,
+    max_tabs: int,
     demo: bool,
     rate: float,
     instances: int,
@@ -91,13 +94,15 @@ def command(
         from tui.kafka.options import ClusterUnreachableError
 
         traffic: asyncio.Task[None] | None = None
+        failure = ""
         if runner is not None:
             try:
                 await runner.start()
             except (BrokerError, ClusterUnreachableError) as exc:
                 fail(str(exc), code=1)
             traffic = asyncio.create_task(runner.run(), name="web:demo-traffic")
-        server = ConsoleServer(argv, host, port, token=token, title="evokafka demo" if demo else "evokafka")
+        title = "evokafka demo" if demo else "evokafka"
+        server = ConsoleServer(argv, host, port, token=token, title=title, max_tabs=max_tabs)
         try:
             try:
                 bound = await server.start()
@@ -120,15 +125,21 @@ def command(
             click.echo("evokafka web: Ctrl-C stops the server and every console")
             sys.stdout.flush()
             await _until_stopped(traffic)
+            # The traffic ending by itself is a failure (it runs until stopped): say why, after stopping.
+            if traffic is not None and traffic.done() and not traffic.cancelled():
+                error = traffic.exception()
+                failure = f"{error.__class__.__name__}: {error}" if error else "it ended"
         finally:
             await server.stop()
             if runner is not None:
                 runner.request_stop()
                 if traffic is not None:
                     with contextlib.suppress(Exception):
-                        await traffic
+                        await asyncio.wait_for(traffic, timeout=15)
                 await runner.stop()
         click.echo("evokafka web: stopped")
+        if failure:
+            fail(f"the demo's traffic stopped: {failure}", code=1)
 
     run(serve)
 

@@ -118,10 +118,14 @@ class ConsoleTab(AppService):
 class ConsoleServer(Server):
     """Serves ``argv`` (a console command) to browsers; ``token`` (when set) guards every request."""
 
-    def __init__(self, argv: Sequence[str], host: str, port: int, *, token: str | None, title: str) -> None:
+    def __init__(
+        self, argv: Sequence[str], host: str, port: int, *, token: str | None, title: str, max_tabs: int = 8
+    ) -> None:
         super().__init__(" ".join(argv), host=host, port=port, title=title)
         self.argv = list(argv)
         self.token = token
+        self.max_tabs = max_tabs
+        """Consoles at once; one more tab is answered 503 (each console is a process of ~100 MB)."""
         self.tabs: set[ConsoleTab] = set()
         """The consoles running now, one per open tab."""
         self.tabs_started = 0
@@ -219,6 +223,9 @@ class ConsoleServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """One tab: a console process of its own for as long as the websocket lives."""
+        if len(self.tabs) >= self.max_tabs:
+            log.warning("tab refused: %d consoles already run (--max-tabs)", len(self.tabs))
+            raise web.HTTPServiceUnavailable(text=f"evokafka web: {self.max_tabs} consoles already run\n")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = _int(request.query.get("width", "80"), 80)
         height = _int(request.query.get("height", "24"), 24)
