@@ -70,6 +70,10 @@ def load_command(name: str) -> click.Command | None:
             from tui.cli.serve_cmd import command as serve_command
 
             return serve_command
+        case "web":
+            from tui.cli.web_cmd import command as web_command
+
+            return web_command
     return None
 
 

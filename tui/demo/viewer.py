@@ -11,7 +11,7 @@ from textual.screen import Screen
 
 from tui.config import AppSettings, KafkaSettings
 from tui.console.app import EvokafkaApp
-from tui.console.session import Services
+from tui.console.session import Session
 from tui.demo.console import DemoApp, arrange_panes
 from tui.demo.runner import DemoConfig, DemoRunner
 
@@ -21,8 +21,8 @@ class DemoViewer(EvokafkaApp):
 
     DEFAULT_MODE = DemoApp.DEFAULT_MODE
 
-    def __init__(self, services: Services, demo: DemoRunner) -> None:
-        super().__init__(services)
+    def __init__(self, session: Session, demo: DemoRunner) -> None:
+        super().__init__(session)
         self._demo = demo
         """Describes the demo (prefix, instances, layouts) for its panes; never started here."""
         self._first_screen: Screen[object] | None = None
@@ -35,7 +35,7 @@ class DemoViewer(EvokafkaApp):
             DemoConfig(instances=instances, global_enabled=global_enabled, external=True),
             registry_topic=app_settings.registry_topic,
         )
-        return cls(Services.build(settings, app_settings), demo)
+        return cls(Session.build(settings, app_settings), demo)
 
     async def prepare_services(self) -> None:
         """Remember the screen the console opened on: it gets the demo's panes."""
