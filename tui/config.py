@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -19,6 +20,19 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tui import catalog
+from tui.config_errors import report
+from tui.evolution_env import (
+    INT32_MAX,
+    NO_VARIABLE,
+    Source,
+    SslMaterial,
+    note_for_bool,
+    note_for_event_variable,
+    note_for_number,
+    parse_bool,
+    parse_int,
+    ssl_material,
+)
 
 SaslMechanism = Literal["plain", "scram-sha-256", "scram-sha-512"]
 
@@ -36,10 +50,11 @@ class ConfigError(ValueError):
 
 
 class KafkaSettings(BaseSettings):
-    """Every ``KAFKA_*`` variable of the integration document, with the document's values as defaults.
+    """Every ``KAFKA_*`` variable Evolution API 2.3.6 reads, read as it reads them (:mod:`tui.evolution_env`).
 
-    Three resilience settings come from the design (the reference's numbers): the first reconnect delay,
-    the number of reconnect attempts and the number of send attempts per message.
+    Defaults are Evolution's, except ``KAFKA_ENABLED`` (true here, as in the document's block; Evolution's is
+    false, and ``evokafka config`` says so). Three resilience settings come from the design (the reference's
+    numbers): the first reconnect delay, the number of reconnect attempts and the number of send attempts.
     """
 
     model_config = SettingsConfigDict(
@@ -56,9 +71,9 @@ class KafkaSettings(BaseSettings):
     client_id: str = "evolution-api"
     brokers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["localhost:9092"])
     """Comma-separated ``host:port`` list."""
-    connection_timeout: int = Field(3000, ge=1)
+    connection_timeout: int = Field(3000, ge=1, le=INT32_MAX)
     """Milliseconds to establish a connection."""
-    request_timeout: int = Field(30000, ge=1)
+    request_timeout: int = Field(30000, ge=1, le=INT32_MAX)
     """Milliseconds to wait for a request's answer."""
 
     # Topics
@@ -81,46 +96,44 @@ class KafkaSettings(BaseSettings):
     # SSL
     ssl_enabled: bool = False
     ssl_reject_unauthorized: bool = True
-    ssl_ca: Path | None = None
-    ssl_cert: Path | None = None
-    ssl_key: Path | None = None
+    ssl_ca: str | None = None
+    """PEM contents (as Evolution reads it) or a file path (as the document shows it)."""
+    ssl_cert: str | None = None
+    ssl_key: str | None = Field(None, repr=False)
 
-    # Resilience (design: the reference's numbers)
-    reconnect_initial_delay_ms: int = Field(5000, ge=1)
-    reconnect_max_attempts: int = Field(10, ge=1)
-    send_retries: int = Field(3, ge=1)
+    # Resilience (design: the reference's numbers); the longest delay (32 times the first) must fit a timer.
+    reconnect_initial_delay_ms: int = Field(5000, ge=1, le=INT32_MAX // 32)
+    reconnect_max_attempts: int = Field(10, ge=1, le=1000)
+    send_retries: int = Field(3, ge=1, le=100)
     """Attempts per message before it is reported failed and the connection counts as lost."""
 
-    # Events, for the global topics (KAFKA_EVENTS_<NAME>)
+    # Events, for the global topics: Evolution's 28 KAFKA_EVENTS_<NAME> variables, each false when missing.
     events_application_startup: bool = False
     events_instance_create: bool = False
     events_instance_delete: bool = False
-    events_qrcode_updated: bool = True
-    events_connection_update: bool = True
-    events_status_instance: bool = False
-    events_remove_instance: bool = False
-    events_logout_instance: bool = False
-    events_messages_set: bool = True
-    events_messages_upsert: bool = True
-    events_messages_edited: bool = True
-    events_messages_update: bool = True
-    events_messages_delete: bool = True
-    events_send_message: bool = True
-    events_send_message_update: bool = True
-    events_contacts_set: bool = True
-    events_contacts_upsert: bool = True
-    events_contacts_update: bool = True
-    events_presence_update: bool = True
-    events_chats_set: bool = True
-    events_chats_upsert: bool = True
-    events_chats_update: bool = True
-    events_chats_delete: bool = True
-    events_groups_upsert: bool = True
-    events_groups_update: bool = True
-    events_group_participants_update: bool = True
-    events_labels_edit: bool = True
-    events_labels_association: bool = True
-    events_call: bool = True
+    events_qrcode_updated: bool = False
+    events_connection_update: bool = False
+    events_messages_set: bool = False
+    events_messages_upsert: bool = False
+    events_messages_edited: bool = False
+    events_messages_update: bool = False
+    events_messages_delete: bool = False
+    events_send_message: bool = False
+    events_send_message_update: bool = False
+    events_contacts_set: bool = False
+    events_contacts_upsert: bool = False
+    events_contacts_update: bool = False
+    events_presence_update: bool = False
+    events_chats_set: bool = False
+    events_chats_upsert: bool = False
+    events_chats_update: bool = False
+    events_chats_delete: bool = False
+    events_groups_upsert: bool = False
+    events_groups_update: bool = False
+    events_group_participants_update: bool = False
+    events_labels_edit: bool = False
+    events_labels_association: bool = False
+    events_call: bool = False
     events_typebot_start: bool = False
     events_typebot_change_status: bool = False
 
@@ -150,11 +163,25 @@ class KafkaSettings(BaseSettings):
     def _empty_path_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
-        return value
+        return str(value) if isinstance(value, os.PathLike) else value
+
+    def ssl_material(self, which: Literal["ca", "cert", "key"]) -> SslMaterial | None:
+        """``KAFKA_SSL_<WHICH>`` as PEM text or as a path (see :func:`tui.evolution_env.ssl_material`)."""
+        return ssl_material(getattr(self, f"ssl_{which}"))
 
     def event_enabled(self, event: catalog.Event) -> bool:
-        """``KAFKA_EVENTS_<NAME>``: whether ``event`` goes to the global topic."""
+        """``KAFKA_EVENTS_<NAME>`` (false for the three events Evolution has no variable for)."""
+        if event.name in NO_VARIABLE:
+            return False
         return bool(getattr(self, f"events_{event.name.lower()}"))
+
+    def evolution_events(self) -> dict[str, bool]:
+        """Evolution's ``EVENTS`` map as it holds it: 28 keys, ``GROUP_UPDATE`` (not ``GROUPS_UPDATE``)."""
+        return {
+            ("GROUP_UPDATE" if e.name == "GROUPS_UPDATE" else e.name): self.event_enabled(e)
+            for e in catalog.EVENTS
+            if e.name not in NO_VARIABLE
+        }
 
     @property
     def max_reconnect_delay_ms(self) -> int:
@@ -228,15 +255,18 @@ def _check_url(value: Any) -> Any:
 
 
 def read_env_file(path: str | os.PathLike[str] | None) -> dict[str, str]:
-    """Read a ``.env`` file; a line that is not ``KEY = value`` is a :class:`ConfigError`.
+    """Read a ``.env`` file; a line that is not ``KEY = value`` is a :class:`ConfigError` naming file and line.
 
-    A missing default ``.env`` is no error; a missing file that was asked for by name is.
+    A missing default ``.env`` is no error; a missing file that was asked for by name is, and so is anything
+    but a regular file (a FIFO or a device would block the read).
     """
     if path is None:
         return {}
     file = Path(path)
     if not file.exists():
         raise ConfigError([f"{file}: no such file"])
+    if not file.is_file():
+        raise ConfigError([f"{file}: not a regular file; give a .env file"])
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -244,11 +274,14 @@ def read_env_file(path: str | os.PathLike[str] | None) -> dict[str, str]:
     values: dict[str, str] = {}
     problems: list[str] = []
     for binding in parse_stream(io.StringIO(text)):
+        original = binding.original.string.strip()
+        shown = repr(original.splitlines()[0][:60]) if original else "''"
+        where = f"{file}:{binding.original.line}"
         if binding.error:
-            line = binding.original.string.strip().splitlines()[0] if binding.original.string.strip() else ""
-            problems.append(
-                f"{file}:{binding.original.line}: cannot parse {line[:60]!r}; expected KEY = value"
-            )
+            problems.append(f"{where}: cannot parse {shown}; expected KEY = value")
+        elif binding.key is not None and binding.value is None:
+            # ``KAFKA_BROKERS`` alone, or a long line without ``=``: never a silent empty value.
+            problems.append(f"{where}: {shown} has no '='; expected KEY = value")
         elif binding.key is not None:
             values[binding.key] = binding.value or ""
     if problems:
@@ -256,66 +289,15 @@ def read_env_file(path: str | os.PathLike[str] | None) -> dict[str, str]:
     return values
 
 
-def _variable(model: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
-    field = str(loc[0]) if loc else "?"
-    if model is KafkaSettings:
-        return f"KAFKA_{field.upper()}"
-    info = model.model_fields.get(field)
-    alias = info.validation_alias if info else None
-    if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    return field.upper()
-
-
-def _allowed(model: type[BaseSettings], field: str) -> str:
-    info = model.model_fields.get(field)
-    if info is None:
-        return ""
-    annotation = info.annotation
-    if annotation is bool:
-        return "true or false"
-    if annotation is int:
-        bounds = [m for m in info.metadata if hasattr(m, "ge") or hasattr(m, "le")]
-        low = next((m.ge for m in bounds if hasattr(m, "ge")), None)
-        return f"an integer >= {low}" if low is not None else "an integer"
-    if field == "sasl_mechanism":
-        return "plain, scram-sha-256, scram-sha-512 (any case)"
-    if field == "topic_prefix":
-        return "letters, digits, '.', '_', '-'"
-    if field == "evolution_api_url":
-        return "http(s)://host[:port]"
-    if field == "instance_source":
-        return "auto, evolution, registry"
-    if field == "evolution_api_timeout":
-        return "seconds, a number > 0"
-    if field == "registry_topic":
-        return "letters, digits, '_', '-' (no dots), at most 249"
-    return ""
-
-
-def _report(model: type[BaseSettings], error: ValidationError, source: Mapping[str, str]) -> list[str]:
-    lines: list[str] = []
-    seen: set[str] = set()
-    for item in error.errors():
-        var = _variable(model, item["loc"])
-        if var in seen:
-            continue
-        seen.add(var)
-        field = str(item["loc"][0]) if item["loc"] else ""
-        raw = source.get(var, source.get(var.lower(), item.get("input")))
-        shown = "***" if "PASSWORD" in var or ("KEY" in var and "API" in var) else repr(raw)
-        message = str(item["msg"]).removeprefix("Value error, ")
-        allowed = _allowed(model, field)
-        tail = f"; allowed: {allowed}" if allowed and "allowed:" not in message else ""
-        lines.append(f"{var}={shown}: {message}{tail}")
-    return lines
-
-
-def _collect(env_file: str | os.PathLike[str] | None, environ: Mapping[str, str] | None) -> dict[str, str]:
-    values = dict(read_env_file(env_file))
+def _collect(
+    env_file: str | os.PathLike[str] | None, environ: Mapping[str, str] | None
+) -> tuple[dict[str, str], dict[str, Source]]:
+    from_file = read_env_file(env_file)
     env = os.environ if environ is None else environ
-    values.update(env)  # the environment wins over .env, as pydantic-settings does
-    return values
+    values = {**from_file, **env}  # the environment wins over .env, as pydantic-settings does
+    sources = {key.upper(): Source.ENV_FILE for key in from_file}
+    sources.update({key.upper(): Source.ENVIRONMENT for key in env})
+    return values, sources
 
 
 def default_env_file(env_file: str | os.PathLike[str] | None) -> str | os.PathLike[str] | None:
@@ -325,30 +307,95 @@ def default_env_file(env_file: str | os.PathLike[str] | None) -> str | os.PathLi
     return DEFAULT_ENV_FILE if Path(DEFAULT_ENV_FILE).is_file() else None
 
 
+@dataclass(frozen=True, slots=True)
+class TracedSettings:
+    """Settings with where each ``KAFKA_*`` value came from and how Evolution reads what was written."""
+
+    settings: KafkaSettings
+    sources: dict[str, Source]
+    """``KAFKA_<FIELD>`` → environment, .env, command line or default."""
+    notes: dict[str, str]
+    """``KAFKA_<FIELD>`` (or an unread ``KAFKA_EVENTS_*``) → one line on how Evolution reads the value."""
+
+
+def _evolution_value(field: str, raw: str, variable: str, notes: dict[str, str]) -> Any:
+    """``raw`` as Evolution reads it, or :data:`_DEFAULT` when Evolution falls back to the default."""
+    info = KafkaSettings.model_fields[field]
+    if raw == "":
+        return _DEFAULT  # JavaScript's ``||``: an empty value takes the default
+    if info.annotation is bool:
+        parsed = parse_bool(raw, true_unless_false=field == "ssl_reject_unauthorized")
+        if note := note_for_bool(variable, raw, parsed):
+            notes[variable] = note
+        return parsed
+    if info.annotation is int:
+        number = parse_int(raw)
+        if note := note_for_number(variable, raw, number, int(info.default)):
+            notes[variable] = note
+        return number if number else _DEFAULT
+    return raw
+
+
+_DEFAULT = object()
+
+
+def load_traced(
+    env_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> TracedSettings:
+    """:func:`load_settings` with the source of every value and the notes ``evokafka config`` shows."""
+    values, origins = _collect(default_env_file(env_file), environ)
+    data: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    notes: dict[str, str] = {}
+    for key, value in values.items():
+        upper = key.upper()
+        if not upper.startswith("KAFKA_"):
+            continue
+        field = upper.removeprefix("KAFKA_").lower()
+        if field not in KafkaSettings.model_fields:
+            if note := note_for_event_variable(upper):
+                notes[upper] = note
+            continue
+        parsed = _evolution_value(field, value, upper, notes)
+        if parsed is not _DEFAULT:
+            data[field] = parsed
+            sources[upper] = origins.get(upper, Source.ENVIRONMENT)
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        variable = f"KAFKA_{name.upper()}"
+        parsed = _evolution_value(name, value, variable, notes) if isinstance(value, str) else value
+        if parsed is not _DEFAULT:
+            data[name] = parsed
+            sources[variable] = Source.OVERRIDE
+    for field in KafkaSettings.model_fields:
+        sources.setdefault(f"KAFKA_{field.upper()}", Source.DEFAULT)
+    try:
+        # Build from the merged mapping only, so the result does not depend on hidden sources.
+        settings = _ISOLATED_KAFKA(**data)
+    except ValidationError as exc:
+        raise ConfigError(report(KafkaSettings, exc, values)) from None
+    for which in ("ca", "cert", "key"):
+        material = settings.ssl_material(which)
+        if material is not None:
+            notes[f"KAFKA_SSL_{which.upper()}"] = f"used as {material.described}"
+    return TracedSettings(settings, sources, notes)
+
+
 def load_settings(
     env_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> KafkaSettings:
-    """Load :class:`KafkaSettings` from ``environ`` (default: the process environment) and ``env_file``.
+    """Load :class:`KafkaSettings` from ``environ`` (default: the process environment) and ``env_file``,
+    each value read as Evolution API reads it.
 
     ``overrides`` (field names, e.g. ``brokers="h:1"``) win over both. Invalid values raise
     :class:`ConfigError` with one line per bad variable.
     """
-    values = _collect(default_env_file(env_file), environ)
-    data: dict[str, Any] = {}
-    for key, value in values.items():
-        upper = key.upper()
-        if upper.startswith("KAFKA_"):
-            field = upper.removeprefix("KAFKA_").lower()
-            if field in KafkaSettings.model_fields:
-                data[field] = value
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        # Build from the merged mapping only, so the result does not depend on hidden sources.
-        return _ISOLATED_KAFKA(**data)
-    except ValidationError as exc:
-        raise ConfigError(_report(KafkaSettings, exc, values)) from None
+    return load_traced(env_file, environ, **overrides).settings
 
 
 def load_app_settings(
@@ -357,7 +404,7 @@ def load_app_settings(
     **overrides: Any,
 ) -> AppSettings:
     """Load :class:`AppSettings` the same way as :func:`load_settings`."""
-    values = _collect(default_env_file(env_file), environ)
+    values, _ = _collect(default_env_file(env_file), environ)
     data: dict[str, Any] = {}
     for name, info in AppSettings.model_fields.items():
         alias = info.validation_alias
@@ -369,7 +416,7 @@ def load_app_settings(
     try:
         return _ISOLATED_APP(**data)
     except ValidationError as exc:
-        raise ConfigError(_report(AppSettings, exc, values)) from None
+        raise ConfigError(report(AppSettings, exc, values)) from None
 
 
 _ISOLATED_KAFKA = _isolated(KafkaSettings)
@@ -393,7 +440,7 @@ GROUPS: dict[str, list[str]] = {
     "SASL": ["sasl_enabled", "sasl_mechanism", "sasl_username", "sasl_password"],
     "SSL": ["ssl_enabled", "ssl_reject_unauthorized", "ssl_ca", "ssl_cert", "ssl_key"],
     "Resilience": ["reconnect_initial_delay_ms", "reconnect_max_attempts", "send_retries"],
-    "Events": [f"events_{e.name.lower()}" for e in catalog.EVENTS],
+    "Events": [f"events_{e.name.lower()}" for e in catalog.EVENTS if e.name not in NO_VARIABLE],
 }
 """The settings grouped as the integration document groups them."""
 

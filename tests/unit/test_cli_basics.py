@@ -53,7 +53,7 @@ def test_config_reads_dot_env_in_the_working_directory_and_env_file(tmp_path: Pa
     assert "KAFKA_CLIENT_ID = from-other" in run("--env-file", str(other), "config", cwd=tmp_path).stdout
 
 
-@pytest.mark.parametrize(("env", "name"), [({"KAFKA_NUM_PARTITIONS": "x"}, "KAFKA_NUM_PARTITIONS"),
+@pytest.mark.parametrize(("env", "name"), [({"KAFKA_NUM_PARTITIONS": "-1"}, "KAFKA_NUM_PARTITIONS"),
                                            ({"KAFKA_BROKERS": "nohostport"}, "KAFKA_BROKERS")])
 def test_invalid_config_exits_2_with_one_line(env: dict[str, str], name: str) -> None:
     result = run("config", env=env)

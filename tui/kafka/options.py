@@ -7,11 +7,15 @@ SSL from here, so a setting means the same thing everywhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import ssl
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from tui.config import KafkaSettings
+from tui.evolution_env import SslMaterial
 
 _MECHANISMS = {"plain": "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512"}
 
@@ -79,34 +83,54 @@ class ConnectionOptions:
         return kwargs
 
 
+def _pem_file(stack: contextlib.ExitStack, material: SslMaterial) -> str:
+    """A path holding ``material``: its own for a path, a private temporary file for PEM text (Python's TLS
+    loads client certificates from files only); removed when ``stack`` closes."""
+    if material.kind == "path":
+        return material.value
+    handle = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".pem", encoding="utf-8"))  # noqa: SIM115
+    handle.write(material.value)
+    handle.flush()
+    return handle.name
+
+
+def _neither(variable: str, material: SslMaterial) -> str:
+    return f"{variable}: neither PEM text (-----BEGIN …-----) nor an existing file ({material.described})"
+
+
 def ssl_context(settings: KafkaSettings) -> ssl.SSLContext:
-    """An SSL context from the *paths* in the settings; verification on unless
-    ``KAFKA_SSL_REJECT_UNAUTHORIZED=false``."""
+    """An SSL context from ``KAFKA_SSL_CA``/``_CERT``/``_KEY``, each PEM text (as Evolution reads them) or a path
+    (as the document shows them); verification on unless ``KAFKA_SSL_REJECT_UNAUTHORIZED`` is exactly ``false``.
+    Errors never show a key's contents."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    if settings.ssl_ca is not None:
+    ca, cert, key = settings.ssl_material("ca"), settings.ssl_material("cert"), settings.ssl_material("key")
+    if ca is not None:
         try:
-            context.load_verify_locations(cafile=str(settings.ssl_ca))
+            if ca.kind == "pem":
+                context.load_verify_locations(cadata=ca.value)
+            else:
+                context.load_verify_locations(cafile=ca.value)
         except FileNotFoundError:
-            raise ConnectionSetupError(f"KAFKA_SSL_CA={settings.ssl_ca}: no such file") from None
+            raise ConnectionSetupError(_neither("KAFKA_SSL_CA", ca)) from None
         except (ssl.SSLError, OSError, ValueError) as exc:
             raise ConnectionSetupError(
-                f"KAFKA_SSL_CA={settings.ssl_ca}: not a readable PEM CA certificate ({exc.__class__.__name__})"
+                f"KAFKA_SSL_CA ({ca.described}): not a readable PEM CA certificate ({exc.__class__.__name__})"
             ) from None
-    if settings.ssl_cert is not None:
-        try:
-            context.load_cert_chain(
-                certfile=str(settings.ssl_cert),
-                keyfile=str(settings.ssl_key) if settings.ssl_key is not None else None,
-            )
-        except FileNotFoundError:
-            raise ConnectionSetupError(
-                f"KAFKA_SSL_CERT={settings.ssl_cert} or KAFKA_SSL_KEY={settings.ssl_key}: no such file"
-            ) from None
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            raise ConnectionSetupError(
-                f"KAFKA_SSL_CERT/KAFKA_SSL_KEY: cannot load the client certificate ({exc.__class__.__name__})"
-            ) from None
-    elif settings.ssl_key is not None:
+    if cert is not None:
+        with contextlib.ExitStack() as stack:
+            try:
+                certfile = _pem_file(stack, cert)
+                keyfile = _pem_file(stack, key) if key is not None else None
+                context.load_cert_chain(certfile=certfile, keyfile=keyfile)
+            except FileNotFoundError:
+                missing = cert if cert.kind == "path" and not os.path.exists(cert.value) else key
+                variable = "KAFKA_SSL_CERT" if missing is cert else "KAFKA_SSL_KEY"
+                raise ConnectionSetupError(_neither(variable, missing or cert)) from None
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise ConnectionSetupError(
+                    f"KAFKA_SSL_CERT/KAFKA_SSL_KEY: cannot load the client certificate ({exc.__class__.__name__})"
+                ) from None
+    elif key is not None:
         raise ConnectionSetupError("KAFKA_SSL_KEY is set without KAFKA_SSL_CERT")
     if not settings.ssl_reject_unauthorized:
         context.check_hostname = False
