@@ -9,7 +9,7 @@ Pure domain module.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -29,6 +29,12 @@ class InstanceSettings:
     """Settings names, catalog order. Empty while enabled means every event."""
     updated_at: str = field(default="")
     """ISO-8601 time of the last change, ``Z`` suffix."""
+    sent: tuple[str, ...] | None = None
+    """The ``events`` array as a ``/kafka/set`` caller sent it (Evolution stores it so: its spelling, order and
+    repeats; "enabled, no events" as its whole list). None when the settings were changed otherwise."""
+    token: str = field(default="", repr=False)
+    """The instance's own API key (Evolution's instance token), accepted by ``evokafka serve`` for this instance
+    like the global key. Never shown unmasked."""
 
     @classmethod
     def from_request(
@@ -54,7 +60,15 @@ class InstanceSettings:
 
     def with_enabled(self, enabled: bool) -> InstanceSettings:
         """Enable or disable, keeping the event list when enabling (disabling stores no events)."""
-        return InstanceSettings.from_request(enabled, self.events if enabled else ())
+        return InstanceSettings.from_request(enabled, self.events if enabled else ()).with_token(self.token)
+
+    def with_token(self, token: str) -> InstanceSettings:
+        """The same settings with the instance's own API key (empty: none)."""
+        return replace(self, token=token)
+
+    def with_sent(self, sent: Iterable[str] | None) -> InstanceSettings:
+        """The same settings remembering the ``events`` array exactly as sent (see :attr:`sent`)."""
+        return replace(self, sent=None if sent is None else tuple(sent))
 
     def toggled(self, event: catalog.Event) -> InstanceSettings:
         """The same settings with ``event`` switched; "all events" becomes all-but-one when switched off."""
@@ -62,16 +76,21 @@ class InstanceSettings:
         if event.name in current:
             current.discard(event.name)
             if not current:
-                return InstanceSettings.from_request(False, ())
+                return InstanceSettings.from_request(False, ()).with_token(self.token)
         else:
             current.add(event.name)
         if len(current) == len(catalog.EVENTS):
-            return InstanceSettings.from_request(True, ())
-        return InstanceSettings.from_request(True, current)
+            return InstanceSettings.from_request(True, ()).with_token(self.token)
+        return InstanceSettings.from_request(True, current).with_token(self.token)
 
     def to_json(self) -> dict[str, Any]:
-        """The registry value: ``{"enabled", "events", "updated_at"}``."""
-        return {"enabled": self.enabled, "events": list(self.events), "updated_at": self.updated_at}
+        """The registry value: ``{"enabled", "events", "updated_at"}``, plus ``sent`` and ``token`` when set."""
+        value: dict[str, Any] = {"enabled": self.enabled, "events": list(self.events), "updated_at": self.updated_at}
+        if self.sent is not None:
+            value["sent"] = list(self.sent)
+        if self.token:
+            value["token"] = self.token
+        return value
 
     @classmethod
     def from_json(cls, value: Any) -> InstanceSettings:
@@ -87,10 +106,17 @@ class InstanceSettings:
             raise InstanceSettingsError("'events' is not a list of names")
         if not isinstance(updated_at, str):
             raise InstanceSettingsError("'updated_at' is not a string")
+        sent = value.get("sent")
+        if sent is not None and (not isinstance(sent, list) or not all(isinstance(e, str) for e in sent)):
+            raise InstanceSettingsError("'sent' is not a list of names")
+        token = value.get("token", "")
+        if not isinstance(token, str):
+            raise InstanceSettingsError("'token' is not a string")
         try:
-            return cls.from_request(enabled, events, updated_at=updated_at or None)
+            settings = cls.from_request(enabled, events, updated_at=updated_at or None)
         except catalog.UnknownEventError as exc:
             raise InstanceSettingsError(str(exc)) from None
+        return replace(settings, sent=None if sent is None else tuple(sent), token=token)
 
 
 def parse_set_body(body: Any) -> InstanceSettings:

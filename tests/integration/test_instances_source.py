@@ -31,10 +31,10 @@ from tests.conftest import async_wait_until
 from tui import catalog, envelope
 from tui.config import KafkaSettings
 from tui.demo.broker import EmbeddedBroker, free_port
-from tui.evolution.models import EVOLUTION_ALL_EVENTS
 from tui.evolution.server import EvolutionServer, ServeConfig
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
+from tui.routing import EVOLUTION_ALL_EVENTS
 from tui.topology import Layout, message_key, topic_name
 
 pytestmark = pytest.mark.broker

@@ -38,10 +38,10 @@ from tui.console.session import Session
 from tui.console.widgets.event_toggles import EventToggles
 from tui.console.widgets.instance_list import InstanceList
 from tui.demo.broker import EmbeddedBroker
-from tui.evolution.models import EVOLUTION_ALL_EVENTS
 from tui.evolution.server import EvolutionServer, ServeConfig
 from tui.evolution.source import EvolutionSource, RegistrySource
 from tui.kafka.registry import InstanceRegistry
+from tui.routing import EVOLUTION_ALL_EVENTS
 from tui.status import SourceState
 
 pytestmark = pytest.mark.broker

@@ -26,7 +26,7 @@ from tui.cli.instance_view import InstanceView, print_detail, print_item, print_
 from tui.config import AppSettings, KafkaSettings
 from tui.console.session import Session
 from tui.evolution.client import EvolutionConfigError
-from tui.evolution.models import EVOLUTION_ALL_EVENTS, evolution_rejects
+from tui.evolution.models import evolution_rejects
 from tui.evolution.source import (
     SOURCE_CHOICES,
     SOURCE_ERRORS,
@@ -38,6 +38,7 @@ from tui.instance_source import DiscoveredInstance, InstanceSource, Origin, Sour
 from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.discovery import discover
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
+from tui.routing import EVOLUTION_ALL_EVENTS
 from tui.topology import InstanceNameError, validate_instance
 
 T = TypeVar("T")

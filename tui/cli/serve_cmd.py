@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import signal
 import sys
@@ -52,11 +53,16 @@ def command(
     if key is not None and not key.get_secret_value().strip():
         key = None
     if no_auth:
+        if not _loopback(host):
+            fail(f"--no-auth only on a loopback host (127.0.0.1, ::1, localhost), not {host!r}")
         key = None
     elif key is None:
         fail("no API key: give --apikey KEY, set EVOLUTION_API_KEY, or pass --no-auth")
     try:
         options = ConnectionOptions.from_settings(settings)
+        for name in instances:
+            if not name.strip():
+                raise InstanceNameError("illegal instance name '': it is empty")
         config = ServeConfig(
             key, read_only=app_settings.read_only, instances=instances, allow_new=allow_new,
             prefix=settings.topic_prefix,
@@ -96,6 +102,15 @@ def command(
         click.echo("evokafka serve: stopped")
 
     run(serve)
+
+
+def _loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 async def _until_stopped() -> None:

@@ -13,10 +13,10 @@ Shapes as Evolution API v2 answers them (EvolutionAPI/evolution-api):
   (``src/api/integrations/event/event.controller.ts``).
 - errors → ``{"status", "error", "response": {"message"}}`` (the error handler in ``src/main.ts``).
 
-Evolution's "all events" list names ``GROUP_UPDATE`` (its publisher matches ``GROUPS_UPDATE``, derived from the
-wire name ``groups.update``) and leaves out ``SEND_MESSAGE_UPDATE``; its ``/kafka/set`` schema only accepts names
-from that list. So on a real Evolution server neither ``groups.update`` nor ``send.message.update`` ever reaches a
-per-instance topic: :func:`evolution_all_misses` and :func:`silently_missed` say so, for the UI and the CLI.
+Evolution's "all events" list (``EventController.events``, :data:`tui.routing.EVOLUTION_ALL_EVENTS`) has 31
+names, ``SEND_MESSAGE_UPDATE`` and ``GROUP_UPDATE`` among them; its publisher matches the name derived from the
+wire name, so ``groups.update`` (``GROUPS_UPDATE``, which the schema refuses) never reaches a per-instance topic:
+:func:`silently_missed` says so, for the UI and the CLI.
 
 Pure domain module: no I/O, no Textual, no aiokafka.
 """
@@ -31,89 +31,53 @@ from typing import Any
 
 from tui import catalog
 from tui.instance_settings import InstanceSettings
+from tui.routing import EVOLUTION_ALL_EVENTS, evolution_name, stored_events
 
 
 class EvolutionShapeError(ValueError):
     """A JSON answer that is not of the shape Evolution API gives (one line, naming the field)."""
 
 
-EVOLUTION_ALL_EVENTS: tuple[str, ...] = (
-    "APPLICATION_STARTUP",
-    "QRCODE_UPDATED",
-    "MESSAGES_SET",
-    "MESSAGES_UPSERT",
-    "MESSAGES_EDITED",
-    "MESSAGES_UPDATE",
-    "MESSAGES_DELETE",
-    "SEND_MESSAGE",
-    "CONTACTS_SET",
-    "CONTACTS_UPSERT",
-    "CONTACTS_UPDATE",
-    "PRESENCE_UPDATE",
-    "CHATS_SET",
-    "CHATS_UPSERT",
-    "CHATS_UPDATE",
-    "CHATS_DELETE",
-    "GROUPS_UPSERT",
-    "GROUP_UPDATE",
-    "GROUP_PARTICIPANTS_UPDATE",
-    "CONNECTION_UPDATE",
-    "LABELS_EDIT",
-    "LABELS_ASSOCIATION",
-    "CALL",
-    "TYPEBOT_START",
-    "TYPEBOT_CHANGE_STATUS",
-    "REMOVE_INSTANCE",
-    "LOGOUT_INSTANCE",
-    "INSTANCE_CREATE",
-    "INSTANCE_DELETE",
-    "STATUS_INSTANCE",
-)
-"""``EventController.events``: what Evolution stores for "enabled, no events", and the only names its
-``/kafka/set`` schema accepts. Order as in its source."""
-
-
 def evolution_all_misses() -> tuple[catalog.Event, ...]:
-    """Catalog events that Evolution's "all events" never publishes per instance (catalog order).
-
-    An event is published when the stored list holds exactly its settings name (Evolution derives the name from
-    the wire name: ``groups.update`` → ``GROUPS_UPDATE``), so ``GROUP_UPDATE`` matches nothing and
-    ``SEND_MESSAGE_UPDATE`` is simply absent: ``groups.update`` and ``send.message.update``.
-    """
-    names = set(EVOLUTION_ALL_EVENTS)
-    return tuple(e for e in catalog.EVENTS if e.name not in names)
+    """Catalog events that Evolution's "all events" never publishes per instance: ``groups.update``."""
+    return tuple(e for e in catalog.EVENTS if evolution_name(e) not in EVOLUTION_ALL_EVENTS)
 
 
 def evolution_rejects(event: catalog.Event) -> bool:
-    """Whether Evolution's ``/kafka/set`` refuses ``event``'s settings name (not in its enum)."""
-    return event.name not in EVOLUTION_ALL_EVENTS
+    """Whether Evolution cannot publish ``event`` per instance whatever is sent to ``/kafka/set``."""
+    return evolution_name(event) not in EVOLUTION_ALL_EVENTS
+
+
+def request_name(event: catalog.Event) -> str:
+    """The name to send to ``/kafka/set`` for ``event`` (``GROUP_UPDATE`` for ``groups.update``: the only
+    spelling the schema accepts, though the publisher never matches it)."""
+    return "GROUP_UPDATE" if event.name == "GROUPS_UPDATE" else event.name
 
 
 def silently_missed(events: Iterable[str], enabled: bool = True) -> tuple[catalog.Event, ...]:
-    """Events an operator asked for in an Evolution Kafka record that Evolution nonetheless never publishes.
-
-    - ``GROUP_UPDATE`` stored without ``GROUPS_UPDATE``: ``groups.update`` was asked for but never matches;
-    - a record holding Evolution's whole "all events" list: ``send.message.update`` is not in it.
-
-    Empty when the record is disabled or asks for neither.
-    """
+    """Events an operator asked for in an Evolution Kafka record that Evolution nonetheless never publishes:
+    ``GROUP_UPDATE`` stored (groups.update asked for, never matched). Empty when disabled."""
     if not enabled:
         return ()
     stored = set(events)
-    missed: set[str] = set()
-    if "GROUP_UPDATE" in stored and "GROUPS_UPDATE" not in stored:
-        missed.add("GROUPS_UPDATE")
-    if set(EVOLUTION_ALL_EVENTS) <= stored:
-        missed.update(e.name for e in evolution_all_misses() if e.name not in stored)
-    return tuple(e for e in catalog.EVENTS if e.name in missed)
+    return tuple(e for e in catalog.EVENTS if e.name == "GROUPS_UPDATE" and "GROUP_UPDATE" in stored)
 
 
 def published_events(events: Iterable[str], enabled: bool) -> tuple[catalog.Event, ...]:
-    """The catalog events an Evolution record sends to per-instance topics: exact settings names only."""
+    """The catalog events an Evolution record sends to per-instance topics: the stored array holds the name
+    derived from the wire name (exactly; ``GROUP_UPDATE`` matches nothing)."""
     if not enabled:
         return ()
     stored = set(events)
-    return tuple(e for e in catalog.EVENTS if e.name in stored)
+    return tuple(e for e in catalog.EVENTS if evolution_name(e) in stored and evolution_name(e) != "GROUPS_UPDATE")
+
+
+def asked_events(events: Iterable[str], enabled: bool) -> tuple[catalog.Event, ...]:
+    """The catalog events a record asks for, ``GROUP_UPDATE`` read as groups.update (what an operator sees as
+    "on", whether or not Evolution publishes it)."""
+    if not enabled:
+        return ()
+    return tuple(e for e in catalog.EVENTS if request_name(e) in set(events) or e.name in set(events))
 
 
 class ConnectionStatus(StrEnum):
@@ -289,22 +253,23 @@ def instance_id(instance: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"instance:{instance}"))
 
 
-def error_json(status: int, error: str, message: str | list[str]) -> dict[str, Any]:
+def error_json(status: int, error: str, message: str | list[Any]) -> dict[str, Any]:
     """Evolution's error body."""
     return {"status": status, "error": error, "response": {"message": message}}
 
 
 def kafka_record_json(instance: str, settings: InstanceSettings) -> dict[str, Any]:
-    """The ``kafka/find`` / ``kafka/set`` record for evokafka's settings of ``instance``.
+    """The ``kafka/find`` / ``kafka/set`` row for evokafka's settings of ``instance``.
 
-    "All events" is spelled out as the whole catalog (what evokafka publishes), so a client reads exactly what
-    is sent. evokafka keeps one time per instance, so ``createdAt`` is the time of the last change too.
+    ``events`` as Evolution would hold them (:func:`tui.routing.stored_events`): as sent over ``/kafka/set``,
+    "all" as its 31 names, ``groups.update`` spelled ``GROUP_UPDATE`` so that a client can send the list back.
+    evokafka keeps one time per instance, so ``createdAt`` is the time of the last change too.
     """
-    events = [e.name for e in settings.enabled_events()] if settings.enabled else []
+    events = [("GROUP_UPDATE" if n == "GROUPS_UPDATE" else n) for n in stored_events(settings)]
     return {
         "id": str(uuid.uuid5(_NAMESPACE, f"kafka:{instance}")),
         "enabled": settings.enabled,
-        "events": events,
+        "events": events if settings.enabled else [],
         "createdAt": settings.updated_at or None,
         "updatedAt": settings.updated_at or None,
         "instanceId": instance_id(instance),
@@ -327,7 +292,19 @@ def instance_json(instance: str, settings: InstanceSettings | None, integration:
         "integration": integration,
         "number": None,
         "businessId": None,
+        "token": settings.token if settings is not None and settings.token else None,
         "clientName": None,
+        "disconnectionReasonCode": None,
+        "disconnectionObject": None,
+        "disconnectionAt": None,
         "createdAt": when,
         "updatedAt": when,
+        "Chatwoot": None,
+        "Proxy": None,
+        "Rabbitmq": None,
+        "Nats": None,
+        "Sqs": None,
+        "Websocket": None,
+        "Setting": None,
+        "_count": {"Message": 0, "Contact": 0, "Chat": 0},
     }

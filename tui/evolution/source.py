@@ -43,16 +43,18 @@ from tui import catalog
 from tui.config import AppSettings
 from tui.evolution.client import DEFAULT_TIMEOUT_S, EvolutionClient, EvolutionError, EvolutionNotFoundError
 from tui.evolution.models import (
-    EVOLUTION_ALL_EVENTS,
     EvolutionInstance,
     KafkaRecord,
+    asked_events,
     evolution_rejects,
+    request_name,
 )
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import InstanceSource, Listener, Origin, SourceInstance
 from tui.kafka.admin import ReadOnlyError
 from tui.kafka.options import ClusterUnreachableError
 from tui.kafka.registry import InstanceRegistry, RegistryError
+from tui.routing import EVOLUTION_ALL_EVENTS
 from tui.topology import InstanceNameError
 
 
@@ -161,7 +163,7 @@ class EvolutionSource(InstanceSource):
                 raise EventRefusedError(why)
             on = [e.name for e in catalog.EVENTS if current.enables(e) or e is resolved]
         # Keep what the record holds beyond the catalog (Evolution's GROUP_UPDATE): it is the server's own.
-        extra = [n for n in (record.events if record else ()) if n not in catalog.BY_NAME and n not in on]
+        extra = [n for n in (record.events if record else ()) if catalog.find(n) is None and n not in on]
         return await self.set(name, True, [*on, *extra])
 
     async def enable(self, name: str) -> SourceInstance:
@@ -174,17 +176,15 @@ class EvolutionSource(InstanceSource):
         return await self.set(name, False)
 
     def refuses(self, event: catalog.Event) -> str | None:
-        """Evolution's ``/kafka/set`` accepts only its own list: ``groups.update``/``send.message.update`` can't be
-        switched on there (``evokafka serve`` accepts every event). Until an answer has said which server this
-        is (:meth:`start` asks), it answers as for Evolution API."""
-        if self.client.server_is_evokafka or not evolution_rejects(event):
+        """Evolution API cannot publish ``groups.update`` per instance: its ``/kafka/set`` takes ``GROUP_UPDATE``,
+        which its publisher never matches (``evokafka serve`` says the same, being Evolution's API). Every other
+        event of the catalog is in Evolution's list."""
+        if not evolution_rejects(event):
             return None
-        if event.name == "GROUPS_UPDATE":
-            return (
-                "Evolution API cannot publish groups.update per instance: /kafka/set only accepts GROUP_UPDATE, "
-                "which its publisher never matches"
-            )
-        return f"Evolution API cannot publish {event.wire} per instance: /kafka/set does not accept {event.name}"
+        return (
+            "Evolution API cannot publish groups.update per instance: /kafka/set only accepts GROUP_UPDATE, "
+            "which its publisher never matches"
+        )
 
     def _request_names(self, events: Iterable[str | catalog.Event]) -> list[str]:
         names: list[str] = []
@@ -192,22 +192,17 @@ class EvolutionSource(InstanceSource):
             if isinstance(given, str) and given in EVOLUTION_ALL_EVENTS:
                 names.append(given)  # Evolution's own spelling, GROUP_UPDATE included: sent as is
                 continue
-            event = _event(given)
-            if why := self.refuses(event):
-                raise EventRefusedError(why)
-            names.append(event.name)
+            names.append(request_name(_event(given)))
         return list(dict.fromkeys(names))
 
     def _item(self, name: str, record: KafkaRecord | None, whatsapp: EvolutionInstance | None = None) -> SourceInstance:
         info = whatsapp or self._whatsapp.get(name)
         settings: InstanceSettings | None = None
         if record is not None:
-            published = [e.name for e in record.published]
-            settings = (
-                InstanceSettings.from_request(True, published, updated_at=record.updated_at)
-                if published
-                else InstanceSettings.from_request(False, (), updated_at=record.updated_at)
-            )
+            # What the record asks for (GROUP_UPDATE read as groups.update): the toggles show it on, and
+            # ``missed`` says that Evolution never publishes it.
+            asked = [e.name for e in asked_events(record.events, record.enabled)]
+            settings = InstanceSettings.from_request(bool(asked), asked, updated_at=record.updated_at)
         return SourceInstance(
             name=name,
             origin=Origin.EVOLUTION,

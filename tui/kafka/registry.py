@@ -197,6 +197,7 @@ class InstanceRegistry:
     async def set(self, instance: str, settings: InstanceSettings) -> InstanceSettings:
         """Store ``settings`` for ``instance`` (the ``/kafka/set`` semantics, time stamped now)."""
         stored = InstanceSettings.from_request(settings.enabled, settings.events)
+        stored = stored.with_sent(settings.sent).with_token(settings.token)  # kept as given (evokafka serve)
         await self._write(instance, stored)
         return stored
 
@@ -206,7 +207,8 @@ class InstanceRegistry:
         Events by either name (and the ``GROUP_UPDATE`` alias); unknown ones raise ``UnknownEventError``.
         """
         self._check_writable(instance)
-        stored = InstanceSettings.from_request(enabled, list(events))
+        current = self.get(instance)
+        stored = InstanceSettings.from_request(enabled, list(events)).with_token(current.token if current else "")
         await self._write(instance, stored)
         return stored
 
