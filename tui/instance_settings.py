@@ -32,6 +32,9 @@ class InstanceSettings:
     sent: tuple[str, ...] | None = None
     """The ``events`` array as a ``/kafka/set`` caller sent it (Evolution stores it so: its spelling, order and
     repeats; "enabled, no events" as its whole list). None when the settings were changed otherwise."""
+    has_record: bool = True
+    """False for an entry that only keeps the instance's token (``instances set NAME --token``): the instance
+    exists, ``kafka/find`` answers ``null`` until its Kafka settings are set."""
     token: str = field(default="", repr=False)
     """The instance's own API key (Evolution's instance token), accepted by ``evokafka serve`` for this instance
     like the global key. Never shown unmasked."""
@@ -62,6 +65,11 @@ class InstanceSettings:
         """Enable or disable, keeping the event list when enabling (disabling stores no events)."""
         return InstanceSettings.from_request(enabled, self.events if enabled else ()).with_token(self.token)
 
+    @classmethod
+    def token_only(cls, token: str) -> InstanceSettings:
+        """An entry that keeps the instance's token and has no Kafka settings yet."""
+        return cls(enabled=False, updated_at=now_iso(), has_record=False, token=token)
+
     def with_token(self, token: str) -> InstanceSettings:
         """The same settings with the instance's own API key (empty: none)."""
         return replace(self, token=token)
@@ -90,6 +98,8 @@ class InstanceSettings:
             value["sent"] = list(self.sent)
         if self.token:
             value["token"] = self.token
+        if not self.has_record:
+            value["has_record"] = False
         return value
 
     @classmethod
@@ -116,7 +126,8 @@ class InstanceSettings:
             settings = cls.from_request(enabled, events, updated_at=updated_at or None)
         except catalog.UnknownEventError as exc:
             raise InstanceSettingsError(str(exc)) from None
-        return replace(settings, sent=None if sent is None else tuple(sent), token=token)
+        has_record = value.get("has_record", True) is not False
+        return replace(settings, sent=None if sent is None else tuple(sent), token=token, has_record=has_record)
 
 
 def parse_set_body(body: Any) -> InstanceSettings:

@@ -70,6 +70,10 @@ class EvolutionTimeoutError(EvolutionError):
     """The server did not answer within the timeout."""
 
 
+class EvolutionKafkaDisabledError(EvolutionError):
+    """The server answers its Kafka endpoints with an empty body: Kafka is off there (``KAFKA_ENABLED``)."""
+
+
 class EvolutionResponseError(EvolutionError):
     """An answer that is not usable: not JSON, not Evolution's shape, or an unexpected status."""
 
@@ -226,6 +230,11 @@ class EvolutionClient:
         body, is_json = _parse_json(text)
         if status >= 400:
             raise _status_error(status, body if is_json else None, text, where, what)
+        if not is_json and not text.strip() and path.startswith("/kafka/") and status < 300:
+            # Evolution's EventController answers set/find with nothing at all when its Kafka is off.
+            raise EvolutionKafkaDisabledError(
+                f"Evolution API at {where} has Kafka disabled: KAFKA_ENABLED is not true there"
+            )
         if not is_json:
             raise EvolutionResponseError(
                 f"{where}: answered {status} with {content_type or 'no content type'}, not JSON"

@@ -265,7 +265,8 @@ async def _find(request: web.Request) -> web.StreamResponse:
     if refused := await _guards(request, instance):
         return refused
     settings = request.app[STORE_KEY].get(instance)
-    return _answer(200, None if settings is None else kafka_record_json(instance, settings))
+    has_record = settings is not None and settings.has_record
+    return _answer(200, kafka_record_json(instance, settings) if settings is not None and has_record else None)
 
 
 async def _fetch_instances(request: web.Request) -> web.StreamResponse:

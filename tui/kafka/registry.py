@@ -198,6 +198,7 @@ class InstanceRegistry:
         """Store ``settings`` for ``instance`` (the ``/kafka/set`` semantics, time stamped now)."""
         stored = InstanceSettings.from_request(settings.enabled, settings.events)
         stored = stored.with_sent(settings.sent).with_token(settings.token)  # kept as given (evokafka serve)
+        stored = stored if settings.has_record else InstanceSettings.token_only(settings.token)
         await self._write(instance, stored)
         return stored
 
