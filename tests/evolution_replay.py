@@ -57,7 +57,7 @@ class Replay:
     def _find(self, request: web.Request, body: bytes) -> dict[str, Any] | None:
         for index, exchange in enumerate(self.exchanges):
             recorded = exchange["request"]
-            if self.used[index] or recorded["method"] != request.method or recorded["path"] != request.path_qs:
+            if self.used[index] or recorded["method"] != request.method or recorded["path"] != request.raw_path:
                 continue
             if recorded.get("headers", {}).get("apikey") != request.headers.get("apikey"):
                 continue
@@ -71,7 +71,7 @@ class Replay:
         body = await request.read()
         exchange = self._find(request, body)
         if exchange is None:
-            line = f"no recorded exchange for {request.method} {request.path_qs} {body[:200]!r}"
+            line = f"no recorded exchange for {request.method} {request.raw_path} {body[:200]!r}"
             self.unmatched.append(line)
             return web.Response(status=599, text=line)
         response = exchange["response"]
