@@ -346,9 +346,7 @@ class EvolutionServer:
         ``OSError`` when the address cannot be used (in use, not allowed).
         """
         # Long request lines reach the middleware (414 in Evolution's shape) instead of aiohttp's parser error.
-        runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, handler_args={"max_line_size": 65536}
-        )
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False, max_line_size=65536)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         try:
