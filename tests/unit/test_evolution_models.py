@@ -240,14 +240,16 @@ def test_disabled_record_publishes_nothing() -> None:
     assert record.missed == ()
 
 
-def test_evolution_all_events_misses_groups_update_and_send_message_update() -> None:
-    """Evolution's "all" names GROUP_UPDATE (its publisher matches GROUPS_UPDATE) and omits SEND_MESSAGE_UPDATE."""
+def test_evolution_all_events_misses_only_groups_update() -> None:
+    """Evolution's "all" (31 names) has SEND_MESSAGE_UPDATE and GROUP_UPDATE; its publisher matches
+    GROUPS_UPDATE, derived from the wire name groups.update, so only that one is never published."""
+    assert len(EVOLUTION_ALL_EVENTS) == 31 and "SEND_MESSAGE_UPDATE" in EVOLUTION_ALL_EVENTS
     missed = [e.wire for e in models.evolution_all_misses()]
-    assert missed == ["send.message.update", "groups.update"]
+    assert missed == ["groups.update"]
     record = KafkaRecord.from_json(KAFKA_SET_ALL)
-    assert [e.wire for e in record.missed] == ["send.message.update", "groups.update"]
+    assert [e.wire for e in record.missed] == ["groups.update"]
     published = {e.wire for e in record.published}
-    assert published == {e.wire for e in catalog.EVENTS} - {"send.message.update", "groups.update"}
+    assert published == {e.wire for e in catalog.EVENTS} - {"groups.update"}
 
 
 def test_every_other_name_of_evolutions_list_is_a_catalog_settings_name() -> None:
@@ -266,12 +268,13 @@ def test_evokafkas_all_list_misses_nothing() -> None:
     """``evokafka serve`` spells "all" as the whole catalog: nothing is flagged."""
     every = [e.name for e in catalog.EVENTS]
     assert models.silently_missed(every) == ()
-    assert len(models.published_events(every, True)) == len(catalog.EVENTS)
+    # GROUPS_UPDATE is matched by name, but Evolution never publishes groups.update per instance.
+    assert len(models.published_events(every, True)) == len(catalog.EVENTS) - 1
 
 
 def test_which_events_evolutions_set_schema_refuses() -> None:
     refused = [e.wire for e in catalog.EVENTS if models.evolution_rejects(e)]
-    assert refused == ["send.message.update", "groups.update"]
+    assert refused == ["groups.update"]
 
 
 def test_error_messages_of_every_shape_read_as_one_line() -> None:
@@ -290,18 +293,18 @@ def test_produced_record_has_evolutions_fields_and_spells_all_out() -> None:
     settings = InstanceSettings.from_request(True, [], updated_at="2025-03-04T10:30:00.000Z")
     body = models.kafka_record_json("acme-sales", settings)
     assert set(body) == set(KAFKA_FIND)
-    assert body["events"] == [e.name for e in catalog.EVENTS]
+    assert body["events"] == list(EVOLUTION_ALL_EVENTS)  # what Evolution stores for "enabled, no events"
     assert body["instanceId"] == models.instance_id("acme-sales")
     # It parses back with the same parser that reads Evolution's answers.
     record = KafkaRecord.from_json(body)
-    assert len(record.published) == len(catalog.EVENTS)
+    assert len(record.published) == len(catalog.EVENTS) - 1
     disabled = models.kafka_record_json("acme-sales", InstanceSettings.from_request(False, ["CALL"]))
     assert disabled["enabled"] is False and disabled["events"] == []
 
 
 def test_produced_instance_entry_parses_as_an_evolution_instance() -> None:
     body = models.instance_json("acme-sales", None, "EVOKAFKA")
-    assert set(FETCH_INSTANCES[0]) >= set(body)
+    assert set(body) >= set(FETCH_INSTANCES[0])  # every field Evolution clients read
     parsed = EvolutionInstance.from_json(body)
     assert parsed.name == "acme-sales"
     assert parsed.connection_status is ConnectionStatus.CLOSE

@@ -100,11 +100,13 @@ def _settings(**kw: str):  # type: ignore[no-untyped-def]
 def test_routing_table(
     kafka_enabled: bool, global_enabled: bool, event_name: str, instance_settings: InstanceSettings | None
 ) -> None:
-    settings = _settings(enabled=str(kafka_enabled), global_enabled=str(global_enabled))
+    # Evolution's reading: only the exact text "true" is true; a missing KAFKA_EVENTS_* is false.
+    settings = _settings(enabled=str(kafka_enabled).lower(), global_enabled=str(global_enabled).lower(),
+                         events_messages_upsert="true")
     event = catalog.lookup(event_name)
     result = route(settings, "inst", event, instance_settings)
     expect_instance = kafka_enabled and instance_settings is not None and instance_settings.enables(event)
-    expect_global = kafka_enabled and global_enabled and event.default
+    expect_global = kafka_enabled and global_enabled and event.name == "MESSAGES_UPSERT"
     layouts = {t.layout for t in result.targets}
     assert (Layout.INSTANCE in layouts) is expect_instance
     assert (Layout.GLOBAL in layouts) is expect_global
@@ -114,14 +116,14 @@ def test_routing_table(
 
 
 def test_plan_for_both_layouts() -> None:
-    settings = _settings(global_enabled="true", num_partitions="3")
+    settings = _settings(global_enabled="true", num_partitions="3", events_messages_upsert="true")
     plan = topic_plan(settings, {"a": InstanceSettings.from_request(True, ["CALL", "MESSAGES_UPSERT"]),
                                  "b": InstanceSettings.from_request(False)})
     names = [p.topic for p in plan]
     assert "evolution.a.call" in names and "evolution.a.messages.upsert" in names
     assert not any(n.startswith("evolution.b.") for n in names)
     assert "evolution.global.messages.upsert" in names
-    assert "evolution.global.typebot.start" not in names  # default off
+    assert "evolution.global.typebot.start" not in names  # KAFKA_EVENTS_TYPEBOT_START missing: false
     assert all(p.partitions == 3 for p in plan)
     assert names == sorted(names)
     assert topic_plan(_settings(enabled="false"), {}) == []
