@@ -69,3 +69,18 @@ async def test_group_update_is_understood_and_names_as_evolution_allows_them() -
     assert listed.enables(groups) and listed.enables(catalog.lookup("messages.upsert"))
     assert [e.wire for e in listed.missed] == ["groups.update"]  # asked for, never published by Evolution
     assert again.enables(groups)
+
+
+async def test_groups_update_shown_on_but_flagged_and_its_switching_on_refused() -> None:
+    fixture = load("toggle_all_events.json")
+    async with replay_server(fixture) as (url, replay):
+        source = _source(url, fixture["global_key"])
+        try:
+            [listed] = await source.instances()
+        finally:
+            await source.stop()
+    assert replay.unmatched == []
+    groups = catalog.lookup("groups.update")
+    # Evolution's "all" holds GROUP_UPDATE: the toggle is on, and the row says Evolution never publishes it.
+    assert listed.enables(groups) and [e.wire for e in listed.missed] == ["groups.update"]
+    assert source.refuses(groups) and source.refuses(catalog.lookup("send.message.update")) is None
