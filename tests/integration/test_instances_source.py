@@ -341,25 +341,22 @@ async def test_evolutions_own_all_shows_the_connection_and_the_missed_events_und
     lines = listed.stdout.splitlines()
     assert lines[0] == f"# source: Evolution API {url}"
     row = lines[2]
-    assert row.split()[:4] == ["loja-centro", "yes", "29", "open"]  # Evolution's 30 names, GROUP_UPDATE matching nothing
+    assert row.split()[:4] == ["loja-centro", "yes", "all", "open"]  # Evolution's 31 names: every toggle on
     assert "5511987654321" in row and "Loja Centro" in row and "evolution" in row
-    assert lines[3].startswith("  ! ") and "send.message.update, groups.update" in lines[3]
+    assert lines[3].startswith("  ! ") and "groups.update" in lines[3]  # GROUP_UPDATE never matched
 
     item = (await cli.json("list", env=env))[0]
     assert item["whatsapp"] == "open" and item["number"] == "5511987654321"
     assert item["profile_name"] == "Loja Centro"
-    assert item["missed"] == ["send.message.update", "groups.update"]
+    assert item["missed"] == ["groups.update"]
 
     shown = await cli("show", "loja-centro", env=env)
     assert "whatsapp: open" in shown.stdout and "warning:  Evolution API never publishes" in shown.stdout
 
-    # Evolution's /kafka/set does not take groups.update: refused before anything is sent.
-    one_line_error(await cli("toggle", "loja-centro", "groups.update", env=env), 2, "groups.update")
-    one_line_error(
-        await cli("set", "loja-centro", "--enabled", "--events", "SEND_MESSAGE_UPDATE", env=env),
-        2, "send.message.update",
-    )
-    assert calls == []
+    # SEND_MESSAGE_UPDATE is one of Evolution's 31 names: accepted and sent as is.
+    sent = await cli("set", "loja-centro", "--enabled", "--events", "SEND_MESSAGE_UPDATE", env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert calls[-1] == {"kafka": {"enabled": True, "events": ["SEND_MESSAGE_UPDATE"]}}
     toggled = await cli("toggle", "loja-centro", "CALL", env=env)
     assert toggled.returncode == 0, toggled.stderr
     assert calls and "CALL" not in calls[-1]["kafka"]["events"] and calls[-1]["kafka"]["enabled"] is True
