@@ -18,6 +18,7 @@ from tui.kafka.doctor.results import failed_check
 from tui.kafka.errors import diagnose
 from tui.kafka.lag import group_lag
 from tui.kafka.options import ConnectionOptions
+from tui.routing import evolution_route, stored_events
 from tui.topology import parse_topic, topic_plan
 
 LAG_WARN = 1000
@@ -57,6 +58,10 @@ def check_instances(instances: Mapping[str, InstanceSettings] | None, registry_n
             out.append(
                 CheckResult("registry.instance", Status.PASS, f"enabled for {len(cfg.events)} events: {shown}", "", name)
             )
+        groups = catalog.lookup("groups.update")
+        if cfg.enables(groups):
+            why = evolution_route(groups, name, instance_enabled=True, instance_events=stored_events(cfg)).per_instance
+            out.append(CheckResult("evolution.instance-route", Status.WARN, why.reason, "", name))
     return out
 
 
