@@ -30,6 +30,7 @@ from tui.console.widgets.route_panel import RoutePanel
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, Origin, SourceInstance
 from tui.listeners import Unsubscribe
+from tui.routing import route_for
 from tui.topology import route
 
 WRITES = "source-writes"
@@ -181,7 +182,8 @@ class InstanceDetailScreen(ConsoleScreen):
             return
         where = route(self.session.settings, self.instance, event, self.current)
         refusal = self.query_one(EventToggles).refusal(event)
-        self.query_one(RoutePanel).show(event, where, f"cannot be switched on: {refusal}" if refusal else None)
+        evolution = route_for(self.session.settings, self.instance, event, self.current)
+        self.query_one(RoutePanel).show(event, where, f"cannot be switched on: {refusal}" if refusal else None, evolution)
 
     @on(EventToggles.Highlighted)
     def _highlighted(self, message: EventToggles.Highlighted) -> None:

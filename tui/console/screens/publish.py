@@ -25,6 +25,7 @@ from tui.console.widgets.json_editor import JsonEditor, JsonProblem
 from tui.console.widgets.publish_preview import PublishPreview
 from tui.handles import Sending
 from tui.listeners import Unsubscribe
+from tui.routing import route_for
 from tui.status import Delivery
 from tui.templates import template
 from tui.topology import InstanceNameError, route, validate_instance
@@ -137,8 +138,9 @@ class PublishScreen(ConsoleScreen):
         except InstanceNameError as exc:
             preview.problem(str(exc))
             return
-        where = route(self.session.settings, instance, self.event, self.session.registry_entry(instance))
-        preview.show(self.event, instance, where)
+        current = self.session.registry_entry(instance)
+        where = route(self.session.settings, instance, self.event, current)
+        preview.show(self.event, instance, where, route_for(self.session.settings, instance, self.event, current))
 
     # -- events ----------------------------------------------------------------------------------------
 

@@ -7,11 +7,19 @@ from textual.widgets import Static
 
 from tui import catalog
 from tui.envelope import DEFAULT_ORIGIN
+from tui.routing import EvolutionRoute, differences
 from tui.topology import Route
 
 
-def preview(event: catalog.Event, instance: str, route: Route, origin: str = DEFAULT_ORIGIN) -> Content:
-    """Targets (topic, key), headers and reasons, a line each."""
+def preview(
+    event: catalog.Event,
+    instance: str,
+    route: Route,
+    origin: str = DEFAULT_ORIGIN,
+    evolution: EvolutionRoute | None = None,
+) -> Content:
+    """Targets (topic, key), headers and reasons, a line each; then, when ``evolution`` is given, each target
+    Evolution API 2.3.6 would not send to (evokafka publishes any event: it is a test tool)."""
     lines: list[Content] = []
     if not route.targets:
         lines.append(Content.from_markup("[$warning]→ nowhere: nothing would be sent[/]"))
@@ -33,16 +41,20 @@ def preview(event: catalog.Event, instance: str, route: Route, origin: str = DEF
         )
     )
     lines.append(Content.from_markup("[$text-muted]why: $why[/]", why="; ".join(route.reasons)))
+    for line in differences(route, evolution) if evolution is not None else []:
+        lines.append(Content.from_markup("[$warning]! $line[/]", line=line))
     return Content("\n").join(lines)
 
 
 class PublishPreview(Static):
     """Updated by the publish screen whenever event, instance or the registry changes."""
 
-    def show(self, event: catalog.Event, instance: str, route: Route) -> None:
-        """Preview a send of ``event`` for ``instance`` along ``route``."""
+    def show(
+        self, event: catalog.Event, instance: str, route: Route, evolution: EvolutionRoute | None = None
+    ) -> None:
+        """Preview a send of ``event`` for ``instance`` along ``route`` (and where Evolution would not send)."""
         self.set_class(not route.targets, "-nowhere")
-        self.update(preview(event, instance, route))
+        self.update(preview(event, instance, route, evolution=evolution))
 
     def problem(self, text: str) -> None:
         """Show why nothing can be previewed (an illegal instance name)."""
