@@ -13,6 +13,7 @@ import pytest
 
 from tui.config import KafkaSettings, load_settings
 from tui.demo.broker import EmbeddedBroker
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 
 # Tests must not pick up the developer's own configuration.
 for _name in list(os.environ):
@@ -53,6 +54,7 @@ def settings(broker: EmbeddedBroker, prefix: str) -> KafkaSettings:
         reconnect_initial_delay_ms="100",
         connection_timeout="2000",
         request_timeout="5000",
+        **DOCUMENT_EVENT_FIELDS,  # the document's KAFKA_EVENTS_* block (Evolution reads a missing one as false)
     )
 
 

@@ -104,8 +104,14 @@ EVENTS: tuple[Event, ...] = (
 ALIASES: dict[str, str] = {"GROUP_UPDATE": "GROUPS_UPDATE"}
 """Input-only aliases: Evolution API itself names ``GROUPS_UPDATE`` ``GROUP_UPDATE`` in places."""
 
-EVOLUTION_MISNAMED_TOPIC: dict[str, str] = {"group-participants.update": "group.participants.update"}
-"""Topics Evolution API auto-creates under a different name than the one it publishes to."""
+EVOLUTION_MISNAMED_TOPIC: dict[str, str] = {
+    "group-participants.update": "group.participants.update",
+    "typebot.change-status": "typebot.change.status",
+    "groups.update": "group.update",
+}
+"""Global topics Evolution API 2.3.6 auto-creates under another name than the one it publishes to: it names them
+from its ``EVENTS`` keys (``GROUP_PARTICIPANTS_UPDATE``, ``TYPEBOT_CHANGE_STATUS``, ``GROUP_UPDATE``) with ``_`` as
+``.``, and publishes to the wire name (hyphens kept; ``groups.update`` is never published at all)."""
 
 BY_NAME: dict[str, Event] = {e.name: e for e in EVENTS}
 BY_WIRE: dict[str, Event] = {e.wire: e for e in EVENTS}

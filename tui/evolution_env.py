@@ -50,6 +50,17 @@ EVOLUTION_EVENT_KEYS: dict[str, str] = {
 }
 """Settings name → the key of Evolution's ``EVENTS`` map it fills (28 variables ``KAFKA_EVENTS_<name>``)."""
 
+DOCUMENT_EVENT_BLOCK: dict[str, str] = {
+    f"KAFKA_EVENTS_{e.name}": "true" for e in catalog.EVENTS if e.default and e.name in EVOLUTION_EVENT_KEYS
+}
+"""The integration document's ``KAFKA_EVENTS_*`` block, the 22 variables it sets true (Evolution reads a missing
+one as false): for a demo or a test that means "configured as the document shows"."""
+
+DOCUMENT_EVENT_FIELDS: dict[str, str] = {
+    name.removeprefix("KAFKA_").lower(): value for name, value in DOCUMENT_EVENT_BLOCK.items()
+}
+""":data:`DOCUMENT_EVENT_BLOCK` as settings field names, for ``load_settings(**overrides)``."""
+
 NO_VARIABLE: frozenset[str] = frozenset({"STATUS_INSTANCE", "REMOVE_INSTANCE", "LOGOUT_INSTANCE"})
 """Events without a ``KAFKA_EVENTS_*`` variable in Evolution: never on a global topic."""
 

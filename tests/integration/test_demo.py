@@ -22,6 +22,7 @@ from tests.foreign import read_all
 from tui.config import load_settings
 from tui.demo.broker import EmbeddedBroker
 from tui.demo.traffic import Traffic, demo_instances, seed_settings
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.topology import Layout, parse_topic, route, topic_plan
 
 FINAL = re.compile(r"stopped · (\d+) events · (\d+) records acked · (\d+) failed · (\d+) routed nowhere")
@@ -65,7 +66,7 @@ def test_demo_no_ui_publishes_the_planned_traffic(broker: EmbeddedBroker, prefix
     # What the demo must have sent: the same seed's first `events` events, routed by the design's rule.
     instances = demo_instances(5)
     registry = seed_settings(instances)
-    settings = load_settings(None, environ={}, topic_prefix=prefix, global_enabled="true")
+    settings = load_settings(None, environ={}, topic_prefix=prefix, global_enabled="true", **DOCUMENT_EVENT_FIELDS)
     expected: dict[tuple[str, str], list[Any]] = defaultdict(list)
     routed_nowhere = 0
     for item in Traffic(instances, seed=1).take(events):

@@ -16,6 +16,7 @@ from tui.config import KafkaSettings, load_app_settings, load_settings
 from tui.console.app import EvokafkaApp
 from tui.console.session import Session
 from tui.demo.broker import EmbeddedBroker
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.instance_settings import InstanceSettings
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
@@ -56,6 +57,7 @@ def console_settings(bootstrap: str, prefix: str, **overrides: str) -> KafkaSett
         "reconnect_initial_delay_ms": "100",
         "connection_timeout": "1000",
         "request_timeout": "3000",
+        **DOCUMENT_EVENT_FIELDS,
     }
     values.update(overrides)
     return load_settings(None, environ={}, **values)
@@ -157,7 +159,8 @@ def frozen_app(
 ) -> EvokafkaApp:
     """The console with fixed cluster, registry and producer state; no Kafka work, no blinking, frozen clock."""
     settings = load_settings(
-        None, environ={}, brokers="kafka-1:9092,kafka-2:9092", topic_prefix="evolution", global_enabled="true"
+        None, environ={}, brokers="kafka-1:9092,kafka-2:9092", topic_prefix="evolution", global_enabled="true",
+        **DOCUMENT_EVENT_FIELDS,
     )
     app_settings = load_app_settings(None, environ={})
     registry = FrozenRegistry(settings, dict(entries) if entries is not None else DEMO_ENTRIES)

@@ -58,10 +58,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from tui.console.app import EvokafkaApp
     from tui.console.screens.streams import StreamsScreen
     from tui.console.session import Session
+    from tui.evolution_env import DOCUMENT_EVENT_FIELDS
     from tui.selection import PaneSpec, Selection
 
     settings = load_settings(
-        None, environ={}, brokers=args.brokers, topic_prefix=args.prefix, auto_create_topics="true"
+        None, environ={}, brokers=args.brokers, topic_prefix=args.prefix, auto_create_topics="true",
+        **DOCUMENT_EVENT_FIELDS,
     )
     app_settings = load_app_settings(None, environ={})
     app = EvokafkaApp(Session.build(settings, app_settings))

@@ -20,6 +20,7 @@ from tui import catalog
 from tui.config import KafkaSettings, load_settings
 from tui.demo.traffic import DemoInstance, Traffic, demo_instances
 from tui.envelope import build
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
@@ -54,6 +55,7 @@ class BenchContext:
             "connection_timeout": "5000",
             "request_timeout": "30000",
             "reconnect_initial_delay_ms": "200",
+            **DOCUMENT_EVENT_FIELDS,
         }
         values.update(overrides)
         return load_settings(None, environ={}, **values)

@@ -57,7 +57,7 @@ def command(ctx: Context, as_json: bool, reveal: bool) -> None:
             notes.setdefault(variable, f"the integration document: {document}")
     if traced.sources.get("KAFKA_EVENTS_MESSAGES_UPSERT") is Source.DEFAULT:
         notes["KAFKA_EVENTS_*"] = (
-            "Evolution reads a missing KAFKA_EVENTS_* as false (the document's block sets 22 of them true); "
+            "Evolution reads a missing KAFKA_EVENTS_* as false (the document's block sets 23 of them true); "
             "it has no variable for STATUS_INSTANCE, REMOVE_INSTANCE, LOGOUT_INSTANCE"
         )
     if as_json:

@@ -23,6 +23,7 @@ from tui.config import KafkaSettings
 from tui.demo.broker import BrokerError
 from tui.demo.runner import DemoConfig, DemoDelivery, DemoRunner
 from tui.demo.traffic import MAX_INSTANCES
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.kafka.options import ClusterUnreachableError, ConnectionSetupError
 from tui.summaries import summarize
 
@@ -36,6 +37,8 @@ DEMO_DEFAULTS: dict[str, Any] = {
     "request_timeout": 3000,
     "connection_timeout": 2000,
     "reconnect_initial_delay_ms": 1000,
+    # The document's KAFKA_EVENTS_* block (Evolution reads a missing one as false: the global topics would be empty).
+    **{field: value == "true" for field, value in DOCUMENT_EVENT_FIELDS.items()},
 }
 
 

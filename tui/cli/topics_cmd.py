@@ -9,6 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from tui import catalog
 from tui.cli.common import Context, fail, pass_context, run
 from tui.config import AppSettings, KafkaSettings
 from tui.instance_settings import InstanceSettings
@@ -119,6 +120,13 @@ def plan_command(ctx: Context, layout: str, as_json: bool) -> None:
     if topics:
         for line in _rows(topics):
             click.echo(line)
+    evolution_names = [
+        (f"{env.settings.topic_prefix}.global.{catalog.EVOLUTION_MISNAMED_TOPIC[t.event.wire]}", t.topic)
+        for t in topics
+        if t.layout is Layout.GLOBAL and t.event.wire in catalog.EVOLUTION_MISNAMED_TOPIC
+    ]
+    for made, used in evolution_names:
+        click.echo(f"note: with KAFKA_AUTO_CREATE_TOPICS=true Evolution API creates {made}, but publishes to {used}")
 
 
 def _print_diff(result: TopicDiff) -> None:
@@ -135,7 +143,10 @@ def _print_diff(result: TopicDiff) -> None:
         for m in result.wrong_partitions:
             click.echo(f"  {m.topic.topic}: {m.actual} partitions, planned {m.topic.partitions}")
     if result.misnamed:
-        click.echo(f"misnamed ({len(result.misnamed)}): Evolution API's group.participants.update mismatch")
+        click.echo(
+            f"misnamed ({len(result.misnamed)}): Evolution API 2.3.6 auto-creates global topics named from its "
+            "settings keys, not the names it publishes to"
+        )
         for n in result.misnamed:
             click.echo(
                 f"  {n.topic}: Evolution API auto-creates this name but publishes to {n.published_to}"

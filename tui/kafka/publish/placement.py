@@ -1,9 +1,9 @@
 """Where the event publisher's records go: the topics it made (or checked) and the partition of each lane.
 
 Both are learned once per connection and forgotten when the broker no longer knows a topic:
-``KAFKA_AUTO_CREATE_TOPICS=true`` creates exactly the topics published to, once per topic; ``false`` checks
-that the topic exists and reports a missing one as the record's error instead of letting the broker
-auto-create it. The partition of a key is the producer's own key hash, computed once per topic and key.
+``KAFKA_AUTO_CREATE_TOPICS=true`` creates exactly the topics published to, once per topic; ``false`` sends
+anyway, as Evolution API 2.3.6 does (the broker's own auto-creation decides), with a warning for each topic
+that did not exist. The partition of a key is the producer's own key hash, computed once per topic and key.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class Placement:
         """Topics made (or found) on this connection."""
         self.partitions: dict[tuple[str, str], int] = {}
         """The partition of each lane (topic, key), per connection."""
+        self.missing_topics: set[str] = set()
+        """Topics that did not exist when first sent to with auto-creation off (warned once each)."""
 
     def reset(self) -> None:
         """A new connection: a broker that restarted may have lost its topics, so make (or check) them again."""
@@ -73,10 +75,8 @@ class Placement:
                 producer.client.force_metadata_update()
 
     async def ensure_topic(self, admin: Admin | None, topic: str) -> None:
-        """Make ``topic`` (auto-creation on) or check that it exists (off), once per connection.
-
-        Raises :class:`TopicMissingError` when it does not exist and may not be made.
-        """
+        """Make ``topic`` (auto-creation on), or check whether it exists (off) and warn when it does not: the
+        send still happens, as in Evolution API, and the broker decides. Once per connection."""
         if topic in self.ready_topics:
             return
         assert admin is not None
@@ -86,10 +86,11 @@ class Placement:
             await asyncio.wait_for(admin.create_topics([spec]), timeout=timeout)
         else:
             names = await asyncio.wait_for(admin.topic_names(), timeout=timeout)
-            if topic not in names:
-                raise TopicMissingError(
-                    f"topic {topic} does not exist and KAFKA_AUTO_CREATE_TOPICS=false; "
-                    "create it (evokafka topics create) or turn auto-creation on"
+            if topic not in names and topic not in self.missing_topics:
+                self.missing_topics.add(topic)
+                log.warning(
+                    "publisher: topic %s does not exist and KAFKA_AUTO_CREATE_TOPICS=false; sending anyway, as "
+                    "Evolution API does: the broker's auto.create.topics.enable decides", topic,
                 )
         self.ready_topics.add(topic)
 
