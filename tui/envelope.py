@@ -68,7 +68,8 @@ def build(
     origin: str = DEFAULT_ORIGIN,
     now: datetime | None = None,
 ) -> Envelope:
-    """Build the body and headers exactly as Evolution API does (``now``: the moment, else the clock's)."""
+    """Build the body and headers exactly as Evolution API does (``now``: the moment, else the clock's);
+    an unknown ``sender`` is left out of the body, as Evolution does."""
     if now is None:
         millis = time.time_ns() // 1_000_000
         date_time = _clock_iso_millis(millis)
@@ -85,6 +86,8 @@ def build(
         "apikey": apikey,
         "timestamp": millis,
     }
+    if sender is None:
+        del body["sender"]  # Evolution's JSON.stringify leaves an undefined sender out
     headers = [
         ("event", _utf8(event.wire)),
         ("instance", _utf8(instance)),

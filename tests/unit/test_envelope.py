@@ -120,3 +120,9 @@ def test_date_time_timestamp_and_header_agree_without_a_given_moment() -> None:
         moment = datetime.fromtimestamp(env.body["timestamp"] / 1000, UTC)
         assert env.body["date_time"] == moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         assert dict(env.headers)["timestamp"] == env.body["date_time"].encode()
+
+
+def test_unknown_sender_is_left_out_as_evolution_does() -> None:
+    body = build(catalog.lookup("call"), "acme", {}, now=MOMENT).body
+    assert "sender" not in body
+    assert list(body) == ["event", "instance", "data", "server_url", "date_time", "apikey", "timestamp"]

@@ -79,7 +79,8 @@ def meta_text(record: Record, decoded: Decoded) -> Text:
     date_time = body.get("date_time")
     if inner is not None or date_time is not None:
         millis = inner if isinstance(inner, int) and not isinstance(inner, bool) else None
-        field("event time", f"{one_line(str(date_time), 60)} (envelope timestamp {_time(millis)})")
+        # Evolution 2.3.6 writes date_time as the server's local time with a "Z": only timestamp is reliable.
+        field("event time", f"{_time(millis)} (envelope timestamp; date_time {one_line(str(date_time), 40)})")
     field("key", one_line(decoded.key, 300) if decoded.key is not None else "(null)")
     field("size", f"{decoded.size:,} bytes")
     if decoded.headers:
