@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -221,3 +222,33 @@ def test_unreachable_cluster_exits_1_with_one_line(cli: Cli, args: list[str]) ->
     result = cli(*args, env={"KAFKA_BROKERS": f"127.0.0.1:{free_port()}", "KAFKA_CONNECTION_TIMEOUT": "500"})
     one_line_error(result, 1, "cannot reach the cluster")
     assert time.monotonic() - started < 20
+
+
+async def test_set_token_is_kept_with_the_entry_serve_accepts_it_and_it_is_never_printed(
+    cli: Cli, watcher: InstanceRegistry
+) -> None:
+    from pydantic import SecretStr
+
+    from tui.evolution.server import EvolutionServer, ServeConfig
+
+    secret = "tok-acme-0f9e8d7c"
+    done = cli("set", "acme", "--token", secret, "--json")
+    assert done.returncode == 0, done.stderr
+    assert secret not in done.stdout + done.stderr and '"token": "********"' in done.stdout
+    await async_wait_until(lambda: (s := watcher.get("acme")) is not None and s.token == secret)
+    enabled = cli("set", "acme", "--enabled", "--events", "CALL")
+    assert enabled.returncode == 0 and secret not in enabled.stdout + enabled.stderr
+    await async_wait_until(lambda: (s := watcher.get("acme")) is not None and s.enabled)
+    assert watcher.get("acme").token == secret  # type: ignore[union-attr]  # kept when the settings change
+    server = EvolutionServer(watcher, ServeConfig(SecretStr("global-key")), "127.0.0.1", 0)
+    url = await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/kafka/find/acme", headers={"apikey": secret}) as resp:
+                assert resp.status == 200 and (await resp.json())["events"] == ["CALL"]
+            async with http.get(f"{url}/instance/fetchInstances", headers={"apikey": secret}) as resp:
+                assert resp.status == 200 and [r["name"] for r in await resp.json()] == ["acme"]
+            async with http.get(f"{url}/kafka/find/acme", headers={"apikey": "tok-other"}) as resp:
+                assert resp.status == 401
+    finally:
+        await server.stop()

@@ -52,6 +52,7 @@ class InstanceView:
             "all_events": cfg.all_events if cfg else None,
             "events": list(cfg.events) if cfg else None,
             "updated_at": (cfg.updated_at or None) if cfg else None,
+            "token": ("********" if cfg.token else None) if cfg else None,
             "whatsapp": item.connection_status.value if item.connection_status else None,
             "number": item.number,
             "profile_name": item.profile_name,

@@ -108,17 +108,30 @@ def show_command(ctx: Context, name: str, as_json: bool) -> None:
 @click.option("--enabled/--disabled", "enabled", default=None, help="Turn the instance's Kafka on or off.")
 @click.option("--events", "events", metavar="A,B,…", help="The events to publish (either name form).")
 @click.option("--all-events", is_flag=True, help="Publish every event (an empty list, as the reference).")
+@click.option(
+    "--token", metavar="TOKEN",
+    help="The instance's own API key, kept with its registry entry: evokafka serve accepts it for this instance "
+    "(never printed unmasked).",
+)
 @json_option
 @pass_context
 def set_command(
-    ctx: Context, name: str, enabled: bool | None, events: str | None, all_events: bool, as_json: bool
+    ctx: Context,
+    name: str,
+    enabled: bool | None,
+    events: str | None,
+    all_events: bool,
+    token: str | None,
+    as_json: bool,
 ) -> None:
     """Set NAME as POST /kafka/set does: --disabled stores no events; --enabled with --all-events (or no
     list) publishes every event, with --events only those."""
     env = _Env.load(ctx)
     env.check_name(name)
-    if enabled is None:
-        fail("give --enabled or --disabled")
+    if enabled is None and token is None:
+        fail("give --enabled or --disabled (or --token)")
+    if token is not None and not token.strip():
+        fail("--token is empty")
     if events is not None and all_events:
         fail("give --events or --all-events, not both")
     if not enabled and (events is not None or all_events):
@@ -132,7 +145,15 @@ def set_command(
     source = env.source(writable=True)
     env.check_writable(name, source)
 
+    if token is not None and not isinstance(source, RegistrySource):
+        fail("--token is kept with evokafka's registry entry; Evolution API keeps its instances' tokens itself")
+
     async def change(src: InstanceSource) -> SourceInstance:
+        if token is not None and isinstance(src, RegistrySource):
+            await src.set_token(name, token)
+            if enabled is None:
+                return await src.get(name)
+        assert enabled is not None
         if isinstance(src, EvolutionSource) and src.client.server_is_evokafka is None and _any_rejected(names):
             # Whether Evolution refuses these depends on the server (``evokafka serve`` takes every event):
             # one read tells which server it is, and that the instance exists.
@@ -235,7 +256,18 @@ class _Env:
         return cls(settings, app, options, (given or app.instance_source).lower())
 
     def check_name(self, name: str) -> None:
-        validate_instance(name, self.settings.topic_prefix)  # InstanceNameError: exit 2, one line
+        """Evolution API allows names a Kafka topic cannot hold ("Loja Centro"): with its source they are taken,
+        with a line saying that per-instance topics cannot exist; evokafka's registry needs legal ones."""
+        evolution = self.choice == "evolution" or (self.choice == "auto" and bool(self.app.evolution_api_url))
+        if not evolution or not name.strip():
+            validate_instance(name, self.settings.topic_prefix)  # InstanceNameError: exit 2, one line
+            return
+        try:
+            validate_instance(name, self.settings.topic_prefix)
+        except InstanceNameError as exc:
+            click.echo(
+                f"evokafka: note: {exc}; global topics are fine, but no per-instance topic can carry it", err=True
+            )
 
     def check_writable(self, name: str, source: InstanceSource) -> None:
         if self.app.read_only:

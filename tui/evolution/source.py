@@ -244,6 +244,13 @@ class RegistrySource(InstanceSource):
         names = [e if isinstance(e, str) else e.name for e in events]
         return self._item(name, await self.registry.set_request(name, enabled, names))
 
+    async def set_token(self, name: str, token: str) -> SourceInstance:
+        """Keep ``token`` (the instance's own API key, for ``evokafka serve``) with ``name``'s entry; an instance
+        without one gets an entry that holds only the token (``kafka/find`` stays ``null``)."""
+        current = self.registry.get(name)
+        entry = current.with_token(token) if current is not None else InstanceSettings.token_only(token)
+        return self._item(name, await self.registry.set(name, entry))
+
     async def toggle(self, name: str, event: catalog.Event | str) -> SourceInstance:
         """Switch one event in the registry."""
         return self._item(name, await self.registry.toggle(name, event))
