@@ -18,6 +18,7 @@ import pytest
 from tests.foreign import read_all
 from tui.config import KafkaSettings
 from tui.demo.broker import EmbeddedBroker, free_port
+from tui.evolution_env import DOCUMENT_EVENT_BLOCK
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
@@ -38,6 +39,7 @@ class Cli:
             KAFKA_CONNECTION_TIMEOUT="1000",
             KAFKA_REQUEST_TIMEOUT="5000",
             EVOKAFKA_REGISTRY_TOPIC=self.registry_topic,
+            **DOCUMENT_EVENT_BLOCK,  # Evolution reads a missing KAFKA_EVENTS_* as false
         )
 
     def __call__(
