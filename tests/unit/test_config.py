@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from tui import catalog
-from tui.config import GROUPS, ConfigError, KafkaSettings, describe, load_app_settings, load_settings
+from tui.config import ConfigError, KafkaSettings, load_app_settings, load_settings
+from tui.config_view import GROUPS, describe
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "kafka-integration.txt"
 

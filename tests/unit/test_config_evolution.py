@@ -92,3 +92,13 @@ def test_ssl_material_as_pem_text_or_as_a_path() -> None:
     assert path is not None and path.kind == "path" and path.described == "file /etc/ca.pem"
     traced = load_traced(None, environ={"KAFKA_SSL_CA": PEM})
     assert "PEM text" in traced.notes["KAFKA_SSL_CA"]
+
+
+def test_config_never_shows_a_pem_key() -> None:
+    from tui.config_view import describe
+
+    key = "-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----\n"
+    settings = load_settings(None, environ={"KAFKA_SSL_KEY": key, "KAFKA_SSL_CA": PEM, "KAFKA_SSL_CERT": "/c.pem"})
+    shown = describe(settings, reveal=True)["SSL"]
+    assert "SECRETKEYBYTES" not in str(shown) and "SECRETKEYBYTES" not in repr(settings)
+    assert shown["KAFKA_SSL_KEY"].startswith("PEM text") and shown["KAFKA_SSL_CERT"] == "/c.pem"

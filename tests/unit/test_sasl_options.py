@@ -16,7 +16,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.conn import ScramAuthenticator
 
-from tui.config import describe, load_settings
+from tui.config import load_settings
+from tui.config_view import describe
 from tui.kafka.errors import FailureKind, diagnose, explain
 from tui.kafka.options import ConnectionOptions
 

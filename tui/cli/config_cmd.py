@@ -11,7 +11,8 @@ import json
 import click
 
 from tui.cli.common import Context, fail, pass_context
-from tui.config import ConfigError, default_env_file, describe, load_traced, mask
+from tui.config import ConfigError, default_env_file, load_traced
+from tui.config_view import describe, mask
 from tui.evolution_env import DOCUMENT_DEFAULTS, Source
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.records import safe_json

@@ -13,7 +13,7 @@ import click
 from pydantic import SecretStr
 
 from tui.cli.common import Context, fail, pass_context, run
-from tui.config import mask
+from tui.config_view import mask
 from tui.evolution.server import EvolutionServer, ServeConfig
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
 from tui.kafka.registry import InstanceRegistry
