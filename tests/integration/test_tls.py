@@ -181,3 +181,18 @@ def test_bad_ca_file_is_one_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "KAFKA_SSL_CA" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_ca_as_pem_text_as_evolution_reads_it(signed_cluster: TlsCluster, ca: CertificateAuthority) -> None:
+    # Evolution hands KAFKA_SSL_CA to Node's TLS as the PEM contents: the same value works here.
+    pem = Path(ca.cert).read_text()
+    values = await _round_trip(signed_cluster.settings(ssl_ca=pem), "tls.pem-text-ca")
+    assert values == [b'{"over":"tls"}']
+
+
+async def test_reject_unauthorized_0_keeps_verification_on_end_to_end(signed_cluster: TlsCluster) -> None:
+    # Only the exact text "false" turns verification off in Evolution: "0" leaves it on, and the unknown CA is refused.
+    settings = signed_cluster.settings(ssl_reject_unauthorized="0")
+    assert settings.ssl_reject_unauthorized is True
+    await _refusal(settings)
+    assert signed_cluster.settings(ssl_reject_unauthorized="false").ssl_reject_unauthorized is False
