@@ -65,10 +65,14 @@ NO_VARIABLE: frozenset[str] = frozenset({"STATUS_INSTANCE", "REMOVE_INSTANCE", "
 """Events without a ``KAFKA_EVENTS_*`` variable in Evolution: never on a global topic."""
 
 DOCUMENT_DEFAULTS: dict[str, str] = {
-    "KAFKA_ENABLED": "true (its block; Evolution's default is false: without KAFKA_ENABLED=true nothing is sent)",
-    "KAFKA_SSL_CA": "a file path (Evolution passes the value to TLS as PEM contents; a path is ignored there)",
-    "KAFKA_SSL_CERT": "a file path (Evolution passes the value to TLS as PEM contents)",
-    "KAFKA_SSL_KEY": "a file path (Evolution passes the value to TLS as PEM contents; a path makes it throw)",
+    "KAFKA_ENABLED": "the document's block sets true; Evolution's default is false: without KAFKA_ENABLED=true "
+    "it sends nothing",
+    "KAFKA_SSL_CA": "the document shows a path; Evolution passes the value to TLS as PEM contents (a path is "
+    "ignored there); evokafka takes either",
+    "KAFKA_SSL_CERT": "the document shows a path; Evolution passes the value to TLS as PEM contents; evokafka "
+    "takes either",
+    "KAFKA_SSL_KEY": "the document shows a path; Evolution passes the value to TLS as PEM contents (a path makes "
+    "it fail); evokafka takes either",
 }
 """Where the integration document says something Evolution's code does not do (shown by ``evokafka config``)."""
 

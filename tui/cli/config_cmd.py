@@ -54,8 +54,11 @@ def command(ctx: Context, as_json: bool, reveal: bool) -> None:
     }
     notes = dict(traced.notes)
     for variable, document in DOCUMENT_DEFAULTS.items():
-        if traced.sources.get(variable) is Source.DEFAULT or variable.startswith("KAFKA_SSL_"):
-            notes.setdefault(variable, f"the integration document: {document}")
+        if variable.startswith("KAFKA_SSL_"):
+            if settings.ssl_enabled and variable in notes:
+                notes[variable] = f"{notes[variable]}; {document}"
+        elif traced.sources.get(variable) is Source.DEFAULT:
+            notes.setdefault(variable, document)
     if traced.sources.get("KAFKA_EVENTS_MESSAGES_UPSERT") is Source.DEFAULT:
         notes["KAFKA_EVENTS_*"] = (
             "Evolution reads a missing KAFKA_EVENTS_* as false (the document's block sets 23 of them true); "
