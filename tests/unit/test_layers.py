@@ -19,7 +19,6 @@ DOMAIN = ["config", "config_errors", "config_view", "evolution_env", "routing", 
           "instance_settings", "records", "templates", "summaries", "filters", "panebuffer", "selection", "saved_views",
           "status", "instance_source", "topic_rows", "group_lag", "diagnosis", "handles", "listeners"]
 DOMAIN_ELSEWHERE = ["demo/traffic.py", "evolution/models.py", "evolution/schema.py"]
-DOMAIN_ELSEWHERE = ["demo/traffic.py", "evolution/models.py", "evolution/schema.py"]
 IO_FOLDERS = ["kafka", "evolution"]
 CONSOLE_DOOR = {"tui.console.session"}
 """The console modules allowed to reach the I/O layers and the demo: the session, the one door."""
