@@ -98,7 +98,10 @@ class SourceInstance:
         if not self.missed:
             return None
         names = ", ".join(e.wire for e in self.missed)
-        return f"Evolution API never publishes {names} for this instance (its event list lacks them)"
+        return (
+            f"Evolution API never publishes {names} for this instance (asked for as GROUP_UPDATE; its publisher "
+            "looks for GROUPS_UPDATE)"
+        )
 
 
 Listener = Callable[[str], None]
