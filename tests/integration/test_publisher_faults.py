@@ -28,6 +28,7 @@ from tests.foreign import ForeignRecord, read_all
 from tui.config import KafkaSettings, load_settings
 from tui.demo.broker import EmbeddedBroker, free_port
 from tui.demo.linkproxy import LinkProxy
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.placement import topic_unknown as _topic_unknown
@@ -50,6 +51,7 @@ def fault_settings(bootstrap: str, prefix: str, **overrides: str) -> KafkaSettin
         "send_retries": "3",
         "request_timeout": "800",
         "connection_timeout": "1000",
+        **DOCUMENT_EVENT_FIELDS,  # the document's KAFKA_EVENTS_* block (Evolution reads a missing one as false)
     }
     values.update(overrides)
     return load_settings(None, environ={}, **values)

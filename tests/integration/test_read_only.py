@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.config import KafkaSettings, load_app_settings
 from tui.console.session import Session
+from tui.evolution_env import DOCUMENT_EVENT_BLOCK
 from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
 from tui.kafka.options import ConnectionOptions
@@ -109,6 +110,7 @@ def test_cli_refuses_every_write(settings: KafkaSettings, prefix: str) -> None:
     env.update(
         KAFKA_BROKERS=",".join(settings.brokers), KAFKA_TOPIC_PREFIX=prefix, KAFKA_AUTO_CREATE_TOPICS="true",
         KAFKA_GLOBAL_ENABLED="true", EVOKAFKA_REGISTRY_TOPIC=f"reg_{prefix}",
+        **DOCUMENT_EVENT_BLOCK,  # Evolution reads a missing KAFKA_EVENTS_* as false
     )
     writes = [
         ["publish", "MESSAGES_UPSERT", "-i", "shop"],

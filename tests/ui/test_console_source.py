@@ -396,7 +396,7 @@ async def test_evolution_refusals_warning_whatsapp_and_discovered(
             assert table.get_row("ghost")[1] == "discovered"
             row = table.get_row("acme")
             assert row[1:5] == ["evolution", "open", "5511987654321 Acme [b]Sales", "enabled"]
-            assert row[5] == "31/31 ⚠"
+            assert row[5] == "all ⚠"
             summary = str(console.app.screen.query_one("#instances-summary", Static).render())
             assert "1 from Evolution API" in summary and "1 discovered only" in summary and "miss events" in summary
 
