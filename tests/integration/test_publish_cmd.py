@@ -86,6 +86,18 @@ def test_global_route_with_the_template(cli: Cli, broker: EmbeddedBroker) -> Non
     assert dict(record.headers)["origin"] == b"WhatsApp"
 
 
+def test_an_evolution_legal_name_goes_to_the_global_topic(cli: Cli, broker: EmbeddedBroker) -> None:
+    # "Loja Centro" cannot name a Kafka topic, but Evolution API allows it: the global topic is enough.
+    done = cli("call", "--instance", "Loja Centro", KAFKA_GLOBAL_ENABLED="true")
+    assert done.returncode == 0, done.stderr
+    topic = f"{cli.prefix}.global.call"
+    assert one_line(done.stdout).endswith("key=Loja Centro-call")
+    [record] = read_all(broker.bootstrap, [topic], expected=1)
+    assert record.key == b"Loja Centro-call" and orjson.loads(record.value or b"{}")["instance"] == "Loja Centro"
+    empty = cli("call", "--instance", " ", KAFKA_GLOBAL_ENABLED="true")
+    assert empty.returncode == 2 and "illegal instance name" in one_line(empty.stderr)
+
+
 def test_nowhere_is_said_and_is_not_an_error(cli: Cli, settings: KafkaSettings) -> None:
     done = cli("MESSAGES_UPSERT", "--instance", "ghost")
     assert done.returncode == 0, done.stderr

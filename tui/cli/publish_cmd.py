@@ -31,7 +31,7 @@ from tui.kafka.registry import InstanceRegistry
 from tui.records import safe_json
 from tui.status import Delivery, PublisherState
 from tui.templates import template
-from tui.topology import InstanceNameError, Route, route, validate_instance
+from tui.topology import InstanceNameError, Layout, Route, route, validate_instance
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -123,7 +123,8 @@ def command(
     app = ctx.app_settings()
     try:
         resolved = catalog.lookup(event)
-        validate_instance(instance, settings.topic_prefix)
+        if not instance.strip():
+            validate_instance(instance, settings.topic_prefix)  # an empty name: refused at once
     except (catalog.UnknownEventError, InstanceNameError) as exc:
         fail(str(exc))
     data, given = _read_data(data_spec)
@@ -208,6 +209,7 @@ class _Job:
         try:
             lookup: SettingsLookup = registry if registry is not None else _NoSettings()
             found = route(self.settings, self.instance, self.event, lookup.get(self.instance))
+            self._check_name(found)
             if not found.targets:
                 # Not an error: the reference sends nothing in this case either. Say which rule held.
                 click.echo(f"nowhere: {'; '.join(found.reasons)}", err=True)
@@ -218,6 +220,15 @@ class _Job:
         finally:
             if registry is not None:
                 await registry.stop()
+
+    def _check_name(self, found: Route) -> None:
+        """Evolution API allows instance names a Kafka topic cannot hold ("Loja Centro"): fine for global topics;
+        one line (exit 2) when the route needs the per-instance topic, or goes nowhere (the name is the news)."""
+        try:
+            validate_instance(self.instance, self.settings.topic_prefix)
+        except InstanceNameError as exc:
+            if not found.targets or any(t.layout is Layout.INSTANCE for t in found.targets):
+                fail(f"{exc}; its per-instance topic cannot exist (global topics are fine)")
 
     def _how_to_send(self) -> str:
         if not self.settings.enabled:

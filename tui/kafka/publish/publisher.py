@@ -255,10 +255,16 @@ class EventPublisher:
         """
         resolved = event if isinstance(event, catalog.Event) else catalog.lookup(event)
         if instance not in self._valid_instances:
-            topology.validate_instance(instance, self.settings.topic_prefix)
-            if len(self._valid_instances) >= VALID_INSTANCES_MAX:
-                self._valid_instances.clear()
-            self._valid_instances.add(instance)
+            try:
+                topology.validate_instance(instance, self.settings.topic_prefix)
+            except topology.InstanceNameError:
+                # Evolution API allows names a topic cannot hold ("Loja Centro"): fine while only global.
+                if any(t.layout is topology.Layout.INSTANCE for t in self._route(instance, resolved)[0].targets):
+                    raise
+            else:
+                if len(self._valid_instances) >= VALID_INSTANCES_MAX:
+                    self._valid_instances.clear()
+                self._valid_instances.add(instance)
         if self.read_only:
             raise ReadOnlyError(f"publish {resolved.wire} of {instance}")
         route, lanes = self._route(instance, resolved)
