@@ -258,11 +258,14 @@ async def test_nothing_routed_counts_nothing(settings: KafkaSettings) -> None:
 
 
 async def test_bad_input_and_read_only(settings: KafkaSettings) -> None:
-    pub = EventPublisher(settings.model_copy(update={"global_enabled": True}), InMemorySettings(), read_only=True)
+    lookup = InMemorySettings({"bad name": InstanceSettings.from_request(True)})
+    pub = EventPublisher(settings.model_copy(update={"global_enabled": True}), lookup, read_only=True)
     with pytest.raises(catalog.UnknownEventError):
         await pub.publish("MESSAGES_UPSRT", "acme", {})
     with pytest.raises(InstanceNameError):
-        await pub.publish(UPSERT, "bad name", {})
+        await pub.publish(UPSERT, "bad name", {})  # its per-instance topic cannot exist
+    with pytest.raises(ReadOnlyError):
+        await pub.publish(UPSERT, "Loja Centro", {})  # global only: Evolution allows the name
     with pytest.raises(ReadOnlyError):
         await pub.publish(UPSERT, "acme", {})
     assert pub.status.sent == 0
