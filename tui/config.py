@@ -381,6 +381,14 @@ def load_traced(
         material = settings.ssl_material(which)
         if material is not None:
             notes[f"KAFKA_SSL_{which.upper()}"] = f"used as {material.described}"
+    for group, switch in (("SSL", settings.ssl_enabled), ("SASL", settings.sasl_enabled)):
+        given = [v for v, src in sources.items() if v.startswith(f"KAFKA_{group}_") and src is not Source.DEFAULT]
+        for variable in given if not switch else ():
+            if not variable.endswith("_ENABLED"):
+                notes[variable] = f"Evolution reads it only when KAFKA_{group}_ENABLED is true"
+    raw_brokers = values.get("KAFKA_BROKERS", "")
+    if any(part != part.strip() for part in raw_brokers.split(",")):
+        notes["KAFKA_BROKERS"] = "Evolution does not trim the parts: a broker written with spaces fails there"
     return TracedSettings(settings, sources, notes)
 
 

@@ -102,3 +102,13 @@ def test_config_never_shows_a_pem_key() -> None:
     shown = describe(settings, reveal=True)["SSL"]
     assert "SECRETKEYBYTES" not in str(shown) and "SECRETKEYBYTES" not in repr(settings)
     assert shown["KAFKA_SSL_KEY"].startswith("PEM text") and shown["KAFKA_SSL_CERT"] == "/c.pem"
+
+
+def test_notes_for_values_evolution_does_not_read_as_written() -> None:
+    traced = load_traced(None, environ={"KAFKA_BROKERS": "a:1, b:2", "KAFKA_SASL_USERNAME": "u"})
+    assert traced.settings.brokers == ["a:1", "b:2"]
+    assert "does not trim" in traced.notes["KAFKA_BROKERS"]
+    assert "only when KAFKA_SASL_ENABLED is true" in traced.notes["KAFKA_SASL_USERNAME"]
+    assert "KAFKA_SASL_USERNAME" not in load_traced(
+        None, environ={"KAFKA_SASL_USERNAME": "u", "KAFKA_SASL_ENABLED": "true"}
+    ).notes
