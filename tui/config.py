@@ -385,7 +385,8 @@ def load_traced(
         given = [v for v, src in sources.items() if v.startswith(f"KAFKA_{group}_") and src is not Source.DEFAULT]
         for variable in given if not switch else ():
             if not variable.endswith("_ENABLED"):
-                notes[variable] = f"Evolution reads it only when KAFKA_{group}_ENABLED is true"
+                unread = f"Evolution reads it only when KAFKA_{group}_ENABLED is true"
+                notes[variable] = f"{notes[variable]}; {unread}" if variable in notes else unread
     raw_brokers = values.get("KAFKA_BROKERS", "")
     if any(part != part.strip() for part in raw_brokers.split(",")):
         notes["KAFKA_BROKERS"] = "Evolution does not trim the parts: a broker written with spaces fails there"
