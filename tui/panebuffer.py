@@ -135,6 +135,24 @@ class PaneBuffer(Generic[T]):
         self.version += 1
         return gone
 
+    def newest(self, count: int) -> list[T]:
+        """The newest ``count`` buffered records, oldest first (a copy; walks from the new end only)."""
+        items = self._items
+        count = min(count, len(items))
+        if count <= 0:
+            return []
+        if count == len(items):
+            return list(items)
+        out = [items[-1 - n] for n in range(count)] if count < 64 else list(items)[-count:]
+        if count < 64:
+            out.reverse()
+        return out
+
+    @property
+    def oldest_seq(self) -> int:
+        """The sequence number of the oldest buffered record (records are numbered 0, 1, … as they match)."""
+        return self.matched - len(self._items)
+
     def snapshot(self) -> list[T]:
         """The buffered records, oldest first (a copy)."""
         return list(self._items)

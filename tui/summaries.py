@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tui.address_book import AddressBook, is_group
 from tui.envelope import Decoded
+from tui.message_content import message_text
 
 MAX_SUMMARY = 160
 """Characters a summary is cut to (an ellipsis marks the cut)."""
@@ -79,115 +81,108 @@ def _jid(value: Any) -> str | None:
     return text.split("@", 1)[0] if "@" in text else text
 
 
-def message_text(message: Any) -> str | None:
-    """The readable content of a WhatsApp ``message`` object (text, caption, reaction, kind of media)."""
-    if not isinstance(message, Mapping):
-        return None
-    text = _str(message.get("conversation"))
-    if text:
-        return text
-    text = _str(_get(message, "extendedTextMessage", "text"))
-    if text:
-        return text
-    for kind, label in (
-        ("imageMessage", "image"),
-        ("videoMessage", "video"),
-        ("documentMessage", "document"),
-        ("documentWithCaptionMessage", "document"),
-    ):
-        media = message.get(kind)
-        if isinstance(media, Mapping):
-            inner = media.get("message") if kind == "documentWithCaptionMessage" else None
-            if isinstance(inner, Mapping):
-                media = inner.get("documentMessage") or media
-            caption = _str(_get(media, "caption")) or _str(_get(media, "fileName"))
-            return f"[{label}] {caption}" if caption else f"[{label}]"
-    reaction = message.get("reactionMessage")
-    if isinstance(reaction, Mapping):
-        emoji = _str(reaction.get("text"))
-        target = _str(_get(reaction, "key", "id"))
-        return f"reaction {emoji or '(removed)'}" + (f" to {target}" if target else "")
-    for kind, label in (
-        ("audioMessage", "audio"),
-        ("stickerMessage", "sticker"),
-        ("locationMessage", "location"),
-        ("contactMessage", "contact"),
-        ("pollCreationMessage", "poll"),
-        ("buttonsResponseMessage", "button reply"),
-        ("listResponseMessage", "list reply"),
-    ):
-        item = message.get(kind)
-        if isinstance(item, Mapping):
-            detail = (
-                _str(item.get("name"))
-                or _str(item.get("displayName"))
-                or _str(item.get("selectedDisplayText"))
-                or _str(item.get("title"))
-            )
-            return f"[{label}] {detail}" if detail else f"[{label}]"
-    protocol = message.get("protocolMessage")
-    if isinstance(protocol, Mapping):
-        return f"[protocol] {_str(protocol.get('type')) or ''}".rstrip()
-    kinds = [k for k in message if isinstance(k, str) and k != "messageContextInfo"]
-    return f"[{kinds[0]}]" if kinds else None
+_TICKS: dict[str | int, tuple[str, str]] = {
+    "ERROR": ("✗", "failed"),
+    "PENDING": ("◌", "pending"),
+    "SERVER_ACK": ("✓", "sent"),
+    "DELIVERY_ACK": ("✓✓", "delivered"),
+    "READ": ("✓✓", "read"),
+    "PLAYED": ("✓✓", "played"),
+}
+"""WhatsApp's message statuses as the app shows them: ticks, then a word."""
+_TICKS.update({number: _TICKS[name] for number, name in enumerate(list(_TICKS))})  # Baileys' numeric form
 
 
-def _sender(data: Mapping[str, Any]) -> str | None:
-    key = data.get("key")
-    if _get(key, "fromMe") is True:
-        return "me"
-    name = _str(data.get("pushName"))
-    jid = _jid(_get(key, "participant")) or _jid(_get(key, "remoteJid"))
-    if name and jid:
-        return f"{name} ({jid})"
-    return name or jid
+def ticks(status: Any) -> str | None:
+    """``READ`` → ``✓✓ read``; None for a status WhatsApp does not have."""
+    found = _TICKS.get(status) if isinstance(status, str | int) and not isinstance(status, bool) else None
+    return f"{found[0]} {found[1]}" if found else None
 
 
-def _messages_upsert(data: Any) -> str:
+def _remote(item: Any) -> str | None:
+    return _str(_get(item, "key", "remoteJid")) or _str(_get(item, "remoteJid"))
+
+
+def _from_me(item: Any) -> bool:
+    return _get(item, "key", "fromMe") is True or _get(item, "fromMe") is True
+
+
+def _author(item: Mapping[str, Any], names: AddressBook) -> str:
+    """Who wrote a message, first as a row says it: ``▸ me``, the push name, a known name or the number; in a
+    group, ``who @ group``."""
+    remote = _remote(item)
+    group = remote is not None and is_group(remote)
+    if _from_me(item):
+        who = "▸ me"
+    else:
+        sender = _str(_get(item, "key", "participant")) or _str(item.get("participant")) if group else remote
+        who = _str(item.get("pushName")) or names.label(sender) or "?"
+    if group:
+        who += f" @ {names.label(remote)}"
+    return who
+
+
+def _to_whom(item: Mapping[str, Any], names: AddressBook) -> str:
+    remote = _remote(item)
+    if not _from_me(item) or remote is None or is_group(remote):
+        return ""
+    return f" (to {names.label(remote)})"
+
+
+def _messages_upsert(data: Any, names: AddressBook) -> str:
     item = _first(_get(data, "messages")) if isinstance(_get(data, "messages"), list) else _first(data)
     if not isinstance(item, Mapping):
         return ""
-    who = _sender(item)
     text = message_text(item.get("message"))
     if text is None:
         text = _str(item.get("messageType")) or "(no content)"
-    out = f"{who}: {text}" if who else text
-    return out + _count_suffix(data)
+    if not isinstance(item.get("key"), Mapping) and item.get("pushName") is None:
+        return text + _count_suffix(data)
+    return f"{_author(item, names)}: {text}{_to_whom(item, names)}" + _count_suffix(data)
 
 
-def _messages_update(data: Any) -> str:
+def _messages_update(data: Any, names: AddressBook) -> str:
     item = _first(data)
     if not isinstance(item, Mapping):
         return ""
-    status = _str(item.get("status")) or _str(_get(item, "update", "status"))
-    target = _str(item.get("keyId")) or _str(_get(item, "key", "id"))
-    jid = _jid(item.get("remoteJid")) or _jid(_get(item, "key", "remoteJid"))
-    parts = [f"status {status}" if status else "update"]
-    if target:
-        parts.append(target)
-    if jid:
-        parts.append(f"in {jid}")
-    return " ".join(parts) + _count_suffix(data)
+    status = item.get("status") if item.get("status") is not None else _get(item, "update", "status")
+    shown = ticks(status) or (f"status {_str(status)}" if _str(status) else "update")
+    remote = _remote(item)
+    if remote is None:
+        target = _str(item.get("keyId")) or _str(_get(item, "key", "id"))
+        return shown + (f" {target}" if target else "") + _count_suffix(data)
+    if is_group(remote):
+        where = "in"
+    elif not _from_me(item):
+        where = "from"
+    else:
+        where = "by" if shown.endswith(("read", "played")) else "to"
+    return f"{shown} {where} {names.label(remote)}" + _count_suffix(data)
 
 
-def _messages_delete(data: Any) -> str:
+def _messages_delete(data: Any, names: AddressBook) -> str:
     item = _first(data)
-    target = _str(_get(item, "id")) or _str(_get(item, "key", "id"))
-    jid = _jid(_get(item, "remoteJid")) or _jid(_get(item, "key", "remoteJid"))
-    return "deleted" + (f" {target}" if target else "") + (f" in {jid}" if jid else "")
+    if not isinstance(item, Mapping):
+        return "message deleted"
+    remote = _remote(item)
+    who = "▸ me" if _from_me(item) else names.label(remote)
+    target = _str(item.get("id")) or _str(_get(item, "key", "id"))
+    out = f"{who}: message deleted" if who else "message deleted"
+    return out + (f" {target}" if target else "") + _to_whom(item, names)
 
 
-def _messages_edited(data: Any) -> str:
+def _messages_edited(data: Any, names: AddressBook) -> str:
     item = _first(data)
     if not isinstance(item, Mapping):
         return ""
     edited = _get(item, "message", "protocolMessage", "editedMessage") or _get(item, "editedMessage")
-    text = message_text(edited) or message_text(item.get("message"))
-    who = _sender(item)
-    return f"edited by {who}: {text}" if who and text else f"edited: {text or '(no content)'}"
+    text = message_text(edited) or message_text(item.get("message")) or "(no content)"
+    if not isinstance(item.get("key"), Mapping) and item.get("pushName") is None:
+        return f"edited: {text}"
+    return f"{_author(item, names)} edited: {text}{_to_whom(item, names)}"
 
 
-def _connection_update(data: Any) -> str:
+def _connection_update(data: Any, names: AddressBook) -> str:
     state = _str(_get(data, "state")) or _str(_get(data, "connection"))
     reason = _get(data, "statusReason")
     who = _str(_get(data, "wuid")) or _str(_get(data, "profileName"))
@@ -197,7 +192,7 @@ def _connection_update(data: Any) -> str:
     return out + (f" as {_jid(who)}" if who else "")
 
 
-def _qrcode(data: Any) -> str:
+def _qrcode(data: Any, names: AddressBook) -> str:
     qr = _get(data, "qrcode")
     pairing = _str(_get(qr, "pairingCode")) or _str(_get(data, "pairingCode"))
     code = _get(qr, "code") or _get(data, "code")
@@ -209,69 +204,88 @@ def _qrcode(data: Any) -> str:
     return out
 
 
-def _participants(data: Any) -> str:
+def _participants(data: Any, names: AddressBook) -> str:
     action = _str(_get(data, "action")) or "update"
-    group = _jid(_get(data, "id"))
+    group = _str(_get(data, "id"))
     people = _get(data, "participants")
-    names: list[str] = []
+    shown: list[str] = []
     if isinstance(people, list):
         for person in people:
-            name = _jid(person) or _jid(_get(person, "id")) or _jid(_get(person, "phoneNumber"))
-            if name:
-                names.append(name)
-    who = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
-    return f"{action} {who or '(nobody)'}" + (f" in {group}" if group else "")
+            jid = _str(person) or _str(_get(person, "id")) or _str(_get(person, "phoneNumber"))
+            label = names.label(jid)
+            if label:
+                shown.append(label)
+    who = ", ".join(shown[:5]) + (f" (+{len(shown) - 5} more)" if len(shown) > 5 else "")
+    return f"{action} {who or '(nobody)'}" + (f" in {names.label(group)}" if group else "")
 
 
-def _presence(data: Any) -> str:
-    chat = _jid(_get(data, "id"))
+def _presence(data: Any, names: AddressBook) -> str:
+    chat = _str(_get(data, "id"))
     presences = _get(data, "presences")
     states: list[str] = []
     if isinstance(presences, Mapping):
         for jid, value in list(presences.items())[:3]:
             state = _str(_get(value, "lastKnownPresence")) or "?"
-            states.append(f"{_jid(jid)} {state}")
+            states.append(f"{names.label(jid)} {state}")
     out = ", ".join(states) or "presence"
-    return out + (f" in {chat}" if chat and not (states and states[0].startswith(chat)) else "")
+    if chat and is_group(chat):
+        out += f" in {names.label(chat)}"
+    elif chat and not states:
+        out += f" of {names.label(chat)}"
+    return out
 
 
-def _call(data: Any) -> str:
+def _call(data: Any, names: AddressBook) -> str:
     item = _first(data)
     status = _str(_get(item, "status")) or "call"
-    who = _jid(_get(item, "from")) or _jid(_get(item, "chatId"))
+    who = names.label(_str(_get(item, "from")) or _str(_get(item, "chatId")))
     video = _get(item, "isVideo")
     kind = "video call" if video is True else "call"
     return f"{kind} {status}" + (f" from {who}" if who else "")
 
 
-def _named_items(label: str) -> Callable[[Any], str]:
-    def summary(data: Any) -> str:
+Summary = Callable[[Any, AddressBook], str]
+
+
+def _named_items(label: str) -> Summary:
+    def summary(data: Any, names: AddressBook) -> str:
         items = data if isinstance(data, list) else [data] if data is not None else []
-        names: list[str] = []
+        shown: list[str] = []
         for item in items[:3]:
+            jid = _str(_get(item, "remoteJid")) or _str(_get(item, "id"))
             name = (
                 _str(_get(item, "pushName"))
                 or _str(_get(item, "name"))
                 or _str(_get(item, "subject"))
-                or _jid(_get(item, "remoteJid"))
-                or _jid(_get(item, "id"))
+                or names.label(jid)
             )
             if name:
-                names.append(name)
+                shown.append(name)
         more = f" (+{len(items) - 3} more)" if len(items) > 3 else ""
         count = f"{len(items)} {label}" if len(items) != 1 else f"1 {label.rstrip('s')}"
-        return f"{count}: {', '.join(names)}{more}" if names else count
+        return f"{count}: {', '.join(shown)}{more}" if shown else count
 
     return summary
 
 
-def _chats_delete(data: Any) -> str:
+def _chats_update(data: Any, names: AddressBook) -> str:
+    item = _first(data)
+    unread = _get(item, "unreadMessages")
+    jid = _str(_get(item, "remoteJid")) or _str(_get(item, "id"))
+    if isinstance(unread, int) and not isinstance(unread, bool) and jid:
+        state = f"{unread} unread" if unread else "all read"
+        return f"{names.label(jid)}: {state}" + _count_suffix(data)
+    return _named_items("chats")(data, names)
+
+
+def _chats_delete(data: Any, names: AddressBook) -> str:
     items = data if isinstance(data, list) else [data]
-    names = [n for n in (_jid(i) or _jid(_get(i, "remoteJid")) or _jid(_get(i, "id")) for i in items[:3]) if n]
-    return "deleted " + (", ".join(names) or "chat")
+    jids = (_str(i) or _str(_get(i, "remoteJid")) or _str(_get(i, "id")) for i in items[:3])
+    shown = [label for label in (names.label(j) for j in jids) if label]
+    return "deleted " + (", ".join(shown) or "chat")
 
 
-def _labels_edit(data: Any) -> str:
+def _labels_edit(data: Any, names: AddressBook) -> str:
     name = _str(_get(data, "name")) or _str(_get(data, "id")) or "label"
     if _get(data, "deleted") is True:
         return f"label {name} deleted"
@@ -279,27 +293,27 @@ def _labels_edit(data: Any) -> str:
     return f"label {name}" + (f" (color {color})" if _str(color) else "")
 
 
-def _labels_association(data: Any) -> str:
+def _labels_association(data: Any, names: AddressBook) -> str:
     kind = _str(_get(data, "type")) or "change"
     label = _str(_get(data, "labelId")) or _str(_get(data, "label", "id")) or "?"
-    chat = _jid(_get(data, "chatId"))
+    chat = names.label(_str(_get(data, "chatId")))
     return f"{kind} label {label}" + (f" on {chat}" if chat else "")
 
 
-def _typebot(data: Any) -> str:
+def _typebot(data: Any, names: AddressBook) -> str:
     status = _str(_get(data, "status"))
-    jid = _jid(_get(data, "remoteJid"))
+    jid = names.label(_str(_get(data, "remoteJid")))
     url = _str(_get(data, "url"))
     return " ".join(p for p in ("typebot", status, jid, url) if p)
 
 
-def _instance_event(data: Any) -> str:
+def _instance_event(data: Any, names: AddressBook) -> str:
     name = _str(_get(data, "instanceName")) or _str(_get(data, "instance"))
     status = _str(_get(data, "status")) or _str(_get(data, "state"))
     return " ".join(p for p in (name, status) if p) or "instance event"
 
 
-_BY_EVENT: dict[str, Callable[[Any], str]] = {
+_BY_EVENT: dict[str, Summary] = {
     "messages.upsert": _messages_upsert,
     "send.message": _messages_upsert,
     "messages.set": _named_items("messages"),
@@ -317,7 +331,7 @@ _BY_EVENT: dict[str, Callable[[Any], str]] = {
     "contacts.update": _named_items("contacts"),
     "chats.set": _named_items("chats"),
     "chats.upsert": _named_items("chats"),
-    "chats.update": _named_items("chats"),
+    "chats.update": _chats_update,
     "chats.delete": _chats_delete,
     "groups.upsert": _named_items("groups"),
     "groups.update": _named_items("groups"),
@@ -345,11 +359,20 @@ def _generic(data: Any) -> str:
     return "" if data is None else repr(data)
 
 
-def summarize(event: str | None, data: Any, limit: int = MAX_SUMMARY) -> str:
-    """A one-line, printable summary of an event's ``data``; never raises."""
+_NOBODY = AddressBook(capacity=1)
+"""The book of a summary made without one: it knows no names (never taught)."""
+
+
+def _generic_summary(data: Any, names: AddressBook) -> str:
+    return _generic(data)
+
+
+def summarize(event: str | None, data: Any, limit: int = MAX_SUMMARY, names: AddressBook | None = None) -> str:
+    """A one-line, printable summary of an event's ``data``, who and what first, naming people and groups from
+    ``names`` where it knows them; never raises."""
     try:
-        handler = _BY_EVENT.get(event or "", _generic)
-        text = handler(data) or _generic(data)
+        handler = _BY_EVENT.get(event or "", _generic_summary)
+        text = handler(data, names or _NOBODY) or _generic(data)
     except Exception:  # a shape no handler foresaw: fall back, a row must always render
         try:
             text = _generic(data)
@@ -358,11 +381,11 @@ def summarize(event: str | None, data: Any, limit: int = MAX_SUMMARY) -> str:
     return one_line(text, limit)
 
 
-def summarize_decoded(decoded: Decoded, limit: int = MAX_SUMMARY) -> str:
+def summarize_decoded(decoded: Decoded, limit: int = MAX_SUMMARY, names: AddressBook | None = None) -> str:
     """The row summary of a decoded record: the event summary for envelopes, else what the value is."""
     try:
         if decoded.is_envelope and isinstance(decoded.body, Mapping):
-            return summarize(decoded.event, decoded.body.get("data"), limit)
+            return summarize(decoded.event, decoded.body.get("data"), limit, names)
         if decoded.is_null:
             return "(null value)"
         if decoded.is_json:

@@ -8,6 +8,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.address_book import AddressBook
 from tui.envelope import decode
 from tui.summaries import MAX_SUMMARY, message_text, summarize, summarize_decoded, visible
 
@@ -18,12 +19,68 @@ def test_messages_upsert_conversation_with_sender() -> None:
         "message": {"conversation": "Hello from WhatsApp!"},
         "pushName": "John Doe",
     }
-    assert summarize("messages.upsert", data) == "John Doe (5511999999999): Hello from WhatsApp!"
+    assert summarize("messages.upsert", data) == "John Doe: Hello from WhatsApp!"
 
 
 def test_messages_upsert_from_me_and_extended_text() -> None:
     data = {"key": {"fromMe": True}, "message": {"extendedTextMessage": {"text": "see https://x"}}}
-    assert summarize("messages.upsert", data) == "me: see https://x"
+    assert summarize("messages.upsert", data) == "▸ me: see https://x"
+
+
+SOPHIE = "5511987654321@s.whatsapp.net"
+FAMILY = "120363025555555555@g.us"
+
+
+def _book() -> AddressBook:
+    book = AddressBook()
+    book.learn("groups.upsert", [{"id": FAMILY, "subject": "Família", "participants": []}])
+    book.learn("contacts.upsert", [{"remoteJid": SOPHIE, "pushName": "Sophie Turner"}])
+    return book
+
+
+def test_rows_read_like_whatsapp_who_and_what_first() -> None:
+    book = _book()
+    incoming = {"key": {"remoteJid": SOPHIE, "fromMe": False, "id": "A"}, "message": {"conversation": "Oi, tudo bem?"}}
+    assert summarize("messages.upsert", incoming, names=book) == "Sophie Turner: Oi, tudo bem?"
+    assert summarize("messages.upsert", incoming) == "+5511987654321: Oi, tudo bem?"  # no book: the number
+    in_group = {"key": {"remoteJid": FAMILY, "participant": SOPHIE, "fromMe": False}, "message": {"conversation": "Oi"}}
+    assert summarize("messages.upsert", in_group, names=book) == "Sophie Turner @ Família: Oi"
+    assert summarize("messages.upsert", in_group) == "+5511987654321 @ group 120363…5555: Oi"
+    mine = {"key": {"remoteJid": SOPHIE, "fromMe": True}, "pushName": "Acme", "message": {"conversation": "Shipping"}}
+    assert summarize("send.message", mine, names=book) == "▸ me: Shipping (to Sophie Turner)"
+
+
+def test_statuses_are_ticks() -> None:
+    book = _book()
+    receipt = {"keyId": "A", "remoteJid": SOPHIE, "fromMe": True}
+    assert summarize("messages.update", {**receipt, "status": "SERVER_ACK"}, names=book) == "✓ sent to Sophie Turner"
+    assert summarize("messages.update", {**receipt, "status": "DELIVERY_ACK"}, names=book) == (
+        "✓✓ delivered to Sophie Turner"
+    )
+    assert summarize("messages.update", {**receipt, "status": "READ"}, names=book) == "✓✓ read by Sophie Turner"
+    assert summarize("messages.update", {**receipt, "status": 4}, names=book) == "✓✓ read by Sophie Turner"
+    assert summarize("messages.update", {**receipt, "remoteJid": FAMILY, "status": "READ"}, names=book) == (
+        "✓✓ read in Família"
+    )
+    assert summarize("send.message.update", {"keyId": "A", "status": "PENDING"}) == "◌ pending A"
+
+
+def test_the_address_book_learns_names_and_stays_bounded() -> None:
+    book = AddressBook(capacity=3)
+    book.learn("groups.update", [{"id": FAMILY, "subject": "Família", "author": SOPHIE}])
+    version = book.version
+    book.learn("groups.update", [{"id": FAMILY, "subject": "Família"}])
+    assert book.version == version  # told again: nothing changed
+    book.learn("messages.upsert", {"key": {"remoteJid": FAMILY, "participant": SOPHIE}, "pushName": "Sophie"})
+    book.learn("messages.upsert", {"key": {"remoteJid": "1@s.whatsapp.net", "fromMe": True}, "pushName": "Me"})
+    assert book.name(SOPHIE) == "Sophie" and book.name("1@s.whatsapp.net") is None
+    for n in range(5):
+        book.remember(f"{n}@s.whatsapp.net", f"P{n}")
+    assert len(book) == 3 and book.name(FAMILY) is None and book.name("4@s.whatsapp.net") == "P4"
+    for odd in (None, 42, "x", [1, {"id": 3}], {"messages": "no"}, [{"id": ["x"], "subject": {"a": 1}}]):
+        book.learn("contacts.upsert", odd)
+        book.learn("messages.upsert", odd)
+    assert len(book) == 3
 
 
 def test_media_captions_and_reactions() -> None:
@@ -50,24 +107,24 @@ def test_connection_update_state() -> None:
 
 def test_group_participants_action_and_people() -> None:
     data = {"id": "1203@g.us", "participants": ["551@s.whatsapp.net", {"id": "552@lid"}], "action": "add"}
-    assert summarize("group-participants.update", data) == "add 551, 552 in 1203"
+    assert summarize("group-participants.update", data) == "add +551, +552 in group 1203"
 
 
 def test_status_presence_call_qrcode_contacts_chats_labels() -> None:
     assert summarize("messages.update", [{"keyId": "K1", "remoteJid": "55@s", "status": "READ"}]) == (
-        "status READ K1 in 55"
+        "✓✓ read from +55"
     )
     presence = {"id": "55@s", "presences": {"55@s": {"lastKnownPresence": "composing"}}}
-    assert summarize("presence.update", presence) == "55 composing"
-    assert summarize("call", [{"from": "55@s", "status": "offer", "isVideo": True}]) == "video call offer from 55"
+    assert summarize("presence.update", presence) == "+55 composing"
+    assert summarize("call", [{"from": "55@s", "status": "offer", "isVideo": True}]) == "video call offer from +55"
     assert summarize("qrcode.updated", {"qrcode": {"pairingCode": "ABCD", "code": "2@x"}}) == (
         "QR code updated, pairing code ABCD"
     )
-    assert summarize("contacts.upsert", [{"id": "1@s", "pushName": "Ann"}, {"id": "2@s"}]) == "2 contacts: Ann, 2"
-    assert summarize("chats.upsert", [{"id": "9@g.us"}]) == "1 chat: 9"
+    assert summarize("contacts.upsert", [{"id": "1@s", "pushName": "Ann"}, {"id": "2@s"}]) == "2 contacts: Ann, +2"
+    assert summarize("chats.upsert", [{"id": "9@g.us"}]) == "1 chat: group 9"
     assert summarize("labels.edit", {"id": "1", "name": "VIP", "color": 3}) == "label VIP (color 3)"
     assert summarize("labels.association", {"type": "add", "labelId": "1", "chatId": "5@s"}) == (
-        "add label 1 on 5"
+        "add label 1 on +5"
     )
 
 

@@ -9,6 +9,7 @@ drawn (``m`` shows more), so a 5 MB value opens at once. Everything from the rec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -31,6 +32,9 @@ SHOWN_CHARS = 64 * 1024
 HEX_BYTES = 16 * 1024
 """Bytes of a hex dump drawn at first; ``m`` doubles it."""
 MODES = ("json", "text", "hex")
+
+Neighbour = Callable[[Record, int], "Record | None"]
+"""The record ``step`` rows away from a record in the pane the detail was opened from."""
 
 
 def _time(millis: int | None) -> str:
@@ -102,11 +106,15 @@ class RecordDetailScreen(ModalScreen[None]):
         Binding("m", "more", "Show more", id="detail-more"),
         Binding("r", "reveal", "Reveal secrets", id="detail-reveal"),
         Binding("c", "copy", "Copy value", id="detail-copy"),
+        Binding("n,right_square_bracket", "step(1)", "Next", key_display="n", id="detail-next"),
+        Binding("p,left_square_bracket", "step(-1)", "Previous", key_display="p", id="detail-previous"),
     ]
 
-    def __init__(self, record: Record) -> None:
+    def __init__(self, record: Record, neighbour: Neighbour | None = None) -> None:
+        """``neighbour(record, step)`` gives the record ``step`` rows away in the pane (None: no such row)."""
         super().__init__(classes="record-detail")
         self.record = record
+        self._neighbour = neighbour
         self.decoded: Decoded | None = None
         self.mode = "json"
         self.limit = SHOWN_CHARS
@@ -191,6 +199,21 @@ class RecordDetailScreen(ModalScreen[None]):
         self.reveal = not self.reveal
         self._draw()
         self.notify("secrets shown" if self.reveal else "secrets masked", timeout=2)
+
+    def action_step(self, step: int) -> None:
+        """Show the next (``n``) or previous (``p``) record of the pane, with the same view mode."""
+        found = self._neighbour(self.record, step) if self._neighbour is not None else None
+        if found is None:
+            self.notify("no next record" if step > 0 else "no previous record", timeout=2)
+            return
+        self.record = found
+        self.decoded = None
+        self.ready = False
+        self.limit = SHOWN_CHARS
+        self.mode = "json"
+        self.query_one("#record-meta", Static).update(Text("decoding…"))
+        self.query_one("#record-detail-scroll", VerticalScroll).scroll_home(animate=False)
+        self._load()
 
     def action_copy(self) -> None:
         """Copy the value (as shown: secrets masked unless revealed) to the clipboard."""

@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.widgets import Input, Static, Tab, Tabs
 
+from tui.address_book import AddressBook
 from tui.console.screens.base import ConsoleScreen
 from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.screens.record_detail import RecordDetailScreen
@@ -29,6 +30,7 @@ from tui.console.widgets.stream_lag import LagPanel
 from tui.console.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
 from tui.console.widgets.stream_table import StreamTable
 from tui.filters import FilterError
+from tui.records import Record
 from tui.saved_views import Arrangement, View, ViewStore
 from tui.selection import PaneSpec, ViewError
 from tui.summaries import one_line
@@ -64,6 +66,8 @@ class StreamsScreen(ConsoleScreen):
         self.arrangement: Arrangement = "tabs"
         self._next_id = 1
         self.views = ViewStore()
+        self.names = AddressBook()
+        """Who is who, as the traffic of every pane told it: rows name people and groups from it."""
         self.reading: bool | None = None
         """Whether new panes read Kafka; None follows the app's ``connect`` (off for snapshots)."""
 
@@ -115,6 +119,7 @@ class StreamsScreen(ConsoleScreen):
             reading=self._reading() if reading is None else reading,
             retry_delay_ms=session.settings.reconnect_initial_delay_ms,
             clocked=False,
+            names=self.names,
             id=pane_id,
         )
         await self.query_one("#panes", Container).mount(pane)
@@ -154,7 +159,19 @@ class StreamsScreen(ConsoleScreen):
 
     @on(StreamTable.RecordChosen)
     def _open_detail(self, event: StreamTable.RecordChosen) -> None:
-        self.app.push_screen(RecordDetailScreen(event.row.record))
+        table = event.table
+
+        def neighbour(record: Record, step: int) -> Record | None:
+            # The detail's n/p walk the pane's shown rows, and the pane's cursor follows.
+            index = next((i for i in range(table.row_count - 1, -1, -1)
+                          if (r := table.row_at(i)) is not None and r.record is record), None)
+            if index is None or not 0 <= index + step < table.row_count:
+                return None
+            table.move_to(index + step)
+            row = table.row_at(index + step)
+            return row.record if row is not None else None
+
+        self.app.push_screen(RecordDetailScreen(event.row.record, neighbour))
 
     def on_descendant_focus(self) -> None:
         # In the grid, the pane holding the focus is the active one.

@@ -13,19 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tui.console.widgets.stream_table import ROW_PARSE_LIMIT, Columns, StreamRow, StreamTable
+from tui.address_book import TEACHING_EVENTS, AddressBook
+from tui.console.widgets.find_bar import FindBar
+from tui.console.widgets.stream_rows import ROW_PARSE_LIMIT, Columns, StreamRow
+from tui.console.widgets.stream_table import StreamTable
+from tui.envelope import decode
 from tui.filters import RecordFilter
 from tui.handles import StreamReader
 from tui.panebuffer import PaneBuffer
@@ -36,6 +43,9 @@ from tui.summaries import one_line
 
 FRAME_RATE = 10.0
 """Redraws a second at most, whatever the inbound rate."""
+TEACH_PER_FRAME = 50
+"""Records of ``contacts.*``, ``groups.*`` and ``chats.*`` read for names per frame at most (they are rare; a
+burst of them waits a few frames rather than stalling one)."""
 BATCH_MAX = 100
 """Records per fetched batch. A pane takes one batch per event-loop turn, and a key press waits for the turn to
 end at each step to the screen: 100 keeps three flooded panes' turn to a few milliseconds (500 held it ~35 ms
@@ -60,7 +70,12 @@ def export_records(rows: Iterable[StreamRow], path: str | Path, *, reveal: bool 
 class StreamPane(Vertical, can_focus=False):
     """One live pane, reading through ``follow`` (the session's). ``reading=False`` or no ``follow`` builds it
     without Kafka (records can be fed with :meth:`ingest`);
-    ``clocked=False`` leaves the frames to the owner, which calls :meth:`draw_frame` ``FRAME_RATE`` a second."""
+    ``clocked=False`` leaves the frames to the owner, which calls :meth:`draw_frame` ``FRAME_RATE`` a second.
+    ``names`` is the address book rows name people and groups from (the screen shares one between panes)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "find", "Find", id="stream-find"),
+    ]
 
     @dataclass
     class StateChanged(Message):
@@ -79,6 +94,7 @@ class StreamPane(Vertical, can_focus=False):
         reading: bool = True,
         retry_delay_ms: int = 500,
         clocked: bool = True,
+        names: AddressBook | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
@@ -101,13 +117,19 @@ class StreamPane(Vertical, can_focus=False):
         self.frames = 0
         """Frames drawn so far (tests wait on it instead of sleeping)."""
         self._drawn_version = -1
-        self._header_width = -1
+        self._header_width: tuple[int, bool, int] | None = None
         self._counters_text = ""
         # Held, not queried: a frame touches them ten times a second, and a pane being removed still has them.
         self._title_line = Static(self._title_text(), classes="stream-pane--title", markup=False)
         self._header_line = Static(Columns.for_width(80).header(), classes="stream-pane--header", markup=False)
-        self._table = StreamTable(self.buffer, self.prefix)
+        self.names = names if names is not None else AddressBook()
+        self._table = StreamTable(self.buffer, self.prefix, names=self.names)
+        self._find = FindBar()
         self._counters_line = Static("", classes="stream-pane--counters", markup=False)
+        self._teach: deque[Record] = deque(maxlen=1000)
+        """Records that say who is who (``contacts.*``, ``groups.*``, ``chats.*``), read for names at the next
+        frames: never at ingest."""
+        self._teaching_topics: dict[str, bool] = {}
         self._timer: Timer | None = None
         self._user_paused = False
 
@@ -115,6 +137,7 @@ class StreamPane(Vertical, can_focus=False):
         yield self._title_line
         yield self._header_line
         yield self._table
+        yield self._find
         yield self._counters_line
 
     @property
@@ -186,6 +209,14 @@ class StreamPane(Vertical, can_focus=False):
         Records are kept raw: only what the filter needs is read now (nothing for an empty filter), the rest
         when a row is drawn.
         """
+        teaching = self._teaching_topics
+        for record in records:
+            teaches = teaching.get(record.topic)
+            if teaches is None:
+                ref = self._table.topics.ref(record.topic)
+                teaches = teaching[record.topic] = ref is not None and ref.event.wire in TEACHING_EVENTS
+            if teaches:
+                self._teach.append(record)
         flt = self.filter
         if flt.accepts_all:
             matched = [StreamRow(record) for record in records]
@@ -207,6 +238,8 @@ class StreamPane(Vertical, can_focus=False):
         if not self.is_mounted:
             return
         table = self.table
+        if self._teach:
+            self._learn_names()
         if self.buffer.version != self._drawn_version or table.behind:
             self._drawn_version = self.buffer.version
             table.sync()
@@ -215,19 +248,31 @@ class StreamPane(Vertical, can_focus=False):
         # The title, header and counter lines are one row high each (styles/streams.tcss): updating them never
         # changes the layout, so no layout pass per frame; and each is updated only when its text changed.
         width = table.size.width or 80
-        if width != self._header_width:
-            self._header_width = width
-            self._header_line.update(Columns.for_width(width).header(), layout=False)
-        counters = self.buffer.counters().describe()
+        header = (width, table.wide, table.shift)
+        if header != self._header_width:
+            self._header_width = header
+            self._header_line.update(table.columns().header(table.shift), layout=False)
+        # What the operator must not miss comes first: the counters are the part a narrow pane cuts.
         flags = []
         if self._user_paused:
             flags.append("PAUSED")
         if not table.follow:
-            flags.append("not following")
-        line = counters + ("  " + " ".join(flags) if flags else "")
+            flags.append("not following (End: follow)")
+        if table.query_text:
+            flags.append(f"/{one_line(table.query_text, 30)}: {table.row_count:,} of {len(self.buffer):,}")
+        counters = self.buffer.counters().describe()
+        line = " · ".join(flags) + ("  " if flags else "") + counters
         if line != self._counters_text:
             self._counters_text = line
             self._counters_line.update(Text(line, no_wrap=True, overflow="ellipsis"), layout=False)
+
+    def _learn_names(self) -> None:
+        names, teach = self.names, self._teach
+        for _ in range(min(TEACH_PER_FRAME, len(teach))):
+            record = teach.popleft()
+            decoded = decode(record.value, record.headers, record.key, max_parse=ROW_PARSE_LIMIT)
+            if decoded.is_envelope and isinstance(decoded.body, dict):
+                names.learn(decoded.event, decoded.body.get("data"))
 
     def _title_text(self) -> Text:
         title = Text(no_wrap=True, overflow="ellipsis")
@@ -286,3 +331,33 @@ class StreamPane(Vertical, can_focus=False):
 
     def on_stream_table_follow_changed(self, event: StreamTable.FollowChanged) -> None:
         self.draw_frame()
+
+    # -- / : narrow the rows as the operator types ---------------------------------------------------------
+
+    def action_find(self) -> None:
+        """Open the pane's ``/`` field: the rows narrow to those containing the text as it is typed."""
+        self._find.open()
+
+    def narrow(self, text: str) -> None:
+        """Show only the rows whose key, instance, event or summary contain ``text`` (empty: every row)."""
+        if self._find.value != text:
+            with self._find.prevent(FindBar.Changed):
+                self._find.value = text
+        self.table.narrow(text)
+        self.draw_frame()
+
+    @on(FindBar.Narrowed)
+    def _narrowed(self, event: FindBar.Narrowed) -> None:
+        event.stop()
+        self.table.narrow(event.text)
+        self.draw_frame()
+
+    @on(FindBar.Done)
+    def _find_done(self, event: FindBar.Done) -> None:
+        event.stop()
+        self.table.focus()
+
+    @on(StreamTable.NarrowingCleared)
+    def _narrowing_cleared(self, event: StreamTable.NarrowingCleared) -> None:
+        event.stop()
+        self._find.action_clear_and_close()
