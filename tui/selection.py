@@ -194,3 +194,18 @@ class StartPosition:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return cls("time", int(moment.timestamp() * 1000))
+
+
+def parse_position(text: str) -> tuple[int | None, int]:
+    """``2/1234`` → ``(2, 1234)``; ``1234`` → ``(None, 1234)`` (any partition). ValueError (one line) else."""
+    head, sep, tail = text.strip().partition("/")
+    try:
+        if sep:
+            partition, offset = int(head), int(tail)
+        else:
+            partition, offset = None, int(head)
+    except ValueError:
+        raise ValueError(f"not a partition/offset: {text!r} (e.g. 2/1234 or 1234)") from None
+    if offset < 0 or (partition is not None and partition < 0):
+        raise ValueError(f"not a partition/offset: {text!r} (no negative numbers)")
+    return partition, offset

@@ -1,8 +1,12 @@
 """Live streams: as many panes as the operator likes, as tabs or as a grid, each with its own subscription.
 
 Keys: ``n`` new pane, ``e`` edit the pane, ``w`` close it, ``[``/``]`` previous/next pane, ``a`` tabs/grid,
-``space`` pause/resume, ``f`` follow, ``c`` clear, ``enter`` record detail, ``x`` export (``X`` with secrets),
-``g`` lag panel, ``ctrl+s`` save the view, ``o`` open a saved view.
+``z`` maximise the pane, ``+``/``-`` resize it in the grid, ``space`` pause/resume, ``f`` follow, ``c`` clear,
+``enter`` record detail, ``/`` narrow the rows, ``:`` jump to partition/offset, ``y`` copy the row, ``x`` export
+(``X`` with secrets), ``g`` lag panel, ``ctrl+s`` save the view, ``o`` open a saved view.
+
+A grid never leaves a pane under :data:`MIN_PANE_ROWS` rows of records: when the panes do not fit, they are
+shown as tabs until they do (the grid comes back by itself when the terminal grows or a pane closes).
 """
 
 from __future__ import annotations
@@ -30,11 +34,16 @@ from tui.console.widgets.stream_lag import LagPanel
 from tui.console.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
 from tui.console.widgets.stream_table import StreamTable
 from tui.filters import FilterError
-from tui.records import Record
 from tui.saved_views import Arrangement, View, ViewStore
-from tui.selection import PaneSpec, ViewError
+from tui.selection import PaneSpec, ViewError, parse_position
 from tui.summaries import one_line
 
+MIN_PANE_ROWS = 4
+"""Rows of records a pane keeps in the grid at least."""
+PANE_CHROME = 5
+"""Lines of a pane that are not records: border (2), title, column header, counters."""
+MAX_WEIGHT = 6
+"""How much taller than the others ``+`` can make a pane in the grid."""
 DISCOVERY_TIMEOUT_S = 1.5
 """Bound on looking for instances seen only in topics before the subscription dialog opens."""
 
@@ -50,6 +59,10 @@ class StreamsScreen(ConsoleScreen):
         Binding("f", "follow", "Follow", id="streams-follow"),
         Binding("c", "clear", "Clear", id="streams-clear"),
         Binding("a", "arrange", "Tabs/grid", id="streams-arrange"),
+        Binding("z", "zoom", "Maximise", id="streams-zoom"),
+        Binding("plus,equals_sign", "resize(1)", "Taller", show=False, key_display="+", id="streams-taller"),
+        Binding("minus", "resize(-1)", "Shorter", show=False, key_display="-", id="streams-shorter"),
+        Binding("colon", "jump", "Jump to offset", show=False, key_display=":", id="streams-jump"),
         Binding("x", "export(False)", "Export", id="streams-export"),
         Binding("X", "export(True)", "Export with secrets", show=False, id="streams-export-reveal"),
         Binding("g", "lag", "Lag", id="streams-lag"),
@@ -64,6 +77,10 @@ class StreamsScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__(classes="streams-screen")
         self.arrangement: Arrangement = "tabs"
+        self.zoomed = False
+        """Whether the active pane takes the whole body (``z``)."""
+        self.grid_fits = True
+        """Whether the grid leaves every pane :data:`MIN_PANE_ROWS` rows (else it is shown as tabs)."""
         self._next_id = 1
         self.views = ViewStore()
         self.names = AddressBook()
@@ -144,11 +161,32 @@ class StreamsScreen(ConsoleScreen):
     def _show_active(self) -> None:
         active = self.active_pane
         panes = self.panes
+        grid = self._grid_shown()
+        container = self.query_one("#panes", Container)
+        container.set_class(grid, "-grid")
+        container.set_class(not grid, "-tabs")
         for pane in panes:
-            pane.display = self.arrangement == "grid" or pane is active
+            pane.display = grid or pane is active
             pane.set_class(pane is active, "-active")
         self.query_one("#streams-empty").display = not panes
-        self.query_one("#pane-tabs").display = bool(panes)
+        self.query_one("#pane-tabs").display = bool(panes) and not self.zoomed
+        self.set_class(self.zoomed, "-zoomed")
+
+    def _grid_shown(self) -> bool:
+        """Whether the panes are drawn as a grid now: asked for, not maximised, and every pane fits."""
+        if self.arrangement != "grid" or self.zoomed:
+            return False
+        count = len(self.panes)
+        height = self.query_one("#panes", Container).size.height or self.size.height
+        fits = count <= 1 or height // count >= PANE_CHROME + MIN_PANE_ROWS
+        if fits != self.grid_fits and count and height:
+            self.grid_fits = fits
+            if not fits:
+                self.notify(f"{count} panes do not fit a grid here: shown as tabs ([ ] to switch)", timeout=4)
+        return fits
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_active)
 
     @on(Tabs.TabActivated)
     def _tab_changed(self) -> None:
@@ -159,19 +197,7 @@ class StreamsScreen(ConsoleScreen):
 
     @on(StreamTable.RecordChosen)
     def _open_detail(self, event: StreamTable.RecordChosen) -> None:
-        table = event.table
-
-        def neighbour(record: Record, step: int) -> Record | None:
-            # The detail's n/p walk the pane's shown rows, and the pane's cursor follows.
-            index = next((i for i in range(table.row_count - 1, -1, -1)
-                          if (r := table.row_at(i)) is not None and r.record is record), None)
-            if index is None or not 0 <= index + step < table.row_count:
-                return None
-            table.move_to(index + step)
-            row = table.row_at(index + step)
-            return row.record if row is not None else None
-
-        self.app.push_screen(RecordDetailScreen(event.row.record, neighbour))
+        self.app.push_screen(RecordDetailScreen(event.row.record, event.table.neighbour))
 
     def on_descendant_focus(self) -> None:
         # In the grid, the pane holding the focus is the active one.
@@ -246,12 +272,49 @@ class StreamsScreen(ConsoleScreen):
         self.set_arrangement("grid" if self.arrangement == "tabs" else "tabs")
 
     def set_arrangement(self, arrangement: Arrangement) -> None:
-        """Show the panes as tabs or as a grid."""
+        """Show the panes as tabs or as a grid (tabs while the grid would leave a pane too few rows)."""
         self.arrangement = arrangement
-        panes = self.query_one("#panes", Container)
-        panes.set_class(arrangement == "grid", "-grid")
-        panes.set_class(arrangement == "tabs", "-tabs")
+        self.zoomed = False
+        self.grid_fits = True
         self._show_active()
+
+    def action_zoom(self) -> None:
+        """Let the active pane take the whole body, or give the others their place back."""
+        if self.active_pane is None:
+            return
+        self.zoomed = not self.zoomed
+        self._show_active()
+
+    def action_resize(self, step: int) -> None:
+        """Make the active pane taller (``+``) or shorter (``-``) than the others in the grid."""
+        pane = self.active_pane
+        if pane is None or not self._grid_shown():
+            self.notify("resizing is for the grid (a: tabs/grid)", timeout=2)
+            return
+        pane.weight = max(1, min(MAX_WEIGHT, pane.weight + step))
+        pane.styles.height = f"{pane.weight}fr"
+
+    @work(exclusive=True, group="streams-dialog", exit_on_error=False)
+    async def action_jump(self) -> None:
+        """Put the cursor on a record of the active pane by partition and offset (``2/1234``, or ``1234``)."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        answer = await self.app.push_screen_wait(PromptDialog("Jump to partition/offset (e.g. 2/1234 or 1234)", ""))
+        if answer is None:
+            return
+        try:
+            partition, offset = parse_position(answer)
+        except ValueError as exc:
+            self.notify(one_line(str(exc), 200), severity="warning")
+            return
+        index = pane.table.find_position(partition, offset)
+        if index is None:
+            self.notify(f"{one_line(answer, 30)} is not in this pane's buffer (e: start the pane elsewhere)",
+                        severity="warning", timeout=4)
+            return
+        pane.table.move_to(index)
+        pane.table.focus()
 
     def action_next_pane(self) -> None:
         """Activate the next pane."""

@@ -132,6 +132,8 @@ class StreamPane(Vertical, can_focus=False):
         self._teaching_topics: dict[str, bool] = {}
         self._timer: Timer | None = None
         self._user_paused = False
+        self.weight = 1
+        """The pane's share of the grid's height (``+``/``-``)."""
 
     def compose(self) -> ComposeResult:
         yield self._title_line
@@ -277,10 +279,7 @@ class StreamPane(Vertical, can_focus=False):
     def _title_text(self) -> Text:
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(one_line(self.spec.title, 40), style="bold")
-        title.append("  " + one_line(self.spec.selection.describe(), 120), style="cyan")
-        title.append(f"  from {one_line(self.spec.start, 40)}", style="dim")
-        if not self.spec.filter.empty:
-            title.append("  filter: " + one_line(self.spec.filter.describe(), 120), style="yellow")
+        # The state first: a narrow pane cuts the end of the line (with an ellipsis), never the state.
         state = self.state
         if self.subscription is not None and self.subscription.missing and state == "reading":
             state = "waiting for " + ", ".join(self.subscription.missing[:2])
@@ -288,6 +287,10 @@ class StreamPane(Vertical, can_focus=False):
         title.append(f"  [{state}]", style=style)
         if self.error:
             title.append(" " + self.error, style=style)
+        if not self.spec.filter.empty:
+            title.append("  filter: " + one_line(self.spec.filter.describe(), 120), style="yellow")
+        title.append("  " + one_line(self.spec.selection.describe(), 120), style="cyan")
+        title.append(f"  from {one_line(self.spec.start, 40)}", style="dim")
         return title
 
     def _refresh_title(self) -> None:

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from tui.address_book import AddressBook
 from tui.console.widgets.stream_rows import Columns, StreamRow, TopicNames, row_segments
 from tui.panebuffer import PaneBuffer
-from tui.records import safe_json, to_json
+from tui.records import Record, safe_json, to_json
 
 SHIFT_STEP = 20
 """Characters ``←``/``→`` scroll the summary by."""
@@ -231,6 +231,18 @@ class StreamTable(ScrollView, can_focus=True):
             if self.row_at(index) is row:
                 return index
         return None
+
+    def neighbour(self, record: Record, step: int) -> Record | None:
+        """The record ``step`` shown rows away from ``record`` (the cursor moves there), or None."""
+        index = next(
+            (i for i in range(self.row_count - 1, -1, -1) if (r := self.row_at(i)) is not None and r.record is record),
+            None,
+        )
+        if index is None or not 0 <= index + step < self.row_count:
+            return None
+        self.move_to(index + step)
+        row = self.row_at(index + step)
+        return row.record if row is not None else None
 
     def find_position(self, partition: int | None, offset: int) -> int | None:
         """The shown row of ``partition`` (any, when None) at ``offset``, else the first one after it."""
