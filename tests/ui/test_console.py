@@ -177,7 +177,7 @@ async def test_publishing_from_the_ui_is_read_by_confluent_kafka(
         assert body["event"] == "messages.upsert" and body["instance"] == "shop"
         assert body["data"] == data
         shown = [line for line in log.lines if line.startswith("✓")]
-        assert shown == [f"✓ {topic} p{record.partition} @ {record.offset}  key shop"]
+        assert shown == [f"✓ p{record.partition} @ {record.offset}  {topic}  key shop"]
     finally:
         await stop(console)
 

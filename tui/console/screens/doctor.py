@@ -1,7 +1,8 @@
 """Doctor: the integration document's troubleshooting list as checks, run against the console's cluster.
 
 The checks are :mod:`tui.kafka.doctor.runner`'s, the same as ``evokafka doctor``; they run in a worker and each
-result shows as soon as it is known. The selected row's fix is shown below the table.
+result shows as soon as it is known. The selected row's fix is shown below the table; ``/`` narrows the rows to
+those containing a text.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from textual.widgets import DataTable, Static
 
 from tui.console.screens.base import ConsoleScreen
 from tui.console.session import explain_failure
+from tui.console.widgets.find_bar import FindBar
 from tui.diagnosis import CheckResult, DoctorReport, Status
 from tui.records import safe_json
+from tui.summaries import one_line
 
 _STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
 
@@ -33,14 +36,19 @@ class DoctorScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_checks", "Run again", id="doctor-rerun"),
+        Binding("slash", "find", "Find", id="doctor-find"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._results: list[CheckResult] = []
+        self._shown: list[CheckResult] = []
+        """The rows listed: the results containing the ``/`` text."""
+        self.narrowing = ""
 
     def compose_body(self) -> ComposeResult:
         yield Static("Doctor: running the checks…", id="doctor-summary")
+        yield FindBar(id="doctor-find")
         yield DataTable(id="doctor-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="doctor-fix")
 
@@ -53,6 +61,7 @@ class DoctorScreen(ConsoleScreen):
     def action_run_checks(self) -> None:
         """Clear the list and run every check again."""
         self._results.clear()
+        self._shown.clear()
         self.query_one("#doctor-table", DataTable).clear()
         self.query_one("#doctor-summary", Static).update("Doctor: running the checks…")
         self.query_one("#doctor-fix", Static).update("")
@@ -69,15 +78,45 @@ class DoctorScreen(ConsoleScreen):
 
     def _add(self, result: CheckResult) -> None:
         self._results.append(result)
+        if self._matches(result):
+            self._list(result)
+
+    def _matches(self, result: CheckResult) -> bool:
+        needle = self.narrowing.strip().casefold()
+        text = f"{result.status.value} {result.check} {result.subject or ''} {result.detail} {result.fix or ''}"
+        return not needle or needle in text.casefold()
+
+    def _list(self, result: CheckResult) -> None:
+        self._shown.append(result)
         table = self.query_one("#doctor-table", DataTable)
+        # Details are cut to the table's room with an ellipsis (the whole text is under the table, with the fix).
+        room = max(self.size.width - 40, 20)
         table.add_row(
             Text(result.status.value.upper(), style=_STYLE[result.status]),
             Text(result.check),
-            Text(_plain(result.subject or "")),
-            Text(_plain(result.detail)),
+            Text(one_line(_plain(result.subject or ""), 30)),
+            Text(one_line(_plain(result.detail), room)),
         )
-        if len(self._results) == 1:
+        if len(self._shown) == 1:
             self._show_fix(0)
+
+    def action_find(self) -> None:
+        """Narrow the rows to the checks containing a text, as it is typed."""
+        self.query_one(FindBar).open()
+
+    @on(FindBar.Narrowed)
+    def _narrowed(self, event: FindBar.Narrowed) -> None:
+        self.narrowing = event.text
+        self._shown.clear()
+        self.query_one("#doctor-table", DataTable).clear()
+        self.query_one("#doctor-fix", Static).update("")
+        for result in self._results:
+            if self._matches(result):
+                self._list(result)
+
+    @on(FindBar.Done)
+    def _find_done(self) -> None:
+        self.query_one("#doctor-table", DataTable).focus()
 
     def _finish(self, report: DoctorReport) -> None:
         counts = {s: sum(1 for r in report.results if r.status is s) for s in Status}
@@ -94,8 +133,11 @@ class DoctorScreen(ConsoleScreen):
         self._show_fix(event.cursor_row)
 
     def _show_fix(self, row: int) -> None:
-        if not 0 <= row < len(self._results):
+        if not 0 <= row < len(self._shown):
             return
-        result = self._results[row]
+        result = self._shown[row]
         fix = f"fix: {_plain(result.fix)}" if result.fix else "no action needed"
-        self.query_one("#doctor-fix", Static).update(Text(f"{result.check}: {fix}"))
+        text = f"{result.check}: {_plain(result.detail)} · {fix}"
+        # Three lines at most under the table (styles/doctor.tcss): what does not fit ends in an ellipsis.
+        room = max((self.size.width or 80) - 4, 20) * 3
+        self.query_one("#doctor-fix", Static).update(Text(one_line(text, room)))

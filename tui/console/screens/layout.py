@@ -2,7 +2,8 @@
 
 A tree: prefix → global / each instance → one topic per event, with partitions, message count and current
 rate; planned topics that do not exist are marked missing, existing ones nothing plans are marked unplanned.
-``Enter`` on a topic opens a stream pane on it. In demo mode the chaos line sits under the tree.
+``Enter`` on a topic opens a stream pane on it; ``/`` narrows the tree to the topics containing the text (topic,
+instance or event). In demo mode the chaos line sits under the tree.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tui.console.screens.base import ConsoleScreen
 from tui.console.screens.streams import StreamsScreen
 from tui.console.session import failure_text
 from tui.console.widgets.chaos_panel import ChaosPanel
+from tui.console.widgets.find_bar import FindBar
 from tui.console.widgets.layout_tree import LayoutTree
 from tui.selection import PaneSpec, Selection
 from tui.topic_rows import TopicRow, TopicStats, layout_rows
@@ -37,18 +39,23 @@ class LayoutScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="layout-refresh"),
         Binding("m", "missing", "Next missing", id="layout-missing"),
+        Binding("slash", "find", "Find", id="layout-find"),
     ]
 
     def __init__(self) -> None:
         super().__init__(classes="layout-screen")
         self._wake = asyncio.Event()
         self._error: str | None = None
+        self._stats: TopicStats | None = None
+        self.narrowing = ""
+        """The ``/`` text: only topics containing it are listed."""
         self.reading: bool | None = None
         """Whether the screen reads the cluster itself; None follows the app's ``connect`` (off for snapshots,
         which feed it with :meth:`show_stats`)."""
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="layout-summary", markup=False)
+        yield FindBar(id="layout-find")
         yield LayoutTree(self.session.settings.topic_prefix, id="layout-tree")
         if self.session.chaos is not None:
             yield ChaosPanel(self.session, id="chaos-panel")
@@ -80,9 +87,29 @@ class LayoutScreen(ConsoleScreen):
         if stats is None and error is not None and tree.rows:
             self._summary(tree.rows)
             return
+        self._stats = stats
         rows = self.rows(stats)
-        tree.show(rows, self.session.registry_entries())
+        entries = self.session.registry_entries()
+        needle = self.narrowing.strip().casefold()
+        if needle:
+            rows = [r for r in rows if needle in f"{r.topic} {r.group} {r.event.wire}".casefold()]
+            groups = {r.group for r in rows}
+            entries = {name: value for name, value in entries.items() if name in groups}
+        tree.show(rows, entries)
         self._summary(rows)
+
+    def action_find(self) -> None:
+        """Narrow the tree to the topics containing a text, as it is typed."""
+        self.query_one(FindBar).open()
+
+    @on(FindBar.Narrowed)
+    def _narrowed(self, event: FindBar.Narrowed) -> None:
+        self.narrowing = event.text
+        self.show_stats(self._stats)
+
+    @on(FindBar.Done)
+    def _find_done(self) -> None:
+        self.query_one(LayoutTree).focus()
 
     @work(group="layout", exclusive=True, exit_on_error=False, name="layout-refresh")
     async def _refresh_loop(self) -> None:
@@ -119,6 +146,8 @@ class LayoutScreen(ConsoleScreen):
             Content(f"global {'on' if settings.global_enabled else 'off'}"),
             Content(f"{rate:.1f} rec/s"),
         ]
+        if self.narrowing.strip():
+            parts.append(Content.from_markup("[$warning]/$t[/]", t=self.narrowing.strip()))
         line = Content(" · ").join(parts)
         if self._error:
             line = Content("\n").join([line, Content.from_markup("[$error]$e[/]", e=self._error)])

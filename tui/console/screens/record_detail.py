@@ -46,14 +46,22 @@ def _time(millis: int | None) -> str:
         return f"{millis} (out of range)"
 
 
-def hex_dump(data: bytes, limit: int) -> str:
+def hex_line_bytes(width: int) -> int:
+    """Bytes per hex dump line that fit ``width`` columns whole (16, 8 or 4): the ASCII column never wraps."""
+    for count in (16, 8):
+        if 8 + 2 + 3 * count - 1 + 2 + count + 2 <= width:
+            return count
+    return 4
+
+
+def hex_dump(data: bytes, limit: int, per_line: int = 16) -> str:
     """``offset  hex bytes  |ascii|`` lines for the first ``limit`` bytes (non-printables as ``.``)."""
     lines: list[str] = []
-    for start in range(0, min(len(data), limit), 16):
-        chunk = data[start : start + 16]
+    for start in range(0, min(len(data), limit), per_line):
+        chunk = data[start : start + per_line]
         hexes = " ".join(f"{b:02x}" for b in chunk)
         ascii_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        lines.append(f"{start:08x}  {hexes:<47}  |{ascii_part}|")
+        lines.append(f"{start:08x}  {hexes:<{3 * per_line - 1}}  |{ascii_part}|")
     if len(data) > limit:
         lines.append(f"… {len(data) - limit:,} more bytes (m: show more)")
     return "\n".join(lines)
@@ -166,9 +174,11 @@ class RecordDetailScreen(ModalScreen[None]):
             return text
         if self.mode == "hex" or decoded.text is None:
             raw = self.record.value or b""
-            dump = hex_dump(raw, max(self.limit // 4, HEX_BYTES))
+            # The value's width less its padding and the scroll bar: a line that fits is never wrapped.
+            width = self.query_one("#record-value", Static).size.width or self.size.width - 4
+            dump = hex_dump(raw, max(self.limit // 4, HEX_BYTES), hex_line_bytes(width - 2))
             self.rendered = dump
-            return Text(dump)
+            return Text(dump, no_wrap=True, overflow="ellipsis")
         text_value = decoded.text
         if decoded.is_json and not self.reveal:
             text_value = orjson.dumps(redact(decoded.body, False)).decode()

@@ -1,5 +1,10 @@
 """The subscription dialog of the streams area: what a pane reads (layout pick lists, raw topics, a regex), where it
-starts, and its filters."""
+starts, and its filters.
+
+It opens with the focus in its first field; every field has a label beside it (a filled field keeps saying what
+it is). ``ctrl+a`` ticks every event (in the global list when that list has the focus), ``ctrl+t`` reads every
+event of the instance under the cursor, ``ctrl+f`` jumps to the filters.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection as Pick
 
@@ -21,12 +27,20 @@ from tui.selection import PaneSpec, Selection, StartPosition, ViewError
 from tui.summaries import one_line
 
 
+def _field(label: str, field: Widget) -> Horizontal:
+    """A form row: its label, then the field."""
+    return Horizontal(Label(label, classes="field-name"), field, classes="field-row")
+
+
 class SubscriptionDialog(ModalScreen[PaneSpec | None]):
     """What a pane reads (layout pick lists, raw topics, a regex), where it starts, and its filters."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
         Binding("ctrl+s", "accept", "Open pane", id="dialog-accept"),
+        Binding("ctrl+a", "all_events", "All events", id="dialog-all-events"),
+        Binding("ctrl+t", "instance_events", "All events of this instance", id="dialog-instance-events"),
+        Binding("ctrl+f", "focus_filters", "Filters", id="dialog-filters"),
     ]
 
     def __init__(self, prefix: str, instances: list[str], spec: PaneSpec | None = None) -> None:
@@ -44,8 +58,11 @@ class SubscriptionDialog(ModalScreen[PaneSpec | None]):
         with Vertical(id="dialog-box"):
             yield Label("New pane" if self.spec is None else "Edit pane", classes="dialog-title")
             with VerticalScroll(id="dialog-fields"):
-                yield Input(spec.title, placeholder="title", id="f-title")
-                yield Label("instances x events (per-instance topics) · events on global topics", classes="field-label")
+                yield _field("title", Input(spec.title, placeholder="the pane's name", id="f-title"))
+                yield Label(
+                    "instances x events · global events  (^a all events, ^t all of this instance)",
+                    classes="field-label",
+                )
                 with Horizontal(id="picks"):
                     yield SelectionList[str](
                         *(Pick(one_line(i, 40), i, i in sel.instances) for i in self.known_instances),
@@ -58,17 +75,23 @@ class SubscriptionDialog(ModalScreen[PaneSpec | None]):
                         *(Pick(e.wire, e.wire, e.wire in chosen_global) for e in catalog.EVENTS), id="pick-global"
                     )
                 unknown = [i for i in sel.instances if i not in self.known_instances]
-                yield Input(", ".join(unknown), placeholder="more instances (comma-separated)", id="f-instances")
-                yield Input(", ".join(sel.topics), placeholder="raw topics (comma-separated)", id="f-topics")
-                yield Input(sel.pattern, placeholder="topic regex, e.g. evolution\\..*\\.call", id="f-pattern")
-                yield Input(spec.start, placeholder="start: latest | earliest | -N | @millis | ISO time", id="f-start")
-                yield Label("filters", classes="field-label")
-                yield Input(flt.key, placeholder="key (glob)", id="f-key")
-                yield Input(", ".join(flt.instances), placeholder="instance(s)", id="f-f-instances")
-                yield Input(", ".join(flt.events), placeholder="event(s)", id="f-f-events")
-                yield Input(", ".join(flt.headers), placeholder="header name=value, …", id="f-headers")
-                yield Input(flt.text, placeholder="free text", id="f-text")
-                yield Input(flt.jsonpath, placeholder='JSONPath, e.g. $[?(@.data.pushName == "John")]', id="f-jsonpath")
+                yield _field("+ instances", Input(", ".join(unknown), placeholder="comma-separated", id="f-instances"))
+                yield _field("raw topics", Input(", ".join(sel.topics), placeholder="comma-separated", id="f-topics"))
+                yield _field("topic regex", Input(sel.pattern, placeholder="evolution\\..*\\.call", id="f-pattern"))
+                yield _field(
+                    "start", Input(spec.start, placeholder="latest | earliest | -N | @millis | ISO time", id="f-start")
+                )
+                yield Label("filters (ctrl+f)", classes="field-label")
+                yield _field("key", Input(flt.key, placeholder="glob, e.g. acme-*", id="f-key"))
+                yield _field("instance(s)", Input(", ".join(flt.instances), placeholder="comma-separated",
+                                                  id="f-f-instances"))
+                yield _field("event(s)", Input(", ".join(flt.events), placeholder="comma-separated", id="f-f-events"))
+                yield _field("headers", Input(", ".join(flt.headers), placeholder="name=value, …", id="f-headers"))
+                yield _field("free text", Input(flt.text, placeholder="anywhere in key, headers, value", id="f-text"))
+                yield _field(
+                    "JSONPath",
+                    Input(flt.jsonpath, placeholder='$[?(@.data.pushName == "John")]', id="f-jsonpath"),
+                )
             yield Static("", id="dialog-error", markup=False)
             with Horizontal(id="dialog-buttons"):
                 yield Button("Open (ctrl+s)", variant="primary", id="dialog-ok")
@@ -76,6 +99,47 @@ class SubscriptionDialog(ModalScreen[PaneSpec | None]):
 
     def on_mount(self) -> None:
         apply_cursor_blink(self)
+        self.query_one("#f-title", Input).focus()
+
+    def _say(self, text: str, style: str = "bold red") -> None:
+        self.query_one("#dialog-error", Static).update(Text(one_line(text, 300), style=style))
+
+    def action_all_events(self) -> None:
+        """Tick every event (of the global list when it has the focus); again: untick them all."""
+        focused = self.focused
+        picks = self.query_one("#pick-global" if focused and focused.id == "pick-global" else "#pick-events",
+                               SelectionList)
+        if len(picks.selected) == picks.option_count:
+            picks.deselect_all()
+            self._say("no event ticked", "italic")
+        else:
+            picks.select_all()
+            where = "global topics" if picks.id == "pick-global" else "per-instance topics"
+            self._say(f"all {picks.option_count} events ticked ({where})", "italic")
+
+    def action_instance_events(self) -> None:
+        """Read every event of the instance under the cursor (or the one typed in ``+ instances``)."""
+        instances = self.query_one("#pick-instances", SelectionList)
+        name: str | None = None
+        highlighted = instances.highlighted
+        if highlighted is not None and instances.option_count:
+            name = instances.get_option_at_index(highlighted).value
+        else:
+            typed = split_names(self._value("f-instances"))
+            name = typed[0] if typed else None
+        if name is None:
+            self._say("no instance to take: pick one in the list or type it under + instances")
+            return
+        if name in self.known_instances:
+            instances.select(name)
+        self.query_one("#pick-events", SelectionList).select_all()
+        if not self._value("f-title"):
+            self.query_one("#f-title", Input).value = f"{name} · all events"
+        self._say(f"{name} x all {len(catalog.EVENTS)} events", "italic")
+
+    def action_focus_filters(self) -> None:
+        """Jump to the first filter field."""
+        self.query_one("#f-key", Input).focus()
 
     def _value(self, field: str) -> str:
         return self.query_one(f"#{field}", Input).value.strip()
@@ -114,7 +178,7 @@ class SubscriptionDialog(ModalScreen[PaneSpec | None]):
         try:
             spec = self.build_spec()
         except (ViewError, FilterError) as exc:
-            self.query_one("#dialog-error", Static).update(Text(one_line(str(exc), 300), style="bold red"))
+            self._say(str(exc))
             return
         self.dismiss(spec)
 

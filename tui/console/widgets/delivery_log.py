@@ -17,10 +17,11 @@ MAX_LINES = 200
 
 
 def delivery_line(delivery: Delivery) -> Content:
-    """``✓ topic p0 @ 12  key k`` or ``✗ topic: error``."""
+    """``✓ p0 @ 12  topic  key k`` or ``✗ topic: error``: where it landed first, so a narrow screen cuts the
+    topic's end (with an ellipsis), never the offset."""
     if delivery.error is None:
         return Content.from_markup(
-            "[$success]✓[/] $topic [b]p$partition[/b] @ [b]$offset[/b]  key $key",
+            "[$success]✓[/] [b]p$partition[/b] @ [b]$offset[/b]  $topic  key $key",
             topic=delivery.topic,
             partition=str(delivery.partition),
             offset=str(delivery.offset),
@@ -33,7 +34,7 @@ class DeliveryLog(VerticalScroll):
     """A bounded, scrollable list of what was sent and what failed."""
 
     DEFAULT_CSS = """
-    DeliveryLog > Static { width: auto; }
+    DeliveryLog > Static { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

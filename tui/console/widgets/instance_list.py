@@ -86,8 +86,13 @@ def rows_of(
 
 
 def matches(row: InstanceRow, text: str) -> bool:
-    """Whether ``row``'s name contains ``text`` (any case); empty text matches every row."""
-    return text.strip().lower() in row.name.lower()
+    """Whether any column of ``row`` (name, source, Kafka state, events, WhatsApp status, number, layouts)
+    contains ``text`` (any case); empty text matches every row."""
+    needle = text.strip().casefold()
+    if not needle:
+        return True
+    columns = (row.name, row.source, row.kafka, row.events, row.whatsapp, row.number, ",".join(row.layouts))
+    return any(needle in column.casefold() for column in columns)
 
 
 class InstanceList(DataTable[str]):

@@ -30,6 +30,8 @@ ROW_PARSE_LIMIT = 1024 * 1024
 """Values larger than this are not parsed for rows and filters (the detail view parses them, lazily)."""
 SUMMARY_CHARS = 600
 """Characters of a summary a row keeps (→ scrolls through them)."""
+MESSAGE_ROOM = 20
+"""Characters of a message's text a row keeps in sight, whatever the length of who wrote it."""
 _WHO_FIRST = MESSAGE_EVENTS | {"messages.edited", "messages.delete", "chats.update"}
 """Events whose summary starts with ``who:`` (drawn bold)."""
 
@@ -327,7 +329,9 @@ def row_segments(
     elif look.event in _WHO_FIRST and not flagged:
         who, colon, rest = summary.partition(": ")
         if colon and len(who) < 80:
-            out.append(Segment(who + colon, _BOLD))
+            # Long names give way: the first MESSAGE_ROOM characters of the text stay in sight.
+            room = width - sum(len(segment.text) for segment in out) - len(colon) - MESSAGE_ROOM
+            out.append(Segment(cut(who, max(room, 8)) + colon, _BOLD))
             summary = rest
     out.append(Segment(summary[:width], _RED if flagged else _PLAIN))
     return out
