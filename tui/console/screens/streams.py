@@ -22,6 +22,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
+from textual.message import Message
 from textual.widgets import Input, Static, Tab, Tabs
 
 from tui.address_book import AddressBook
@@ -46,6 +47,17 @@ MAX_WEIGHT = 6
 """How much taller than the others ``+`` can make a pane in the grid."""
 DISCOVERY_TIMEOUT_S = 1.5
 """Bound on looking for instances seen only in topics before the subscription dialog opens."""
+
+
+class PaneArea(Container):
+    """Where the panes are; says when its size changes (the header or the lag panel may take lines), so the
+    screen can tell whether the grid still fits."""
+
+    class Resized(Message):
+        """The area's size changed."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
 
 class StreamsScreen(ConsoleScreen):
@@ -103,7 +115,7 @@ class StreamsScreen(ConsoleScreen):
             id="streams-empty",
             markup=False,
         )
-        yield Container(id="panes", classes="-tabs")
+        yield PaneArea(id="panes", classes="-tabs")
 
     # -- panes --------------------------------------------------------------------------------------------
 
@@ -185,8 +197,9 @@ class StreamsScreen(ConsoleScreen):
                 self.notify(f"{count} panes do not fit a grid here: shown as tabs ([ ] to switch)", timeout=4)
         return fits
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._show_active)
+    @on(PaneArea.Resized)
+    def _area_resized(self) -> None:
+        self._show_active()
 
     @on(Tabs.TabActivated)
     def _tab_changed(self) -> None:

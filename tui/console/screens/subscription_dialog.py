@@ -35,12 +35,13 @@ def _field(label: str, field: Widget) -> Horizontal:
 class SubscriptionDialog(ModalScreen[PaneSpec | None]):
     """What a pane reads (layout pick lists, raw topics, a regex), where it starts, and its filters."""
 
+    # Priority: the fields' own ctrl+a/ctrl+f (line start, delete word) must not swallow the dialog's picks.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
         Binding("ctrl+s", "accept", "Open pane", id="dialog-accept"),
-        Binding("ctrl+a", "all_events", "All events", id="dialog-all-events"),
-        Binding("ctrl+t", "instance_events", "All events of this instance", id="dialog-instance-events"),
-        Binding("ctrl+f", "focus_filters", "Filters", id="dialog-filters"),
+        Binding("ctrl+a", "all_events", "All events", id="dialog-all-events", priority=True),
+        Binding("ctrl+t", "instance_events", "All events of this instance", id="dialog-instance-events", priority=True),
+        Binding("ctrl+f", "focus_filters", "Filters", id="dialog-filters", priority=True),
     ]
 
     def __init__(self, prefix: str, instances: list[str], spec: PaneSpec | None = None) -> None:

@@ -330,7 +330,8 @@ def row_segments(
         who, colon, rest = summary.partition(": ")
         if colon and len(who) < 80:
             # Long names give way: the first MESSAGE_ROOM characters of the text stay in sight.
-            room = width - sum(len(segment.text) for segment in out) - len(colon) - MESSAGE_ROOM
+            keep = min(len(rest), MESSAGE_ROOM) + (1 if len(rest) > MESSAGE_ROOM else 0)
+            room = width - sum(len(segment.text) for segment in out) - len(colon) - keep
             out.append(Segment(cut(who, max(room, 8)) + colon, _BOLD))
             summary = rest
     out.append(Segment(summary[:width], _RED if flagged else _PLAIN))
