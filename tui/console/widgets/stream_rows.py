@@ -328,7 +328,7 @@ def row_segments(
         summary = "\u2039" + summary[shift + 1 :]
     elif look.event in _WHO_FIRST and not flagged:
         who, colon, rest = summary.partition(": ")
-        if colon and len(who) < 80:
+        if colon and who:
             # Long names give way: the first MESSAGE_ROOM characters of the text stay in sight.
             keep = min(len(rest), MESSAGE_ROOM) + (1 if len(rest) > MESSAGE_ROOM else 0)
             room = width - sum(len(segment.text) for segment in out) - len(colon) - keep

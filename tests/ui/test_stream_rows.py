@@ -1,0 +1,85 @@
+"""A stream pane's row as drawn: the width goes to the summary, long names give way to the text, nothing is
+decoded before it is drawn or searched. Pure functions: no app, no broker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tui import catalog
+from tui.address_book import AddressBook
+from tui.console.widgets.stream_rows import Columns, StreamRow, TopicNames, row_segments, short_event, where_parts
+from tui.envelope import build
+from tui.panebuffer import PaneBuffer
+from tui.records import Record
+from tui.selection import parse_position
+
+SOPHIE = "5511987654321@s.whatsapp.net"
+GROUP = "120363025555555555@g.us"
+
+
+def _row(event: str, data: Any, *, topic: str = "evolution.acme-sales.messages.upsert") -> StreamRow:
+    env = build(catalog.lookup(event), "acme-sales", data)
+    return StreamRow(Record(topic, 0, 7, 1_709_550_600_000, 0, b"acme-sales", env.encode(), list(env.headers)))
+
+
+def _line(row: StreamRow, width: int, names: AddressBook | None = None) -> str:
+    segments = row_segments(row, Columns.for_width(width), TopicNames("evolution"), width, names=names)
+    return "".join(segment.text for segment in segments)[:width]
+
+
+@pytest.mark.parametrize("width", [78, 100, 118, 158])
+def test_the_summary_gets_the_width(width: int) -> None:
+    columns = Columns.for_width(width)
+    used = len(columns.header()) - len("summary")
+    assert width - used >= 45  # an 80-column terminal's pane (78 inside its border) keeps 46 for the summary
+
+
+def test_twenty_characters_of_text_survive_any_name() -> None:
+    book = AddressBook()
+    book.remember(GROUP, "A group with a very long subject indeed, longer than a row")
+    text = "Oi, tudo bem? Queria saber do meu pedido"
+    row = _row("messages.upsert", {"key": {"remoteJid": GROUP, "participant": SOPHIE},
+                                   "pushName": "Sophie Turner-Montgomery", "message": {"conversation": text}})
+    line = _line(row, 78, book)
+    assert text[:20] in line and "Sophie Turner-Montgom…: " in line  # the name gives way, with an ellipsis
+
+
+def test_where_collapses_to_instance_and_event() -> None:
+    assert where_parts("acme-sales", "messages.upsert", 30) == ("acme-sales", " · ", "messages.upsert")
+    assert where_parts("acme-sales", "messages.upsert", 23) == ("acme-sales", " · ", "msg.upsert")
+    assert where_parts("acme-sales", "messages.upsert", 22) == ("acme-sales", "·", "msg.upsert")
+    assert where_parts("globex_helpdesk", "messages.upsert", 22) == ("globex_hel…", "·", "msg.upsert")
+    assert where_parts("a-very-long-instance-name", "group-participants.update", 22) == (
+        "a-very-l…", "·", "participants")
+    assert short_event("send.message.update") == "sent.update" and short_event("call") == "call"
+    global_row = _row("call", {"from": SOPHIE, "status": "offer"}, topic="evolution.global.call")
+    line = _line(global_row, 78)
+    assert line.startswith("g") and "acme-sales · call" in line and "call offer from +5511987654321" in line
+
+
+def test_rows_are_decoded_when_drawn_only_and_redrawn_when_names_arrive() -> None:
+    book = AddressBook()
+    row = _row("messages.upsert", {"key": {"remoteJid": SOPHIE}, "message": {"conversation": "Oi"}})
+    assert not row.drawn
+    assert "+5511987654321: Oi" in _line(row, 78, book)
+    book.remember(SOPHIE, "Sophie Turner")
+    assert "Sophie Turner: Oi" in _line(row, 78, book)
+
+
+def test_buffer_newest_and_sequence_numbers() -> None:
+    buffer: PaneBuffer[int] = PaneBuffer(5)
+    buffer.add(7, list(range(7)))
+    assert buffer.oldest_seq == 2 and buffer.newest(2) == [5, 6] and buffer.newest(99) == [2, 3, 4, 5, 6]
+    assert buffer.newest(0) == []
+    buffer.clear()
+    assert buffer.oldest_seq == 7 and buffer.newest(3) == []
+
+
+def test_jump_positions() -> None:
+    assert parse_position(" 2/1234 ") == (2, 1234)
+    assert parse_position("99") == (None, 99)
+    for bad in ("", "x", "1/", "-3", "2/-1", "a/b"):
+        with pytest.raises(ValueError, match="not a partition/offset"):
+            parse_position(bad)
