@@ -55,8 +55,11 @@ def test_where_collapses_to_instance_and_event() -> None:
         "a-very-l…", "·", "participants")
     assert short_event("send.message.update") == "sent.update" and short_event("call") == "call"
     global_row = _row("call", {"from": SOPHIE, "status": "offer"}, topic="evolution.global.call")
-    line = _line(global_row, 78)
-    assert line.startswith("g") and "acme-sales · call" in line and "call offer from +5511987654321" in line
+    segments = row_segments(global_row, Columns.for_width(78), TopicNames("evolution"), 78)
+    line = "".join(segment.text for segment in segments)
+    assert "acme-sales · call" in line and "call offer from +5511987654321" in line
+    instance = next(segment for segment in segments if segment.text == "acme-sales")
+    assert instance.style is not None and instance.style.color is not None and instance.style.color.name == "magenta"
 
 
 def test_rows_are_decoded_when_drawn_only_and_redrawn_when_names_arrive() -> None:

@@ -247,6 +247,7 @@ class Columns:
 
 _DIM = Style(dim=True)
 _CYAN = Style(color="cyan")
+_MAGENTA = Style(color="magenta")
 _BOLD = Style(bold=True)
 _RED = Style(color="red")
 _BOLD_RED = Style(bold=True, color="red")
@@ -294,7 +295,7 @@ def row_segments(
             when = datetime.fromtimestamp(record.timestamp / 1000, UTC).strftime("%H:%M:%S.%f")[: columns.time]
     is_global = ref is not None and ref.layout is Layout.GLOBAL
     out = [
-        Segment("!" if flagged else "g" if is_global else " ", _BOLD_RED if flagged else _DIM),
+        Segment("!" if flagged else " ", _BOLD_RED if flagged else _PLAIN),
         Segment(_cell(when, columns.time), _DIM),
         Segment(" "),
     ]
@@ -305,7 +306,8 @@ def row_segments(
             out.append(Segment(_cell(short_topic(record.topic, topics.prefix, columns.where), columns.where), _CYAN))
         else:
             shown_instance, sep, shown_event = where_parts(instance or "?", event or "?", columns.where)
-            out.append(Segment(shown_instance, _CYAN))
+            # Global topics' instance (from the envelope) in another colour; W shows the topic itself.
+            out.append(Segment(shown_instance, _MAGENTA if is_global else _CYAN))
             out.append(Segment(sep, _DIM))
             out.append(Segment(shown_event, _RED if flagged else _BOLD))
             pad = columns.where - len(shown_instance) - len(sep) - len(shown_event)
