@@ -16,12 +16,15 @@ from textual.pilot import Pilot
 
 from tests.conftest import async_wait_until
 from tests.ui.conftest import frozen_app
+from tests.ui.test_layout_ui import FROZEN_STATS
 from tui import catalog
+from tui.console.screens.layout import LayoutScreen
 from tui.console.screens.record_detail import RecordDetailScreen
 from tui.console.screens.streams import StreamsScreen
 from tui.console.screens.subscription_dialog import SubscriptionDialog
 from tui.console.widgets.stream_pane import StreamPane
 from tui.envelope import build
+from tui.filters import FilterSpec
 from tui.records import Record
 from tui.selection import PaneSpec, Selection
 
@@ -171,5 +174,34 @@ def test_hex_view(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
         await async_wait_until(lambda: isinstance(pilot.app.screen, RecordDetailScreen) and pilot.app.screen.ready)
         await pilot.press("v", "v")  # json → text → hex
         await pilot.pause()
+
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pane_paused_and_not_following(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    # The counters line says PAUSED and "not following" first, and the title puts the state before the rest.
+    async def run(pilot: Pilot[Any]) -> None:
+        _, (pane,) = await _streams(pilot, PaneSpec(
+            "a pane with a long title", Selection(instances=("acme-sales",), events=("messages.upsert",)), "-500",
+            FilterSpec(text="acme", events=("messages.upsert", "messages.update", "send.message"))))
+        await pilot.press("space", "up", "up")
+        pane.draw_frame()
+        await pilot.pause()
+
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_layout_narrowed(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.press("l")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, LayoutScreen)
+        screen.show_stats(FROZEN_STATS)
+        await pilot.press("slash", *"upsert")
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(frozen_app(), terminal_size=size, run_before=run)

@@ -19,7 +19,7 @@ class FindBar(Input):
     """A one-line filter field, hidden until opened."""
 
     DEFAULT_CSS = """
-    FindBar { display: none; height: 1; border: none; padding: 0 1; }
+    FindBar { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
     FindBar.-open { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
