@@ -86,3 +86,36 @@ def test_jump_positions() -> None:
     for bad in ("", "x", "1/", "-3", "2/-1", "a/b"):
         with pytest.raises(ValueError, match="not a partition/offset"):
             parse_position(bad)
+
+
+async def test_narrowing_a_full_buffer_is_spread_over_frames() -> None:
+    from tests.ui.conftest import frozen_app
+    from tests.ui.test_reading_snapshots import conversation
+    from tui.console.screens.streams import StreamsScreen
+    from tui.console.widgets.stream_table import SCAN_PER_FRAME
+    from tui.selection import PaneSpec, Selection
+
+    app = frozen_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, StreamsScreen)
+        pane = await screen.add_pane(PaneSpec("p", Selection(topics=("t",))), reading=False)
+        records = conversation() * 250  # 3,000 rows, none drawn yet
+        pane.ingest(records)
+        pane.draw_frame()
+        table = pane.table
+        pane.narrow("sophie")
+        # The first frame tests the newest SCAN_PER_FRAME rows only; the rest follow, newest first.
+        assert table.scanning and table.row_count < len(records) // 2
+        assert sum(row.drawn for row in pane.buffer.snapshot()) <= 2 * SCAN_PER_FRAME + 40  # narrow, its frame
+        frames = 0
+        while table.scanning:
+            pane.draw_frame()
+            frames += 1
+            assert frames < 20
+        assert frames >= len(records) // SCAN_PER_FRAME - 1
+        shown = table.rows()
+        expected = [row for row in pane.buffer.snapshot() if "sophie" in row.look.text().casefold()]
+        assert shown == expected and table.cursor == len(shown) - 1  # in order, still following
+        await pilot.pause()

@@ -242,7 +242,7 @@ class StreamPane(Vertical, can_focus=False):
         table = self.table
         if self._teach:
             self._learn_names()
-        if self.buffer.version != self._drawn_version or table.behind:
+        if self.buffer.version != self._drawn_version or table.behind or table.scanning:
             self._drawn_version = self.buffer.version
             table.sync()
         self.buffer.frame()
@@ -261,7 +261,8 @@ class StreamPane(Vertical, can_focus=False):
         if not table.follow:
             flags.append("not following (End: follow)")
         if table.query_text:
-            flags.append(f"/{one_line(table.query_text, 30)}: {table.row_count:,} of {len(self.buffer):,}")
+            searching = " (searching…)" if table.scanning else ""
+            flags.append(f"/{one_line(table.query_text, 30)}: {table.row_count:,} of {len(self.buffer):,}{searching}")
         counters = self.buffer.counters().describe()
         line = " · ".join(flags) + ("  " if flags else "") + counters
         if line != self._counters_text:

@@ -27,6 +27,8 @@ from tui.console.widgets.stream_rows import Columns, StreamRow, TopicNames, row_
 from tui.panebuffer import PaneBuffer
 from tui.records import Record, safe_json, to_json
 
+SCAN_PER_FRAME = 400
+"""Buffered rows tested per frame when ``/`` starts narrowing (new ones are all tested as they arrive)."""
 SHIFT_STEP = 20
 """Characters ``←``/``→`` scroll the summary by."""
 
@@ -98,6 +100,7 @@ class StreamTable(ScrollView, can_focus=True):
         self._view: deque[tuple[int, StreamRow]] | None = None
         """The rows that match the ``/`` text, with their sequence numbers; None when nothing is narrowed."""
         self._scanned = 0
+        self._backlog = 0
         self._count = 0
         self._dropped_seen = 0
 
@@ -133,18 +136,37 @@ class StreamTable(ScrollView, can_focus=True):
             self._view = None
         else:
             self._view = deque()
-            self._scanned = self.buffer.oldest_seq
+            # New arrivals are tested from here on; the rows already buffered are tested newest first, a
+            # bounded number a frame (a first keystroke over 5,000 undrawn rows would otherwise freeze a frame).
+            self._scanned = self._backlog = self.buffer.matched
         self.cursor = -1 if self.follow else 0
         self._dropped_seen = self.buffer.dropped
         self.sync()
 
+    @property
+    def scanning(self) -> bool:
+        """Narrowed, and buffered rows are still being tested (a bounded number each frame)."""
+        return self._view is not None and self._backlog > self.buffer.oldest_seq
+
     def _catch_up(self) -> int:
-        """Test the rows that arrived since the last frame; drop those that left the buffer. Returns how many
-        shown rows fell out."""
+        """Test the rows that arrived since the last frame and a share of the older ones not tested yet; drop
+        those that left the buffer. Returns how the index of a shown row moved (rows added above it count)."""
         view, buffer = self._view, self.buffer
         if view is None:
             return 0
         oldest, newest = buffer.oldest_seq, buffer.matched
+        moved = 0
+        if self._backlog > oldest:
+            low = max(oldest, self._backlog - SCAN_PER_FRAME)
+            needle, names = self._needle, self.names
+            found = []
+            for seq in range(self._backlog - 1, low - 1, -1):
+                row = buffer[seq - oldest]
+                if needle in row.look_with(names).text().casefold():
+                    found.append((seq, row))
+            view.extendleft(found)  # found runs newest to oldest: extendleft puts them back in order
+            moved += len(found)
+            self._backlog = low
         start = max(self._scanned, oldest)
         if start < newest:
             needle, names = self._needle, self.names
@@ -154,19 +176,18 @@ class StreamTable(ScrollView, can_focus=True):
                     view.append((seq, row))
                 seq += 1
         self._scanned = newest
-        fell = 0
         while view and view[0][0] < oldest:
             view.popleft()
-            fell += 1
-        return fell
+            moved -= 1
+        return moved
 
     def sync(self) -> None:
         """Bring the view up to the buffer (called by the pane's frame timer, never per record)."""
-        fell = self.buffer.dropped - self._dropped_seen if self._view is None else self._catch_up()
+        moved = self._dropped_seen - self.buffer.dropped if self._view is None else self._catch_up()
         self._dropped_seen = self.buffer.dropped
         count = self.row_count
         if self.cursor >= 0:
-            self.cursor = max(self.cursor - fell, 0)
+            self.cursor = max(self.cursor + moved, 0)
         if self.follow:
             self.cursor = count - 1
         self.cursor = min(self.cursor, count - 1)
