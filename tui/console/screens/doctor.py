@@ -11,9 +11,10 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from tui.console.screens.base import ConsoleScreen
 from tui.console.session import explain_failure
@@ -22,6 +23,10 @@ from tui.diagnosis import CheckResult, DoctorReport, Status
 from tui.records import safe_json
 from tui.summaries import one_line
 
+CHECK_CHARS = 20
+"""Characters of a check's name the table shows (cut with an ellipsis)."""
+SUBJECT_CHARS = 18
+"""Characters of a check's subject the table shows."""
 _STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
 
 
@@ -36,7 +41,7 @@ class DoctorScreen(ConsoleScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_checks", "Run again", id="doctor-rerun"),
-        Binding("slash", "find", "Find", id="doctor-find"),
+        Binding("slash", "find", "Find", id="doctor-find", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -89,12 +94,13 @@ class DoctorScreen(ConsoleScreen):
     def _list(self, result: CheckResult) -> None:
         self._shown.append(result)
         table = self.query_one("#doctor-table", DataTable)
-        # Details are cut to the table's room with an ellipsis (the whole text is under the table, with the fix).
-        room = max(self.size.width - 40, 20)
+        # Each column cut to its room with an ellipsis, so the table fits the width and nothing is cut by its
+        # edge (the whole detail is under the table, with the fix).
+        room = max((self.size.width or 80) - 2 - (6 + CHECK_CHARS + SUBJECT_CHARS) - 4 * 2 - 2, 16)
         table.add_row(
             Text(result.status.value.upper(), style=_STYLE[result.status]),
-            Text(result.check),
-            Text(one_line(_plain(result.subject or ""), 30)),
+            Text(one_line(result.check, CHECK_CHARS)),
+            Text(one_line(_plain(result.subject or ""), SUBJECT_CHARS)),
             Text(one_line(_plain(result.detail), room)),
         )
         if len(self._shown) == 1:
@@ -102,6 +108,10 @@ class DoctorScreen(ConsoleScreen):
 
     def action_find(self) -> None:
         """Narrow the rows to the checks containing a text, as it is typed."""
+        # A priority key (routed as soon as it arrives, so the letters typed right after it land in the field);
+        # in a text field it stays a "/".
+        if isinstance(self.screen.focused, Input):
+            raise SkipAction()
         self.query_one(FindBar).open()
 
     @on(FindBar.Narrowed)

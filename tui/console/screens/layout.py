@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tui.console.screens.base import ConsoleScreen
 from tui.console.screens.streams import StreamsScreen
@@ -39,7 +40,7 @@ class LayoutScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="layout-refresh"),
         Binding("m", "missing", "Next missing", id="layout-missing"),
-        Binding("slash", "find", "Find", id="layout-find"),
+        Binding("slash", "find", "Find", id="layout-find", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -100,6 +101,10 @@ class LayoutScreen(ConsoleScreen):
 
     def action_find(self) -> None:
         """Narrow the tree to the topics containing a text, as it is typed."""
+        # A priority key (routed as soon as it arrives, so the letters typed right after it land in the field);
+        # in a text field it stays a "/".
+        if isinstance(self.screen.focused, Input):
+            raise SkipAction()
         self.query_one(FindBar).open()
 
     @on(FindBar.Narrowed)

@@ -46,7 +46,8 @@ class FindBar(Input):
     def open(self) -> None:
         """Show the field and put the focus in it (the text stays: typing refines it)."""
         self.add_class("-open")
-        self.focus()
+        # At once, not on the next turn (Widget.focus): the letters typed right after ``/`` are the field's.
+        self.screen.set_focus(self)
 
     def close(self) -> None:
         """Hide the field (the text stays in force unless cleared)."""

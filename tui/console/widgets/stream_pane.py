@@ -21,12 +21,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tui.address_book import TEACHING_EVENTS, AddressBook
 from tui.console.widgets.find_bar import FindBar
@@ -74,7 +75,7 @@ class StreamPane(Vertical, can_focus=False):
     ``names`` is the address book rows name people and groups from (the screen shares one between panes)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "find", "Find", id="stream-find"),
+        Binding("slash", "find", "Find", id="stream-find", priority=True),
     ]
 
     @dataclass
@@ -340,6 +341,10 @@ class StreamPane(Vertical, can_focus=False):
 
     def action_find(self) -> None:
         """Open the pane's ``/`` field: the rows narrow to those containing the text as it is typed."""
+        # A priority key (routed as soon as it arrives, so the letters typed right after it land in the field);
+        # in a text field it stays a "/".
+        if isinstance(self.screen.focused, Input):
+            raise SkipAction()
         self._find.open()
 
     def narrow(self, text: str) -> None:
