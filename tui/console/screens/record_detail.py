@@ -4,7 +4,9 @@ The value is shown as pretty JSON with highlighting, or as text, or as a hex dum
 formatting run in a worker, off the screen's event loop, and only the first ``SHOWN_CHARS`` characters are
 drawn (``m`` shows more), so a 5 MB value opens at once. Everything from the record is shown literally:
 :class:`~rich.text.Text` objects only, control characters as visible escapes. Secrets (the envelope's
-``apikey``) are masked unless revealed (``r``); ``c`` copies the value as shown to the clipboard.
+``apikey``) are masked unless revealed (``r``); ``c`` copies the value as shown to the clipboard; ``n``/``p`` show
+the next/previous record of the pane it was opened from (the pane's cursor follows). The hex view puts as many
+bytes on a line as fit the width whole (16, 8 or 4), so its ASCII column never wraps.
 """
 
 from __future__ import annotations

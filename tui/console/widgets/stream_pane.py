@@ -6,7 +6,9 @@ Reading runs in an async worker: each batch is filtered and appended to the pane
 rows are decoded and summarised when drawn, and only the visible ones. Nothing is drawn per record: a timer
 (``FRAME_RATE`` a second) redraws from the buffer when it moved, so a flood of any rate costs at most ten
 redraws a second, and the reader hands the event loop back after every batch so key presses are served in
-between.
+between. Records of the events that say who is who (``contacts.*``, ``groups.*``, ``chats.*``) are noted at
+ingest by their topic alone and read for the pane's :class:`~tui.address_book.AddressBook` at the next frames.
+``/`` narrows the rows as the operator types (:meth:`StreamPane.narrow`).
 """
 
 from __future__ import annotations
