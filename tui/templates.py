@@ -30,6 +30,144 @@ PUSH_NAME = "John Doe"
 PROFILE_NAME = "Acme Sales"
 
 
+# --- shapes: the WhatsApp payloads, built from explicit values (the templates below and the demo's traffic) ---
+
+
+def message_key(remote: str, from_me: bool, message_id: str, participant: str | None = None) -> dict[str, Any]:
+    """A Baileys message key; ``participant`` only in groups (the author)."""
+    key: dict[str, Any] = {"remoteJid": remote, "fromMe": from_me, "id": message_id}
+    if participant is not None:
+        key["participant"] = participant
+    return key
+
+
+def message(
+    key: dict[str, Any],
+    push_name: str,
+    text: str,
+    *,
+    seconds: int,
+    instance_id: str,
+    status: str = "DELIVERY_ACK",
+    source: str = "android",
+    image: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A message as ``messages.upsert`` and ``send.message`` carry it: a text, or an image with ``text`` as caption
+    (``image``: the ``imageMessage`` fields other than the caption)."""
+    content: dict[str, Any] = (
+        {"conversation": text} if image is None else {"imageMessage": {"caption": text, **image}}
+    )
+    return {
+        "key": key,
+        "pushName": push_name,
+        "status": status,
+        "message": content,
+        "messageType": "conversation" if image is None else "imageMessage",
+        "messageTimestamp": seconds,
+        "instanceId": instance_id,
+        "source": source,
+    }
+
+
+def receipt(
+    message_id: str, remote: str, from_me: bool, status: str, instance_id: str, participant: str | None = None
+) -> dict[str, Any]:
+    """A status change of a message (``messages.update``, ``send.message.update``): SERVER_ACK, DELIVERY_ACK, READ."""
+    data: dict[str, Any] = {"messageId": message_id, "keyId": message_id, "remoteJid": remote, "fromMe": from_me}
+    if participant is not None:
+        data["participant"] = participant
+    data.update(status=status, instanceId=instance_id)
+    return data
+
+
+def edit(key: dict[str, Any], text: str, *, millis: int, instance_id: str) -> dict[str, Any]:
+    """An edit of the message with ``key`` (``messages.edited``)."""
+    return {
+        "key": key,
+        "message": {
+            "protocolMessage": {
+                "key": key,
+                "type": "MESSAGE_EDIT",
+                "editedMessage": {"conversation": text},
+                "timestampMs": str(millis),
+            }
+        },
+        "messageType": "protocolMessage",
+        "messageTimestamp": millis // 1000,
+        "instanceId": instance_id,
+    }
+
+
+def deletion(remote: str, from_me: bool, message_id: str, participant: str | None = None) -> dict[str, Any]:
+    """A deleted message (``messages.delete``)."""
+    return {"remoteJid": remote, "fromMe": from_me, "id": message_id, "participant": participant}
+
+
+def presence(jid: str, state: str) -> dict[str, Any]:
+    """``presence.update``: available, unavailable, composing, recording, paused."""
+    return {"id": jid, "presences": {jid: {"lastKnownPresence": state}}}
+
+
+def contact(jid: str, name: str, instance_id: str, picture: str | None = None) -> dict[str, Any]:
+    """A contact (``contacts.*``)."""
+    return {"remoteJid": jid, "pushName": name, "profilePicUrl": picture, "instanceId": instance_id}
+
+
+def chat(jid: str, instance_id: str, unread: int) -> dict[str, Any]:
+    """A chat (``chats.set``, ``chats.upsert``)."""
+    return {"remoteJid": jid, "instanceId": instance_id, "unreadMessages": unread}
+
+
+def group(
+    jid: str, subject: str, owner: str, members: list[str], admins: set[str] | frozenset[str], seconds: int
+) -> dict[str, Any]:
+    """A group's metadata (``groups.upsert``); ``owner`` is the super-admin."""
+    return {
+        "id": jid,
+        "subject": subject,
+        "subjectOwner": owner,
+        "subjectTime": seconds,
+        "size": len(members),
+        "creation": seconds,
+        "owner": owner,
+        "desc": None,
+        "restrict": False,
+        "announce": False,
+        "participants": [
+            {"id": m, "admin": "superadmin" if m == owner else ("admin" if m in admins else None)} for m in members
+        ],
+    }
+
+
+def participants(group_jid: str, author: str, who: list[str], action: str) -> dict[str, Any]:
+    """``group-participants.update``: add, remove, promote, demote."""
+    return {"id": group_jid, "author": author, "participants": who, "action": action}
+
+
+def qrcode(instance: str, code: str) -> dict[str, Any]:
+    """A pairing QR code (``qrcode.updated``'s ``qrcode``)."""
+    return {
+        "instance": instance,
+        "pairingCode": None,
+        "code": code,
+        "base64": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAQAAAAEAAQMAAABmvDolAAAABlBMVEX///8AAABVwtN+",
+    }
+
+
+def call(call_id: str, jid: str, iso: str, status: str, *, video: bool = False) -> dict[str, Any]:
+    """A call (``call``): offer, then accept, reject or timeout."""
+    return {
+        "id": call_id,
+        "from": jid,
+        "chatId": jid,
+        "date": iso,
+        "isVideo": video,
+        "isGroup": False,
+        "status": status,
+        "offline": False,
+    }
+
+
 class _Facts:
     """Values one template is built from: ids derived from the inputs, one clock."""
 
@@ -46,19 +184,13 @@ class _Facts:
         self.iso = now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def key(self, from_me: bool = False, remote: str = CONTACT) -> dict[str, Any]:
-        return {"remoteJid": remote, "fromMe": from_me, "id": self.message_id}
+        return message_key(remote, from_me, self.message_id)
 
     def message(self, text: str, *, from_me: bool = False, status: str = "DELIVERY_ACK") -> dict[str, Any]:
-        return {
-            "key": self.key(from_me),
-            "pushName": PROFILE_NAME if from_me else PUSH_NAME,
-            "status": status,
-            "message": {"conversation": text},
-            "messageType": "conversation",
-            "messageTimestamp": self.seconds,
-            "instanceId": self.instance_id,
-            "source": "android",
-        }
+        push_name = PROFILE_NAME if from_me else PUSH_NAME
+        return message(
+            self.key(from_me), push_name, text, seconds=self.seconds, instance_id=self.instance_id, status=status
+        )
 
 
 def _uuid(hex_digest: str) -> str:
@@ -84,15 +216,7 @@ def _instance_delete(f: _Facts) -> dict[str, Any]:
 
 def _qrcode_updated(f: _Facts) -> dict[str, Any]:
     ref = f.message_id.lower() + f.other_id.lower()
-    return {
-        "qrcode": {
-            "instance": f.instance,
-            "pairingCode": None,
-            "code": f"2@{ref},{f.call_id[:43]},{f.call_id[-20:]}=",
-            "base64": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAQAAAAEAAQMAAABmvDolAAAABlBMVEX///8AAABVwtN+",
-        }
-    }
-
+    return {"qrcode": qrcode(f.instance, f"2@{ref},{f.call_id[:43]},{f.call_id[-20:]}=")}
 
 def _connection_update(f: _Facts) -> dict[str, Any]:
     return {
@@ -126,57 +250,23 @@ def _messages_upsert(f: _Facts) -> dict[str, Any]:
 
 
 def _messages_edited(f: _Facts) -> dict[str, Any]:
-    key = f.key(from_me=True)
-    return {
-        "key": key,
-        "message": {
-            "protocolMessage": {
-                "key": key,
-                "type": "MESSAGE_EDIT",
-                "editedMessage": {"conversation": "Hello from WhatsApp! (edited)"},
-                "timestampMs": str(f.millis),
-            }
-        },
-        "messageType": "protocolMessage",
-        "messageTimestamp": f.seconds,
-        "instanceId": f.instance_id,
-    }
-
+    return edit(f.key(from_me=True), "Hello from WhatsApp! (edited)", millis=f.millis, instance_id=f.instance_id)
 
 def _messages_update(f: _Facts) -> dict[str, Any]:
-    return {
-        "messageId": f.message_id,
-        "keyId": f.message_id,
-        "remoteJid": CONTACT,
-        "fromMe": True,
-        "participant": CONTACT,
-        "status": "READ",
-        "instanceId": f.instance_id,
-    }
-
+    return receipt(f.message_id, CONTACT, True, "READ", f.instance_id, participant=CONTACT)
 
 def _messages_delete(f: _Facts) -> dict[str, Any]:
-    return {"remoteJid": CONTACT, "fromMe": False, "id": f.message_id, "participant": None}
-
+    return deletion(CONTACT, False, f.message_id)
 
 def _send_message(f: _Facts) -> dict[str, Any]:
     return f.message("Your order #4821 has shipped.", from_me=True, status="PENDING")
 
 
 def _send_message_update(f: _Facts) -> dict[str, Any]:
-    return {
-        "messageId": f.message_id,
-        "keyId": f.message_id,
-        "remoteJid": CONTACT,
-        "fromMe": True,
-        "status": "SERVER_ACK",
-        "instanceId": f.instance_id,
-    }
-
+    return receipt(f.message_id, CONTACT, True, "SERVER_ACK", f.instance_id)
 
 def _contact(f: _Facts, jid: str = CONTACT, name: str = PUSH_NAME) -> dict[str, Any]:
-    return {"remoteJid": jid, "pushName": name, "profilePicUrl": None, "instanceId": f.instance_id}
-
+    return contact(jid, name, f.instance_id)
 
 def _contacts_set(f: _Facts) -> dict[str, Any]:
     return {"contacts": [_contact(f), _contact(f, OTHER, "Maria Silva")]}
@@ -187,21 +277,13 @@ def _contacts_upsert(f: _Facts) -> dict[str, Any]:
 
 
 def _contacts_update(f: _Facts) -> dict[str, Any]:
-    return {
-        "remoteJid": CONTACT,
-        "pushName": PUSH_NAME,
-        "profilePicUrl": "https://pps.whatsapp.net/v/t61.24694-24/123456789_n.jpg",
-        "instanceId": f.instance_id,
-    }
-
+    return contact(CONTACT, PUSH_NAME, f.instance_id, "https://pps.whatsapp.net/v/t61.24694-24/123456789_n.jpg")
 
 def _presence_update(f: _Facts) -> dict[str, Any]:
-    return {"id": CONTACT, "presences": {CONTACT: {"lastKnownPresence": "composing"}}}
-
+    return presence(CONTACT, "composing")
 
 def _chat(f: _Facts, jid: str = CONTACT, unread: int = 1) -> dict[str, Any]:
-    return {"remoteJid": jid, "instanceId": f.instance_id, "unreadMessages": unread}
-
+    return chat(jid, f.instance_id, unread)
 
 def _chats_set(f: _Facts) -> dict[str, Any]:
     return {"chats": [_chat(f), _chat(f, GROUP, 0)]}
@@ -220,24 +302,7 @@ def _chats_delete(f: _Facts) -> dict[str, Any]:
 
 
 def _group(f: _Facts) -> dict[str, Any]:
-    return {
-        "id": GROUP,
-        "subject": "Equipe de Vendas",
-        "subjectOwner": OWNER,
-        "subjectTime": f.seconds,
-        "size": 3,
-        "creation": f.seconds,
-        "owner": OWNER,
-        "desc": None,
-        "restrict": False,
-        "announce": False,
-        "participants": [
-            {"id": OWNER, "admin": "superadmin"},
-            {"id": CONTACT, "admin": None},
-            {"id": OTHER, "admin": "admin"},
-        ],
-    }
-
+    return group(GROUP, "Equipe de Vendas", OWNER, [OWNER, CONTACT, OTHER], {OTHER}, f.seconds)
 
 def _groups_upsert(f: _Facts) -> dict[str, Any]:
     return _group(f)
@@ -248,8 +313,7 @@ def _groups_update(f: _Facts) -> dict[str, Any]:
 
 
 def _group_participants_update(f: _Facts) -> dict[str, Any]:
-    return {"id": GROUP, "author": OWNER, "participants": [OTHER], "action": "add"}
-
+    return participants(GROUP, OWNER, [OTHER], "add")
 
 def _labels_edit(f: _Facts) -> dict[str, Any]:
     return {"id": "1", "name": "New customer", "color": 1, "deleted": False, "predefinedId": "1"}
@@ -260,17 +324,7 @@ def _labels_association(f: _Facts) -> dict[str, Any]:
 
 
 def _call(f: _Facts) -> dict[str, Any]:
-    return {
-        "id": f.call_id,
-        "from": CONTACT,
-        "chatId": CONTACT,
-        "date": f.iso,
-        "isVideo": False,
-        "isGroup": False,
-        "status": "offer",
-        "offline": False,
-    }
-
+    return call(f.call_id, CONTACT, f.iso, "offer")
 
 def _typebot(f: _Facts) -> dict[str, Any]:
     return {"remoteJid": CONTACT, "url": "https://typebot.example.com", "typebot": "atendimento-v1"}

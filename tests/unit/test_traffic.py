@@ -17,12 +17,12 @@ from tui import catalog
 from tui.demo.traffic import (
     GENERATED_EVENTS,
     MAX_INSTANCES,
-    Language,
     Traffic,
     TrafficEvent,
     demo_instances,
     seed_settings,
 )
+from tui.demo.words import Language
 from tui.topology import validate_instance
 
 PERSONAL_JID = re.compile(r"^55\d{2}9\d{8}@s\.whatsapp\.net$")
@@ -111,26 +111,77 @@ def test_each_instance_connects_first_qrcode_then_connecting_then_open(sample: l
         assert sum(1 for e in items if e.event.wire == "qrcode.updated") == 1
 
 
-def test_receipts_edits_and_deletes_follow_their_message(sample: list[TrafficEvent]) -> None:
-    sent: dict[tuple[str, str], int] = {}
-    status: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for index, item in enumerate(sample):
+def _lives(sample: list[TrafficEvent]) -> dict[tuple[str, str], list[str]]:
+    """Each message's events in order, ``(instance, id)`` → ``["send.message", "messages.update:READ", …]``."""
+    lives: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for item in sample:
         wire, data = item.event.wire, item.data
-        if wire == "messages.upsert":
-            sent.setdefault((item.instance, data["key"]["id"]), index)
-        elif wire == "messages.update":
-            key = (item.instance, data["keyId"])
-            assert key in sent, f"receipt before its message: {key}"
-            status[key].append(data["status"])
-        elif wire == "messages.edited":
-            assert (item.instance, data["key"]["id"]) in sent
-            assert data["message"]["protocolMessage"]["type"] == "MESSAGE_EDIT"
+        if wire in ("messages.upsert", "send.message", "messages.edited"):
+            lives[(item.instance, data["key"]["id"])].append(wire)
+        elif wire in ("messages.update", "send.message.update"):
+            lives[(item.instance, data["keyId"])].append(f"{wire}:{data['status']}")
         elif wire == "messages.delete":
-            assert (item.instance, data["id"]) in sent
-    assert status
-    # The sample may end between a message's two receipts.
-    assert all(s == ["DELIVERY_ACK", "READ"][: len(s)] for s in status.values()), status
-    assert sum(1 for s in status.values() if s == ["DELIVERY_ACK", "READ"]) > 100
+            lives[(item.instance, data["id"])].append(wire)
+    return lives
+
+
+def test_receipts_edits_and_deletes_follow_their_message(sample: list[TrafficEvent]) -> None:
+    lives = _lives(sample)
+    for (instance, message_id), life in lives.items():
+        first = life[0]
+        assert first in ("messages.upsert", "send.message"), f"{life} of {message_id} starts without its message"
+        statuses = [step.split(":")[1] for step in life if step.startswith("messages.update:")]
+        # The sample may end between receipts: what is there is a prefix of the order, never out of it.
+        assert statuses == ["SERVER_ACK", "DELIVERY_ACK", "READ"][: len(statuses)], (instance, life)
+        if "messages.edited" in life or "messages.delete" in life:
+            assert statuses == ["SERVER_ACK", "DELIVERY_ACK", "READ"], (instance, life)
+        if "messages.delete" in life:
+            assert life[-1] == "messages.delete", life
+    edit = next(e.data for e in sample if e.event.wire == "messages.edited")
+    assert edit["message"]["protocolMessage"]["type"] == "MESSAGE_EDIT"
+    assert sum(1 for life in lives.values() if life.count("messages.update:READ") == 1) > 100
+
+
+def test_whole_lives_and_unacknowledged_messages(sample: list[TrafficEvent]) -> None:
+    """The flows ``evokafka trace`` follows are in the traffic: a whole life, and a message never acknowledged."""
+    whole = [
+        "send.message",
+        "messages.upsert",
+        "messages.update:SERVER_ACK",
+        "messages.update:DELIVERY_ACK",
+        "send.message.update:DELIVERY_ACK",
+        "messages.update:READ",
+        "messages.edited",
+        "messages.delete",
+    ]
+    lives = list(_lives(sample).values())
+    assert whole in lives
+    edited_only = whole[:-1]
+    deleted_only = [*whole[:-2], "messages.delete"]
+    assert edited_only in lives and deleted_only in lives
+    # Never acknowledged: sent and stored, nothing after, although the same instance went on emitting.
+    positions = {(e.instance, e.data["key"]["id"]): i for i, e in enumerate(sample) if e.event.wire == "send.message"}
+    silent = [
+        key
+        for key, life in _lives(sample).items()
+        if life == ["send.message", "messages.upsert"]
+        and sum(1 for e in sample[positions[key] :] if e.instance == key[0]) > 50
+    ]
+    assert len(silent) >= 3
+    upsert = next(
+        e.data for e in sample if e.event.wire == "messages.upsert" and (e.instance, e.data["key"]["id"]) == silent[0]
+    )
+    assert upsert["status"] == "PENDING" and upsert["key"]["fromMe"] is True
+
+
+def test_flows_reuse_the_templates_shapes(sample: list[TrafficEvent]) -> None:
+    from tui import catalog as cat
+    from tui.templates import template
+
+    for wire in ("messages.upsert", "messages.update", "messages.edited", "messages.delete", "call"):
+        expected = set(template(cat.lookup(wire), "acme"))
+        for item in (e for e in sample if e.event.wire == wire):
+            assert set(item.data) <= expected | {"participant"}, (wire, sorted(item.data))
 
 
 def test_group_participant_actions_and_calls(sample: list[TrafficEvent]) -> None:

@@ -5,7 +5,9 @@ tuples: the same seed (and start time) gives the same traffic. Each instance fir
 then ``connection.update`` connecting → open, then the history sync), then lives: conversations
 (``messages.upsert``, then ``messages.update`` receipts DELIVERY_ACK → READ, edits and deletes), presence,
 chats and contacts, groups and their participants, calls and labels. Texts are Brazilian Portuguese or English,
-by contact.
+by contact. The message flows (a message's whole life, one never acknowledged) are in
+:mod:`tui.demo.conversations`; the people and words in :mod:`tui.demo.words`; what the traffic remembers per
+account in :mod:`tui.demo.world`; the payloads are :mod:`tui.templates`' shapes.
 
 :func:`demo_instances` is the seed set of instances: varied names, one with dots, one disabled, some with
 partial event lists, as ``POST /kafka/set/<instance>`` would store them.
@@ -15,33 +17,21 @@ Pure domain module: no I/O, no Textual, no aiokafka.
 
 from __future__ import annotations
 
-import random
 import zlib
-from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from tui import catalog
+from tui import catalog, templates
+from tui.demo import conversations, words
+from tui.demo.words import Language
+from tui.demo.world import PERSONAL, Account, Group, World
 from tui.instance_settings import InstanceSettings
 
 DEFAULT_START = 1_709_550_600.0
 """The simulated clock's default start (2024-03-04T11:10:00Z, the reference's example time)."""
 DEFAULT_INSTANCES = 5
 MAX_INSTANCES = 50
-
-PERSONAL = "@s.whatsapp.net"
-GROUP = "@g.us"
-
-
-class Language(StrEnum):
-    """The language a contact (or an instance's operator) writes in."""
-
-    PT = "pt-BR"
-    EN = "en"
-
 
 class TrafficEvent(NamedTuple):
     """One event as Evolution API hands it to its publisher."""
@@ -142,136 +132,6 @@ def seed_settings(instances: Sequence[DemoInstance]) -> dict[str, InstanceSettin
     return {i.name: i.settings for i in instances}
 
 
-# --- the people and the words ------------------------------------------------------------------------
-
-_AREAS = ("11", "21", "31", "41", "51", "61", "71", "81", "85", "19")
-_PT_NAMES = (
-    "Ana Souza",
-    "Bruno Lima",
-    "Carla Mendes",
-    "Diego Alves",
-    "Fernanda Rocha",
-    "Gabriel Costa",
-    "Juliana Pereira",
-    "Lucas Oliveira",
-    "Mariana Santos",
-    "Rafael Ribeiro",
-    "Tatiane Gomes",
-    "Vinícius Martins",
-)
-_EN_NAMES = (
-    "John Doe",
-    "Emily Clark",
-    "Michael Brown",
-    "Sarah Johnson",
-    "David Wilson",
-    "Olivia Taylor",
-    "James Anderson",
-    "Sophie Turner",
-)
-_GROUP_SUBJECTS = {
-    Language.PT: ("Equipe Vendas SP", "Clientes VIP", "Família Souza", "Entregadores Zona Sul", "Suporte N2"),
-    Language.EN: ("Sales Team", "VIP Customers", "Weekend Plans", "Release Crew", "Support Tier 2"),
-}
-_OPENERS = {
-    Language.PT: (
-        "Oi, tudo bem?",
-        "Bom dia! Vocês abrem hoje?",
-        "Olá, gostaria de fazer um pedido",
-        "Qual o prazo de entrega pra Campinas?",
-        "Meu pedido ainda não chegou 😕",
-        "Vocês aceitam Pix?",
-        "Boa tarde, preciso de uma segunda via do boleto",
-        "Tem horário disponível amanhã às 14h?",
-        "Quanto custa o frete?",
-        "Obrigado pelo atendimento!",
-    ),
-    Language.EN: (
-        "Hi there!",
-        "Hello, is the store open today?",
-        "I'd like to place an order",
-        "When will my package arrive?",
-        "Can I change my delivery address?",
-        "Do you take credit cards?",
-        "Thanks for the quick reply!",
-        "Is there a slot tomorrow at 2pm?",
-        "What's the shipping cost?",
-        "My order number is 48213",
-    ),
-}
-_REPLIES = {
-    Language.PT: (
-        "Olá! Tudo ótimo, e com você? 😊",
-        "Bom dia! Abrimos às 8h.",
-        "Claro! Pode me mandar o que deseja?",
-        "O prazo é de 2 a 3 dias úteis.",
-        "Vou verificar com a transportadora e já te retorno.",
-        "Aceitamos sim, a chave Pix é o nosso CNPJ.",
-        "Segue a segunda via em anexo.",
-        "Temos sim, posso confirmar?",
-        "O frete fica R$ 12,90.",
-        "Nós que agradecemos!",
-    ),
-    Language.EN: (
-        "Hello! How can we help?",
-        "Yes, we're open until 6pm.",
-        "Sure, what would you like?",
-        "It should arrive within 2 business days.",
-        "Of course, please send the new address.",
-        "We do, all major cards.",
-        "You're welcome!",
-        "Yes, shall I book it for you?",
-        "Shipping is $4.99.",
-        "Thanks, checking it now.",
-    ),
-}
-_EDIT_SUFFIX = {Language.PT: " (corrigido)", Language.EN: " (edited)"}
-_LABELS = {
-    Language.PT: ("Novo cliente", "Pedido pago", "Aguardando", "Pós-venda"),
-    Language.EN: ("New customer", "Paid", "Pending", "Follow-up"),
-}
-_SOURCES = ("android", "ios", "web")
-
-
-@dataclass(slots=True)
-class _Contact:
-    jid: str
-    name: str
-    language: Language
-
-
-@dataclass(slots=True)
-class _Group:
-    jid: str
-    subject: str
-    members: list[str]
-    admins: set[str]
-
-
-@dataclass(slots=True)
-class _Sent:
-    remote: str
-    message_id: str
-    from_me: bool
-    text: str
-    participant: str | None
-
-
-@dataclass(slots=True)
-class _Account:
-    """What the generator remembers about one instance's WhatsApp account."""
-
-    instance: DemoInstance
-    instance_id: str
-    contacts: list[_Contact] = field(default_factory=list)
-    groups: list[_Group] = field(default_factory=list)
-    recent: deque[_Sent] = field(default_factory=lambda: deque(maxlen=20))
-    labels: list[str] = field(default_factory=list)
-    connected: bool = False
-    paired: bool = False
-    queue: deque[tuple[str, Any]] = field(default_factory=deque)
-
-
 class Traffic(Iterator[TrafficEvent]):
     """An endless, deterministic stream of WhatsApp events for ``instances``.
 
@@ -282,15 +142,25 @@ class Traffic(Iterator[TrafficEvent]):
     def __init__(self, instances: Sequence[DemoInstance], seed: int = 0, start: float = DEFAULT_START) -> None:
         if not instances:
             raise ValueError("traffic needs at least one instance")
-        self._rng = random.Random(seed)
-        self._clock = float(start)
-        self._accounts = [_Account(i, self._uuid()) for i in instances]
+        self._world = world = World(seed, start)
+        self._accounts = [Account(i, world.uuid()) for i in instances]
         self._owners = {i.name: i.owner for i in instances}
+        self._scenarios: tuple[tuple[Callable[[World, Account], None], int], ...] = (
+            (conversations.conversation, 40),
+            (conversations.unacknowledged, 2),
+            (_presence, 10),
+            (_contact_change, 6),
+            (_chat_change, 6),
+            (_group_change, 8),
+            (_call, 5),
+            (_label, 4),
+            (_disconnect, 1),
+        )
 
     @property
     def now(self) -> float:
         """The simulated clock (epoch seconds)."""
-        return self._clock
+        return self._world.clock
 
     def sender(self, instance: str) -> str | None:
         """The envelope's ``sender`` for ``instance``: its own number's JID."""
@@ -304,377 +174,163 @@ class Traffic(Iterator[TrafficEvent]):
         return self
 
     def __next__(self) -> TrafficEvent:
-        rng = self._rng
+        world = self._world
         # One event at a time from a randomly chosen instance: scenarios interleave across instances, as on
         # a real server, while each instance's own events stay in order.
-        account = rng.choice(self._accounts)
+        account = world.rng.choice(self._accounts)
         if not account.queue:
             self._plan(account)
         wire, data = account.queue.popleft()
-        self._clock += rng.uniform(0.05, 2.5)
+        world.tick()
         return TrafficEvent(catalog.BY_WIRE[wire], account.instance.name, data)
 
-    # --- scenarios -------------------------------------------------------------------------------------
-
-    def _plan(self, account: _Account) -> None:
+    def _plan(self, account: Account) -> None:
         if not account.connected:
-            self._connect(account)
+            _connect(self._world, account)
             return
-        scenarios = (
-            (self._conversation, 40),
-            (self._presence, 10),
-            (self._contact_change, 6),
-            (self._chat_change, 6),
-            (self._group_change, 8),
-            (self._call, 5),
-            (self._label, 4),
-            (self._disconnect, 1),
-        )
-        choice = self._rng.choices([s for s, _ in scenarios], weights=[w for _, w in scenarios])[0]
-        choice(account)
+        scenarios = self._scenarios
+        choice = self._world.rng.choices([s for s, _ in scenarios], weights=[w for _, w in scenarios])[0]
+        choice(self._world, account)
 
-    def _connect(self, account: _Account) -> None:
-        name = account.instance.name
-        queue = account.queue
-        if not account.paired:
-            queue.append(("qrcode.updated", {"qrcode": self._qrcode(name)}))
-        queue.append(("connection.update", {"instance": name, "state": "connecting", "statusReason": 200}))
-        queue.append(
-            (
-                "connection.update",
-                {
-                    "instance": name,
-                    "wuid": account.instance.owner,
-                    "profileName": account.instance.profile_name,
-                    "profilePictureUrl": None,
-                    "state": "open",
-                    "statusReason": 200,
-                },
-            )
-        )
-        if not account.paired:
-            # The first connection syncs the history: contacts, chats, then recent messages.
-            for _ in range(self._rng.randint(3, 5)):
-                account.contacts.append(self._new_contact(account.instance.language))
-            queue.append(("contacts.set", [self._contact_json(account, c) for c in account.contacts]))
-            queue.append(
-                (
-                    "chats.set",
-                    [
-                        {"remoteJid": c.jid, "instanceId": account.instance_id, "unreadMessages": 0}
-                        for c in account.contacts
-                    ],
-                )
-            )
-            old = self._rng.choice(account.contacts)
-            text = self._rng.choice(_OPENERS[old.language])
-            queue.append(("messages.set", [self._message(account, old.jid, False, text, old.name, None)[1]]))
-            queue.append(("groups.upsert", [self._group_json(account, self._new_group(account))]))
-        account.paired = True
-        account.connected = True
 
-    def _disconnect(self, account: _Account) -> None:
-        name = account.instance.name
-        # 428: the connection was closed by the server; Evolution reconnects with the stored session.
-        account.queue.append(("connection.update", {"instance": name, "state": "close", "statusReason": 428}))
-        account.connected = False
+# --- scenarios -------------------------------------------------------------------------------------------
 
-    def _conversation(self, account: _Account) -> None:
-        rng, queue = self._rng, account.queue
-        in_group = bool(account.groups) and rng.random() < 0.25
-        if in_group:
-            group = rng.choice(account.groups)
-            remote, author = group.jid, rng.choice(group.members)
-            contact = self._contact_by_jid(account, author) or _Contact(author, rng.choice(_PT_NAMES), Language.PT)
-        else:
-            contact = self._pick_contact(account)
-            remote, author = contact.jid, contact.jid
-        language = contact.language
-        queue.append(self._presence_json(author, "composing"))
-        opener = rng.choice(_OPENERS[language])
-        message_id, upsert = self._message(account, remote, False, opener, contact.name, author if in_group else None)
-        queue.append(("messages.upsert", upsert))
-        account.recent.append(_Sent(remote, message_id, False, opener, author if in_group else None))
-        queue.append(("chats.update", [{"remoteJid": remote, "unreadMessages": rng.randint(1, 3)}]))
-        # The operator reads, answers, and the answer is delivered then read.
-        reply = rng.choice(_REPLIES[language])
-        reply_id, sent = self._message(
-            account, remote, True, reply, account.instance.profile_name, None, status="PENDING"
-        )
-        queue.append(("send.message", sent))
-        queue.append(("messages.upsert", sent))
-        account.recent.append(_Sent(remote, reply_id, True, reply, None))
-        queue.append(("messages.update", self._receipt(account, remote, reply_id, True, "DELIVERY_ACK")))
-        queue.append(("send.message.update", self._receipt(account, remote, reply_id, True, "DELIVERY_ACK")))
-        queue.append(("messages.update", self._receipt(account, remote, reply_id, True, "READ")))
-        queue.append(("chats.update", [{"remoteJid": remote, "unreadMessages": 0}]))
-        roll = rng.random()
-        if roll < 0.2:
-            queue.append(("messages.edited", self._edit(account, remote, reply_id, reply + _EDIT_SUFFIX[language])))
-        elif roll < 0.3:
-            queue.append(("messages.delete", {"remoteJid": remote, "fromMe": True, "id": reply_id}))
-        queue.append(self._presence_json(author, "paused" if rng.random() < 0.5 else "available"))
 
-    def _presence(self, account: _Account) -> None:
-        contact = self._pick_contact(account)
-        state = self._rng.choice(("available", "unavailable", "composing", "recording", "paused"))
-        account.queue.append(self._presence_json(contact.jid, state))
-
-    def _contact_change(self, account: _Account) -> None:
-        if self._rng.random() < 0.5 or not account.contacts:
-            contact = self._new_contact(self._language_for(account))
-            account.contacts.append(contact)
-            account.queue.append(("contacts.upsert", [self._contact_json(account, contact)]))
-            account.queue.append(
-                ("chats.upsert", [{"remoteJid": contact.jid, "instanceId": account.instance_id, "unreadMessages": 0}])
-            )
-        else:
-            contact = self._rng.choice(account.contacts)
-            account.queue.append(("contacts.update", [self._contact_json(account, contact)]))
-
-    def _chat_change(self, account: _Account) -> None:
-        contact = self._pick_contact(account)
-        if self._rng.random() < 0.15:
-            account.queue.append(("chats.delete", [contact.jid]))
-        else:
-            archived = self._rng.random() < 0.3
-            account.queue.append(
-                ("chats.update", [{"remoteJid": contact.jid, "archived": archived, "unreadMessages": 0}])
-            )
-
-    def _group_change(self, account: _Account) -> None:
-        rng = self._rng
-        if not account.groups or rng.random() < 0.2:
-            group = self._new_group(account)
-            account.queue.append(("groups.upsert", [self._group_json(account, group)]))
-            return
-        group = rng.choice(account.groups)
-        owner = account.instance.owner
-        action = rng.choice(("add", "add", "remove", "promote", "subject"))
-        if action == "subject":
-            group.subject = rng.choice(_GROUP_SUBJECTS[self._language_for(account)])
-            account.queue.append(("groups.update", [{"id": group.jid, "subject": group.subject, "author": owner}]))
-            return
-        if action == "add" or len(group.members) < 3:
-            newcomer = self._pick_contact(account).jid
-            if newcomer in group.members:
-                newcomer = self._new_contact(self._language_for(account)).jid
-            group.members.append(newcomer)
-            who, action = newcomer, "add"
-        elif action == "remove":
-            who = rng.choice([m for m in group.members if m != owner] or group.members)
-            if who in group.members and who != owner:
-                group.members.remove(who)
-            group.admins.discard(who)
-        else:
-            who = rng.choice([m for m in group.members if m != owner] or group.members)
-            group.admins.add(who)
-        account.queue.append(
-            (
-                "group-participants.update",
-                {"id": group.jid, "author": owner, "participants": [who], "action": action},
-            )
-        )
-
-    def _call(self, account: _Account) -> None:
-        rng = self._rng
-        contact = self._pick_contact(account)
-        call = {
-            "id": self._hex(32),
-            "from": contact.jid,
-            "chatId": contact.jid,
-            "date": self._iso(),
-            "offline": False,
-            "isVideo": rng.random() < 0.3,
-            "isGroup": False,
-        }
-        account.queue.append(("call", {**call, "status": "offer"}))
-        account.queue.append(("call", {**call, "status": rng.choice(("reject", "timeout", "accept"))}))
-
-    def _label(self, account: _Account) -> None:
-        rng = self._rng
-        language = self._language_for(account)
-        if not account.labels or rng.random() < 0.3:
-            name = rng.choice(_LABELS[language])
-            if name not in account.labels:
-                account.labels.append(name)
-            label_id = str(account.labels.index(name) + 1)
-            account.queue.append(
-                ("labels.edit", {"id": label_id, "name": name, "color": rng.randint(0, 19), "deleted": False})
-            )
-        label_id = str(rng.randint(1, len(account.labels)))
-        contact = self._pick_contact(account)
-        account.queue.append(
-            (
-                "labels.association",
-                {
-                    "instance": account.instance.name,
-                    "type": "add" if rng.random() < 0.8 else "remove",
-                    "chatId": contact.jid,
-                    "labelId": label_id,
-                },
-            )
-        )
-
-    # --- shapes ------------------------------------------------------------------------------------------
-
-    def _message(
-        self,
-        account: _Account,
-        remote: str,
-        from_me: bool,
-        text: str,
-        push_name: str,
-        participant: str | None,
-        *,
-        status: str = "DELIVERY_ACK",
-    ) -> tuple[str, dict[str, Any]]:
-        message_id = "3EB0" + self._hex(16)
-        key: dict[str, Any] = {"remoteJid": remote, "fromMe": from_me, "id": message_id}
-        if participant is not None:
-            key["participant"] = participant
-        if not from_me and self._rng.random() < 0.15:
-            message: dict[str, Any] = {
-                "imageMessage": {
-                    "caption": text,
-                    "mimetype": "image/jpeg",
-                    "fileLength": str(self._rng.randint(20_000, 400_000)),
-                    "url": f"https://mmg.whatsapp.net/v/t62.7118-24/{self._hex(20).lower()}.enc",
-                }
-            }
-            message_type = "imageMessage"
-        else:
-            message, message_type = {"conversation": text}, "conversation"
-        data = {
-            "key": key,
-            "pushName": push_name,
-            "status": status,
-            "message": message,
-            "messageType": message_type,
-            "messageTimestamp": int(self._clock),
-            "instanceId": account.instance_id,
-            "source": self._rng.choice(_SOURCES),
-        }
-        return message_id, data
-
-    def _receipt(self, account: _Account, remote: str, message_id: str, from_me: bool, status: str) -> dict[str, Any]:
-        return {
-            "messageId": message_id,
-            "keyId": message_id,
-            "remoteJid": remote,
-            "fromMe": from_me,
-            "participant": remote,
-            "status": status,
-            "instanceId": account.instance_id,
-        }
-
-    def _edit(self, account: _Account, remote: str, message_id: str, text: str) -> dict[str, Any]:
-        key = {"remoteJid": remote, "fromMe": True, "id": message_id}
-        return {
-            "key": key,
-            "message": {
-                "protocolMessage": {
-                    "key": key,
-                    "type": "MESSAGE_EDIT",
-                    "editedMessage": {"conversation": text},
-                    "timestampMs": str(int(self._clock * 1000)),
-                }
-            },
-            "messageType": "protocolMessage",
-            "messageTimestamp": int(self._clock),
-            "instanceId": account.instance_id,
-        }
-
-    @staticmethod
-    def _presence_json(jid: str, state: str) -> tuple[str, Any]:
-        return ("presence.update", {"id": jid, "presences": {jid: {"lastKnownPresence": state}}})
-
-    def _contact_json(self, account: _Account, contact: _Contact) -> dict[str, Any]:
-        picture = (
-            f"https://pps.whatsapp.net/v/t61.24694-24/{self._hex(16).lower()}.jpg" if self._rng.random() < 0.6 else None
-        )
-        return {
-            "remoteJid": contact.jid,
-            "pushName": contact.name,
-            "profilePicUrl": picture,
-            "instanceId": account.instance_id,
-        }
-
-    def _group_json(self, account: _Account, group: _Group) -> dict[str, Any]:
-        owner = account.instance.owner
-        return {
-            "id": group.jid,
-            "subject": group.subject,
-            "subjectOwner": owner,
-            "subjectTime": int(self._clock),
-            "size": len(group.members),
-            "creation": int(self._clock),
-            "owner": owner,
-            "desc": None,
-            "restrict": False,
-            "announce": False,
-            "participants": [
-                {"id": m, "admin": "superadmin" if m == owner else ("admin" if m in group.admins else None)}
-                for m in group.members
-            ],
-        }
-
-    def _qrcode(self, name: str) -> dict[str, Any]:
-        ref = self._hex(24)
-        return {
+def _connect(world: World, account: Account) -> None:
+    name = account.instance.name
+    if not account.paired:
+        account.emit("qrcode.updated", {"qrcode": templates.qrcode(name, _qrcode_text(world))})
+    account.emit("connection.update", {"instance": name, "state": "connecting", "statusReason": 200})
+    account.emit(
+        "connection.update",
+        {
             "instance": name,
-            "pairingCode": None,
-            "code": f"2@{ref},{self._hex(43)},{self._hex(43)},{self._hex(43)}=",
-            "base64": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAQAAAAEAAQMAAABmvDolAAAABlBMVEX///8AAABVwtN+",
-        }
+            "wuid": account.instance.owner,
+            "profileName": account.instance.profile_name,
+            "profilePictureUrl": None,
+            "state": "open",
+            "statusReason": 200,
+        },
+    )
+    if not account.paired:
+        # The first connection syncs the history: contacts, chats, then recent messages.
+        for _ in range(world.rng.randint(3, 5)):
+            account.contacts.append(world.new_contact(account.instance.language))
+        account.emit("contacts.set", [_contact_json(world, account, c.jid, c.name) for c in account.contacts])
+        account.emit("chats.set", [templates.chat(c.jid, account.instance_id, 0) for c in account.contacts])
+        old = world.rng.choice(account.contacts)
+        text = world.rng.choice(words.OPENERS[old.language])
+        account.emit("messages.set", [conversations.message(world, account, old.jid, False, text, old.name, None)[1]])
+        account.emit("groups.upsert", [_group_json(world, account, world.new_group(account))])
+    account.paired = True
+    account.connected = True
 
-    # --- people ------------------------------------------------------------------------------------------
 
-    def _language_for(self, account: _Account) -> Language:
-        # Mostly the instance's own language, now and then the other one.
-        if self._rng.random() < 0.8:
-            return account.instance.language
-        return Language.EN if account.instance.language is Language.PT else Language.PT
+def _disconnect(world: World, account: Account) -> None:
+    # 428: the connection was closed by the server; Evolution reconnects with the stored session.
+    account.emit("connection.update", {"instance": account.instance.name, "state": "close", "statusReason": 428})
+    account.connected = False
 
-    def _new_contact(self, language: Language) -> _Contact:
-        rng = self._rng
-        area = rng.choice(_AREAS)
-        jid = f"55{area}9{rng.randint(0, 99_999_999):08d}{PERSONAL}"
-        name = rng.choice(_PT_NAMES if language is Language.PT else _EN_NAMES)
-        return _Contact(jid, name, language)
 
-    def _pick_contact(self, account: _Account) -> _Contact:
-        if not account.contacts or self._rng.random() < 0.05:
-            account.contacts.append(self._new_contact(self._language_for(account)))
-        return self._rng.choice(account.contacts)
+def _presence(world: World, account: Account) -> None:
+    contact = world.pick_contact(account)
+    state = world.rng.choice(("available", "unavailable", "composing", "recording", "paused"))
+    account.emit("presence.update", templates.presence(contact.jid, state))
 
-    @staticmethod
-    def _contact_by_jid(account: _Account, jid: str) -> _Contact | None:
-        return next((c for c in account.contacts if c.jid == jid), None)
 
-    def _new_group(self, account: _Account) -> _Group:
-        rng = self._rng
-        jid = f"120363{rng.randint(0, 999_999_999_999):012d}{GROUP}"
-        owner = account.instance.owner
-        # dict.fromkeys, not a set: a set's order follows string hashing, which changes from run to run.
-        picked = dict.fromkeys(self._pick_contact(account).jid for _ in range(rng.randint(2, 4)))
-        members = [owner, *picked]
-        group = _Group(jid, rng.choice(_GROUP_SUBJECTS[self._language_for(account)]), members, set())
-        account.groups.append(group)
-        return group
+def _contact_change(world: World, account: Account) -> None:
+    if world.rng.random() < 0.5 or not account.contacts:
+        contact = world.new_contact(world.language_for(account))
+        account.contacts.append(contact)
+        account.emit("contacts.upsert", [_contact_json(world, account, contact.jid, contact.name)])
+        account.emit("chats.upsert", [templates.chat(contact.jid, account.instance_id, 0)])
+    else:
+        contact = world.rng.choice(account.contacts)
+        account.emit("contacts.update", [_contact_json(world, account, contact.jid, contact.name)])
 
-    # --- ids and times -----------------------------------------------------------------------------------
 
-    def _hex(self, length: int) -> str:
-        return f"{self._rng.getrandbits(length * 4):0{length}X}"
+def _chat_change(world: World, account: Account) -> None:
+    contact = world.pick_contact(account)
+    if world.rng.random() < 0.15:
+        account.emit("chats.delete", [contact.jid])
+    else:
+        archived = world.rng.random() < 0.3
+        account.emit("chats.update", [{"remoteJid": contact.jid, "archived": archived, "unreadMessages": 0}])
 
-    def _uuid(self) -> str:
-        raw = f"{self._rng.getrandbits(128):032x}"
-        return f"{raw[:8]}-{raw[8:12]}-4{raw[13:16]}-a{raw[17:20]}-{raw[20:]}"
 
-    def _iso(self) -> str:
-        moment = datetime.fromtimestamp(self._clock, UTC)
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _group_change(world: World, account: Account) -> None:
+    rng = world.rng
+    if not account.groups or rng.random() < 0.2:
+        account.emit("groups.upsert", [_group_json(world, account, world.new_group(account))])
+        return
+    group = rng.choice(account.groups)
+    owner = account.instance.owner
+    action = rng.choice(("add", "add", "remove", "promote", "subject"))
+    if action == "subject":
+        group.subject = rng.choice(words.GROUP_SUBJECTS[world.language_for(account)])
+        account.emit("groups.update", [{"id": group.jid, "subject": group.subject, "author": owner}])
+        return
+    if action == "add" or len(group.members) < 3:
+        newcomer = world.pick_contact(account).jid
+        if newcomer in group.members:
+            newcomer = world.new_contact(world.language_for(account)).jid
+        group.members.append(newcomer)
+        who, action = newcomer, "add"
+    elif action == "remove":
+        who = rng.choice([m for m in group.members if m != owner] or group.members)
+        if who in group.members and who != owner:
+            group.members.remove(who)
+        group.admins.discard(who)
+    else:
+        who = rng.choice([m for m in group.members if m != owner] or group.members)
+        group.admins.add(who)
+    account.emit("group-participants.update", templates.participants(group.jid, owner, [who], action))
+
+
+def _call(world: World, account: Account) -> None:
+    rng = world.rng
+    contact = world.pick_contact(account)
+    call_id, iso, video = world.hex(32), world.iso(), rng.random() < 0.3
+    account.emit("call", templates.call(call_id, contact.jid, iso, "offer", video=video))
+    outcome = rng.choice(("reject", "timeout", "accept"))
+    account.emit("call", templates.call(call_id, contact.jid, iso, outcome, video=video))
+
+
+def _label(world: World, account: Account) -> None:
+    rng = world.rng
+    language = world.language_for(account)
+    if not account.labels or rng.random() < 0.3:
+        name = rng.choice(words.LABELS[language])
+        if name not in account.labels:
+            account.labels.append(name)
+        label_id = str(account.labels.index(name) + 1)
+        account.emit("labels.edit", {"id": label_id, "name": name, "color": rng.randint(0, 19), "deleted": False})
+    label_id = str(rng.randint(1, len(account.labels)))
+    contact = world.pick_contact(account)
+    kind = "add" if rng.random() < 0.8 else "remove"
+    account.emit(
+        "labels.association",
+        {"instance": account.instance.name, "type": kind, "chatId": contact.jid, "labelId": label_id},
+    )
+
+
+# --- shapes ------------------------------------------------------------------------------------------------
+
+
+def _contact_json(world: World, account: Account, jid: str, name: str) -> dict[str, Any]:
+    picture = (
+        f"https://pps.whatsapp.net/v/t61.24694-24/{world.hex(16).lower()}.jpg" if world.rng.random() < 0.6 else None
+    )
+    return templates.contact(jid, name, account.instance_id, picture)
+
+
+def _group_json(world: World, account: Account, group: Group) -> dict[str, Any]:
+    owner = account.instance.owner
+    return templates.group(group.jid, group.subject, owner, group.members, group.admins, world.seconds)
+
+
+def _qrcode_text(world: World) -> str:
+    return f"2@{world.hex(24)},{world.hex(43)},{world.hex(43)},{world.hex(43)}="
 
 
 GENERATED_EVENTS: frozenset[str] = frozenset(
