@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "Embedded broker with realistic WhatsApp traffic, in the console.",
     "serve": "Answer Evolution API's Kafka endpoints from the registry.",
     "web": "Serve the console (or the demo) to browsers, one console per tab.",
+    "trace": "A WhatsApp message's life across the topics, with its gaps.",
 }
 """Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used
 (:func:`load_command`), so ``evokafka --help`` starts without loading aiokafka or Textual."""
@@ -74,6 +75,10 @@ def load_command(name: str) -> click.Command | None:
             from tui.cli.web_cmd import command as web_command
 
             return web_command
+        case "trace":
+            from tui.cli.trace_cmd import command as trace_command
+
+            return trace_command
     return None
 
 
