@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "Answer Evolution API's Kafka endpoints from the registry.",
     "web": "Serve the console (or the demo) to browsers, one console per tab.",
     "trace": "A WhatsApp message's life across the topics, with its gaps.",
+    "replay": "Move a consumer group back (dry run first), or re-send records.",
 }
 """Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used
 (:func:`load_command`), so ``evokafka --help`` starts without loading aiokafka or Textual."""
@@ -79,6 +80,10 @@ def load_command(name: str) -> click.Command | None:
             from tui.cli.trace_cmd import command as trace_command
 
             return trace_command
+        case "replay":
+            from tui.cli.replay_cmd import command as replay_command
+
+            return replay_command
     return None
 
 

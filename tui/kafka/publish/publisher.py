@@ -286,6 +286,16 @@ class EventPublisher:
         records = await self._outbox.put(lanes, value, headers)
         return PublishTicket(route, records)
 
+    async def resend(
+        self, target: topology.Target, value: bytes, headers: tuple[tuple[str, bytes], ...]
+    ) -> PublishTicket:
+        """Hand over a record as given (re-drive, :mod:`tui.kafka.redrive`): same outbox, order, retries and
+        acknowledgement as :meth:`publish`. :class:`~tui.kafka.admin.ReadOnlyError` when read-only."""
+        if self.read_only:
+            raise ReadOnlyError(f"re-send a record to {target.topic}")
+        records = await self._outbox.put((Lane(target),), value, headers)
+        return PublishTicket(topology.Route((target,), ("re-sent",)), records)
+
     def _route(self, instance: str, event: catalog.Event) -> tuple[topology.Route, tuple[Lane, ...]]:
         """:func:`tui.topology.route`, remembered while the instance's settings (and ours) stay the same."""
         instance_settings = self.lookup.get(instance)
