@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "web": "Serve the console (or the demo) to browsers, one console per tab.",
     "trace": "A WhatsApp message's life across the topics, with its gaps.",
     "replay": "Move a consumer group back (dry run first), or re-send records.",
+    "explain": "Why an event of an instance did or did not arrive, checked live.",
 }
 """Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used
 (:func:`load_command`), so ``evokafka --help`` starts without loading aiokafka or Textual."""
@@ -84,6 +85,10 @@ def load_command(name: str) -> click.Command | None:
             from tui.cli.replay_cmd import command as replay_command
 
             return replay_command
+        case "explain":
+            from tui.cli.explain_cmd import command as explain_command
+
+            return explain_command
     return None
 
 

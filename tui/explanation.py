@@ -1,0 +1,319 @@
+"""Why an event of an instance did or did not arrive: one verdict line, then the reasons, each a fact checked live.
+
+What ``evokafka explain INSTANCE EVENT`` (and the console's explain screen) shows: would Evolution API 2.3.6
+publish it, where, and why not; each topic it would go to — does it exist, its partitions, the last record of
+that instance and event (offset, partition, time, age); the lag of the consumer groups on those partitions;
+whether the brokers answer. :mod:`tui.kafka.explain` gathers the facts; everything here is pure.
+
+The routing answer comes through :class:`RoutingAnswer`, a small interface. NOTE for the merge: Evolution
+API 2.3.6's routing function (``tui.routing.route_for``, branch ``parity``) had not landed on main when this
+was written; :func:`provisional_route` stands in for it with the design's rule and the two Evolution quirks
+explain must name (``groups.update`` never published; STATUS_INSTANCE, REMOVE_INSTANCE, LOGOUT_INSTANCE never
+global). ``tui.routing.EvolutionRoute`` fits :class:`RoutingAnswer` as it is: once it is on main, pass
+``tui.routing.route_for`` as the router and delete :func:`provisional_route`.
+
+Pure domain module: no I/O, no Textual, no aiokafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from tui import catalog
+from tui.config import KafkaSettings
+from tui.instance_settings import InstanceSettings
+from tui.topology import Layout, message_key, topic_name
+
+
+class LegAnswer(Protocol):
+    """One of the two places an event can go (``tui.routing.Leg`` fits)."""
+
+    @property
+    def layout(self) -> Layout: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def taken(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class RoutingAnswer(Protocol):
+    """What Evolution API would do with one event (``tui.routing.EvolutionRoute`` fits)."""
+
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+    @property
+    def legs(self) -> tuple[LegAnswer, LegAnswer]: ...
+
+
+NEVER_GLOBAL = frozenset({"STATUS_INSTANCE", "REMOVE_INSTANCE", "LOGOUT_INSTANCE"})
+PUBLISHED = "published"
+NOT_PUBLISHED = "not published"
+GROUPS_UPDATE_NEVER = (
+    "groups.update is never published by Evolution API 2.3.6: it looks the event up as GROUPS_UPDATE, which an "
+    "instance can never store (/kafka/set takes GROUP_UPDATE) and which KAFKA_EVENTS_* stores as GROUP_UPDATE"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteLeg:
+    """A :class:`LegAnswer` of :func:`provisional_route`."""
+
+    layout: Layout
+    topic: str
+    key: str
+    taken: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionalRoute:
+    """A :class:`RoutingAnswer` of :func:`provisional_route`."""
+
+    verdict: str
+    reasons: tuple[str, ...]
+    legs: tuple[RouteLeg, RouteLeg]
+
+
+def provisional_route(
+    settings: KafkaSettings, instance: str, event: catalog.Event, instance_settings: InstanceSettings | None
+) -> ProvisionalRoute:
+    """Stand-in for ``tui.routing.route_for`` until it is on main (see the module's note)."""
+    prefix = settings.topic_prefix
+    we = event.wire.replace(".", "_").replace("-", "_").upper()
+    if we == "GROUPS_UPDATE":
+        local = (False, GROUPS_UPDATE_NEVER)
+    elif instance_settings is None:
+        local = (False, "the instance has no Kafka settings: it publishes nothing per instance")
+    elif not instance_settings.enabled:
+        local = (False, "the instance is disabled: it publishes nothing per instance")
+    elif instance_settings.enables(event):
+        local = (True, "the instance is enabled for this event")
+    else:
+        local = (False, f"the instance's event list does not include {event.name}")
+    if we == "GROUPS_UPDATE":
+        glob = (False, GROUPS_UPDATE_NEVER)
+    elif not settings.global_enabled:
+        glob = (False, "KAFKA_GLOBAL_ENABLED is not true")
+    elif we in NEVER_GLOBAL:
+        glob = (False, f"{event.wire} never goes to a global topic (Evolution has no KAFKA_EVENTS_{we})")
+    elif settings.event_enabled(event):
+        glob = (True, f"KAFKA_EVENTS_{event.name} is true")
+    else:
+        glob = (False, f"KAFKA_EVENTS_{event.name} is not true")
+    legs = (
+        RouteLeg(Layout.INSTANCE, topic_name(prefix, Layout.INSTANCE, instance, event),
+                 message_key(Layout.INSTANCE, instance, event), *local),
+        RouteLeg(Layout.GLOBAL, topic_name(prefix, Layout.GLOBAL, instance, event),
+                 message_key(Layout.GLOBAL, instance, event), *glob),
+    )
+    if not settings.enabled:
+        return ProvisionalRoute(NOT_PUBLISHED, ("KAFKA_ENABLED is not true: nothing is published",), legs)
+    reasons = tuple(dict.fromkeys((local[1], glob[1])))
+    return ProvisionalRoute(PUBLISHED if local[0] or glob[0] else NOT_PUBLISHED, reasons, legs)
+
+
+@dataclass(frozen=True, slots=True)
+class LastRecord:
+    """The newest record of the instance and event on a topic."""
+
+    partition: int
+    offset: int
+    timestamp: int
+    """Epoch ms: the envelope's ``timestamp``, else the record's."""
+
+    def age_s(self, now_ms: int) -> float:
+        """Seconds since the record (0 when it is in the future)."""
+        return max(now_ms - self.timestamp, 0) / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBehind:
+    """A consumer group's position on the partition holding the last record."""
+
+    group: str
+    partition: int
+    committed: int | None
+    end: int
+
+    @property
+    def behind(self) -> int | None:
+        """Records the group has still to read there (None: it never committed)."""
+        return None if self.committed is None else max(self.end - self.committed, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicFacts:
+    """One topic the event would go to (or would, if Evolution took that leg), as found live."""
+
+    layout: Layout
+    topic: str
+    key: str
+    taken: bool
+    reason: str
+    exists: bool
+    partitions: int = 0
+    last: LastRecord | None = None
+    read: int = 0
+    """Records read to find :attr:`last` (never the whole topic)."""
+    groups: tuple[GroupBehind, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterFacts:
+    """Whether the brokers answer."""
+
+    brokers: tuple[str, ...]
+    reachable: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The answer: a verdict line, the reasons, the facts behind them."""
+
+    instance: str
+    event: str
+    verdict: str
+    reasons: tuple[str, ...]
+    topics: tuple[TopicFacts, ...]
+    cluster: ClusterFacts
+    now_ms: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def arrived(self) -> TopicFacts | None:
+        """The topic with the newest record of the instance and event, if any."""
+        found = [t for t in self.topics if t.last is not None]
+        return max(found, key=lambda t: t.last.timestamp if t.last else 0) if found else None
+
+    @property
+    def headline(self) -> str:
+        """The verdict line."""
+        subject = f"{self.event} of {self.instance}"
+        if not self.cluster.reachable:
+            return f"{subject}: cannot tell — the cluster does not answer ({self.cluster.error})"
+        taken = [t for t in self.topics if t.taken]
+        if self.verdict != PUBLISHED:
+            line = f"{subject}: {self.verdict} by Evolution API 2.3.6"
+            arrived = self.arrived
+            if arrived is not None and arrived.last is not None:
+                line += f" (yet a record is on {arrived.topic}, last at offset {arrived.last.offset})"
+            return line
+        where = ", ".join(t.topic for t in taken)
+        arrived = self.arrived
+        if arrived is None or arrived.last is None:
+            return f"{subject}: published to {where} — but no record of it found there yet"
+        last = arrived.last
+        return (
+            f"{subject}: published to {where}; last on {arrived.topic}[{last.partition}] at offset {last.offset}, "
+            f"{_clock(last.timestamp)} ({_age(last.age_s(self.now_ms))} ago)"
+        )
+
+    def lines(self) -> list[str]:
+        """The verdict line, then one line per reason and per fact."""
+        out = [self.headline]
+        shown = {t.reason for t in self.topics}
+        out.extend(f"  - {reason}" for reason in self.reasons if reason not in shown)
+        for t in self.topics:
+            mark = "goes to" if t.taken else "not sent to"
+            out.append(f"  {mark} {t.topic} ({t.layout.value}, key {t.key}): {t.reason}")
+            if not t.exists:
+                out.append("      topic does not exist")
+                continue
+            out.append(f"      exists, {t.partitions} partition(s)")
+            if t.last is None:
+                out.append(f"      no record of {self.instance} and {self.event} (read {t.read} from the end)")
+            else:
+                last = t.last
+                out.append(
+                    f"      last record: partition {last.partition}, offset {last.offset}, {_clock(last.timestamp)}, "
+                    f"{_age(last.age_s(self.now_ms))} ago"
+                )
+            for g in t.groups:
+                if g.behind is None:
+                    out.append(f"      consumer group {g.group}: never committed on partition {g.partition}")
+                elif t.last is not None:
+                    out.append(
+                        f"      published at {_clock(t.last.timestamp)}, consumer group {g.group} is "
+                        f"{g.behind:,} records behind on partition {g.partition}"
+                    )
+                else:
+                    out.append(f"      consumer group {g.group} is {g.behind:,} records behind on partition {g.partition}")
+        state = "reachable" if self.cluster.reachable else f"not reachable ({self.cluster.error})"
+        out.append(f"  brokers {', '.join(self.cluster.brokers)}: {state}")
+        out.extend(f"  note: {note}" for note in self.notes)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """One document with the same facts."""
+        return {
+            "instance": self.instance,
+            "event": self.event,
+            "verdict": self.verdict,
+            "headline": self.headline,
+            "reasons": list(self.reasons),
+            "topics": [
+                {
+                    "topic": t.topic,
+                    "layout": t.layout.value,
+                    "key": t.key,
+                    "taken": t.taken,
+                    "reason": t.reason,
+                    "exists": t.exists,
+                    "partitions": t.partitions,
+                    "last": None if t.last is None else {
+                        "partition": t.last.partition,
+                        "offset": t.last.offset,
+                        "timestamp": t.last.timestamp,
+                        "time": _iso(t.last.timestamp),
+                        "age_s": round(t.last.age_s(self.now_ms), 3),
+                    },
+                    "read": t.read,
+                    "groups": [
+                        {"group": g.group, "partition": g.partition, "committed": g.committed, "end": g.end,
+                         "behind": g.behind}
+                        for g in t.groups
+                    ],
+                }
+                for t in self.topics
+            ],
+            "cluster": {"brokers": list(self.cluster.brokers), "reachable": self.cluster.reachable,
+                        "error": self.cluster.error},
+            "notes": list(self.notes),
+        }
+
+
+def explanation(
+    instance: str, event: catalog.Event, route: RoutingAnswer, topics: Sequence[TopicFacts], cluster: ClusterFacts,
+    now_ms: int, notes: Sequence[str] = (),
+) -> Explanation:
+    """The answer from the routing answer and the facts found."""
+    return Explanation(instance, event.wire, str(route.verdict), tuple(route.reasons), tuple(topics), cluster,
+                       now_ms, tuple(notes))
+
+
+def _iso(millis: int) -> str:
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _clock(millis: int) -> str:
+    return datetime.fromtimestamp(millis / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
