@@ -77,8 +77,13 @@ async def seek(client: AIOKafkaConsumer, partitions: Sequence[TopicPartition], s
     else:
         begin = await client.beginning_offsets(list(partitions))
         end = await client.end_offsets(list(partitions))
-        for tp in partitions:
-            client.seek(tp, await offset_for_time(client, tp, start.value, begin[tp], end[tp]))
+        # Every partition's search at once (each seeks and reads only its own partition): a trace over dozens
+        # of partitions took ~0.1 s per partition one after the other.
+        found = await asyncio.gather(
+            *(offset_for_time(client, tp, start.value, begin[tp], end[tp]) for tp in partitions)
+        )
+        for tp, offset in zip(partitions, found, strict=True):
+            client.seek(tp, offset)
 
 
 async def offset_for_time(
