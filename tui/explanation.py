@@ -188,6 +188,8 @@ class Explanation:
     cluster: ClusterFacts
     now_ms: int
     notes: tuple[str, ...] = field(default=())
+    publisher: str | None = None
+    """The state of evokafka's own publisher when one runs (the console's), e.g. ``connected``."""
 
     @property
     def arrived(self) -> TopicFacts | None:
@@ -250,6 +252,8 @@ class Explanation:
                     out.append(f"      consumer group {g.group} is {g.behind:,} records behind on partition {g.partition}")
         state = "reachable" if self.cluster.reachable else f"not reachable ({self.cluster.error})"
         out.append(f"  brokers {', '.join(self.cluster.brokers)}: {state}")
+        if self.publisher is not None:
+            out.append(f"  evokafka's publisher: {self.publisher}")
         out.extend(f"  note: {note}" for note in self.notes)
         return out
 
@@ -288,17 +292,18 @@ class Explanation:
             ],
             "cluster": {"brokers": list(self.cluster.brokers), "reachable": self.cluster.reachable,
                         "error": self.cluster.error},
+            "publisher": self.publisher,
             "notes": list(self.notes),
         }
 
 
 def explanation(
     instance: str, event: catalog.Event, route: RoutingAnswer, topics: Sequence[TopicFacts], cluster: ClusterFacts,
-    now_ms: int, notes: Sequence[str] = (),
+    now_ms: int, notes: Sequence[str] = (), publisher: str | None = None,
 ) -> Explanation:
-    """The answer from the routing answer and the facts found."""
+    """The answer from the routing answer and the facts found (``publisher``: evokafka's publisher state)."""
     return Explanation(instance, event.wire, str(route.verdict), tuple(route.reasons), tuple(topics), cluster,
-                       now_ms, tuple(notes))
+                       now_ms, tuple(notes), publisher)
 
 
 def _iso(millis: int) -> str:

@@ -51,3 +51,11 @@ def test_headline_and_json() -> None:
     empty = TopicFacts(Layout.INSTANCE, "t", "acme", True, "r", True, 3)
     nothing = explanation("acme", UPSERT, route, [empty], ClusterFacts((), True), 0)
     assert "no record of it found there yet" in nothing.headline
+
+
+def test_publisher_state_is_a_fact_when_given() -> None:
+    route = provisional_route(_settings(), "acme", UPSERT, ON)
+    found = explanation("acme", UPSERT, route, [], ClusterFacts(("b:9092",), True), 0, publisher="reconnecting")
+    assert "  evokafka's publisher: reconnecting" in found.lines()
+    assert found.to_json()["publisher"] == "reconnecting"
+    assert explanation("acme", UPSERT, route, [], ClusterFacts((), True), 0).to_json()["publisher"] is None

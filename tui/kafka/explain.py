@@ -143,8 +143,11 @@ async def explain(
     router: Router = provisional_route,
     notes: Sequence[str] = (),
     window: int = WINDOW,
+    publisher: str | None = None,
 ) -> Explanation:
-    """Every fact of the explanation, checked now. An unreachable cluster is a fact too, not an error."""
+    """Every fact of the explanation, checked now. An unreachable cluster is a fact too, not an error.
+
+    ``publisher``: the state of evokafka's own publisher, when the caller runs one (the console's session)."""
     route = router(settings, instance, event, instance_settings)
     now_ms = int(time.time() * 1000)
     try:
@@ -154,7 +157,7 @@ async def explain(
     except Exception as exc:
         cluster = ClusterFacts(tuple(options.bootstrap_servers), False, reason(exc))
         unknown = [TopicFacts(leg.layout, leg.topic, leg.key, leg.taken, leg.reason, False) for leg in route.legs]
-        return explanation(instance, event, route, unknown, cluster, now_ms, notes)
+        return explanation(instance, event, route, unknown, cluster, now_ms, notes, publisher)
     cluster = ClusterFacts(tuple(info.brokers) or tuple(options.bootstrap_servers), True)
     group_list = list(dict.fromkeys([settings.consumer_group_id, *groups]))
     client = consumer(options)
@@ -174,4 +177,4 @@ async def explain(
             )
     finally:
         await stop_quietly(client, timeout=max(options.connect_timeout_s, 1.0))
-    return explanation(instance, event, route, facts, cluster, now_ms, notes)
+    return explanation(instance, event, route, facts, cluster, now_ms, notes, publisher)
