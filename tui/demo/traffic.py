@@ -3,7 +3,8 @@
 A :class:`Traffic` is an endless, deterministic iterator of :class:`TrafficEvent` ``(event, instance, data)``
 tuples: the same seed (and start time) gives the same traffic. Each instance first connects (``qrcode.updated``,
 then ``connection.update`` connecting → open, then the history sync), then lives: conversations
-(``messages.upsert``, then ``messages.update`` receipts DELIVERY_ACK → READ, edits and deletes), presence,
+(``messages.upsert``, the answer's ``send.message`` and receipts SERVER_ACK → DELIVERY_ACK → READ, edits and
+deletes), presence,
 chats and contacts, groups and their participants, calls and labels. Texts are Brazilian Portuguese or English,
 by contact. The message flows (a message's whole life, one never acknowledged) are in
 :mod:`tui.demo.conversations`; the people and words in :mod:`tui.demo.words`; what the traffic remembers per
@@ -32,6 +33,7 @@ DEFAULT_START = 1_709_550_600.0
 """The simulated clock's default start (2024-03-04T11:10:00Z, the reference's example time)."""
 DEFAULT_INSTANCES = 5
 MAX_INSTANCES = 50
+
 
 class TrafficEvent(NamedTuple):
     """One event as Evolution API hands it to its publisher."""
