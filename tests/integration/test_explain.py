@@ -39,10 +39,13 @@ async def demo(settings: KafkaSettings, prefix: str) -> AsyncIterator[KafkaSetti
     yield ran
 
 
-def _cli(settings: KafkaSettings, prefix: str, *args: str, brokers: str | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    settings: KafkaSettings, prefix: str, *args: str, brokers: str | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_"))}
     env.update(KAFKA_TOPIC_PREFIX=prefix, KAFKA_GLOBAL_ENABLED="true", EVOKAFKA_REGISTRY_TOPIC=f"{prefix}_registry",
                KAFKA_CONNECTION_TIMEOUT="1000", KAFKA_REQUEST_TIMEOUT="3000")
+    env.update(extra)
     return subprocess.run(
         [sys.executable, "-m", "tui", "--brokers", brokers or ",".join(settings.brokers), "explain", *args],
         capture_output=True, text=True, env=env, timeout=90, check=False,
@@ -144,3 +147,11 @@ def test_explain_when_the_cluster_does_not_answer(settings: KafkaSettings, prefi
     assert done.returncode == 1
     assert "cannot tell" in done.stdout.splitlines()[0] and "not reachable" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_explain_with_kafka_disabled(settings: KafkaSettings, prefix: str) -> None:
+    done = _cli(settings, prefix, "acme-sales", "messages.upsert", "--json", KAFKA_ENABLED="false")
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert doc["verdict"] == "not published" and any("KAFKA_ENABLED" in r for r in doc["reasons"])
+    assert doc["cluster"]["reachable"]
