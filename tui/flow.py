@@ -306,18 +306,20 @@ def steps_of(record: Record, query: TraceQuery, prefix: str) -> list[FlowStep]:
 
 # --- the timeline and its gaps -------------------------------------------------------------------------
 
-_ORDER = {name: index for index, name in enumerate(
-    ("send.message", "messages.set", "messages.upsert", "messages.update", "send.message.update",
-     "messages.edited", "messages.delete")
-)}
+_STAGES = {"send.message": 0, "messages.set": 1, "messages.upsert": 2, "messages.edited": 6, "messages.delete": 7}
+"""A life's order: sent, stored, the receipts (3 + their order in :data:`RECEIPTS`), edited, deleted."""
 
 
-def _step_order(step: FlowStep) -> tuple[int, int, int, str, int, int]:
-    # By the envelope's time; in the same millisecond by the life's own order; then per-instance before global.
-    receipt = RECEIPTS.index(step.status) if step.status in RECEIPTS else 0
-    stage = _ORDER.get(step.event, len(_ORDER))
+def _step_order(step: FlowStep) -> tuple[int, int, int, int, str, int, int]:
+    # By the envelope's time; in the same millisecond (a burst) by the life's own order — a receipt by its status,
+    # whichever event carries it — then per-instance before global.
+    if step.event in _RECEIPT_EVENTS:
+        stage = 3 + (RECEIPTS.index(step.status) if step.status in RECEIPTS else len(RECEIPTS))
+    else:
+        stage = _STAGES.get(step.event, 3 + len(RECEIPTS))
+    carrier = 1 if step.event == "send.message.update" else 0
     layout = 0 if step.layout is Layout.INSTANCE else 1
-    return (step.timestamp, stage * 4 + receipt, layout, step.topic, step.partition, step.offset)
+    return (step.timestamp, stage, carrier, layout, step.topic, step.partition, step.offset)
 
 
 def timeline(

@@ -103,3 +103,27 @@ def test_query_needs_one_target_and_moments_parse() -> None:
     assert parse_moment("2024-03-04T11:10:00", now) == 1_709_550_600_000
     with pytest.raises(MomentError, match="bad time"):
         parse_moment("yesterday", now)
+
+
+def test_a_burst_in_one_millisecond_keeps_the_lifes_order() -> None:
+    # Published in the same millisecond: the receipts by their status, whichever event carries them.
+    steps = [
+        _step("messages.delete", 7),
+        _step("messages.update", 7, "READ"),
+        _step("send.message.update", 7, "DELIVERY_ACK"),
+        _step("messages.edited", 7),
+        _step("messages.update", 7, "DELIVERY_ACK"),
+        _step("messages.update", 7, "SERVER_ACK"),
+        _step("messages.upsert", 7, "PENDING"),
+        _step("send.message", 7, "PENDING"),
+    ]
+    assert [s.label for s in timeline(TraceQuery(ID), steps).steps] == [
+        "send.message",
+        "messages.upsert",
+        "messages.update SERVER_ACK",
+        "messages.update DELIVERY_ACK",
+        "send.message.update DELIVERY_ACK",
+        "messages.update READ",
+        "messages.edited",
+        "messages.delete",
+    ]
