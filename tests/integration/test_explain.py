@@ -19,7 +19,8 @@ from tui.demo.runner import DemoConfig, DemoRunner
 from tui.demo.traffic import demo_instances
 from tui.kafka.explain import explain
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import StartPosition, read
+from tui.kafka.tail import read
+from tui.selection import StartPosition
 
 pytestmark = pytest.mark.broker
 

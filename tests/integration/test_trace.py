@@ -19,9 +19,9 @@ from tui.demo.traffic import Traffic, TrafficEvent
 from tui.flow import GapKind, TraceQuery, references
 from tui.instance_settings import InMemorySettings, InstanceSettings
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publish.delivery import PublisherState
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.trace import trace
+from tui.status import PublisherState
 from tui.topology import Layout
 
 pytestmark = pytest.mark.broker

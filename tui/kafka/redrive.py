@@ -14,12 +14,13 @@ from aiokafka import TopicPartition
 
 from tui.envelope import iso_millis
 from tui.kafka.admin import ReadOnlyError
+from tui.kafka.metadata import every_topic
 from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
-from tui.kafka.publish.delivery import Delivery
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.streams import StreamError, consumer, to_record
 from tui.records import Record
 from tui.replay_plan import RecordRef, resent_headers
+from tui.status import Delivery
 from tui.topology import Layout, Target, parse_topic
 
 FETCH_TIMEOUT_MS = 5000
@@ -35,7 +36,7 @@ async def fetch_records(options: ConnectionOptions, refs: Sequence[RecordRef]) -
     await start_client(client, options, error=StreamError)
     try:
         partitions = sorted({TopicPartition(r.topic, r.partition) for r in refs})
-        cluster = await client._client.fetch_all_metadata()
+        cluster = await every_topic(client)
         for tp in partitions:
             if tp.partition not in (cluster.partitions_for_topic(tp.topic) or set()):
                 raise RedriveError(f"no such partition: {tp.topic}[{tp.partition}]")

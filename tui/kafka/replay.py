@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 
 from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.metadata import every_topic
 from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
 from tui.kafka.streams import consumer, offset_for_time
 from tui.replay_plan import PartitionMove, ReplayPlan, ReplayTarget, target_offset
@@ -80,7 +81,7 @@ async def plan_replay(
     committer = _group_consumer(options, group)
     try:
         await start_client(committer, options)
-        cluster = await reader._client.fetch_all_metadata()
+        cluster = await every_topic(reader)
         missing = [t for t in topics if not cluster.partitions_for_topic(t)]
         if missing:
             raise ReplayError(f"no such topic: {', '.join(missing)}")

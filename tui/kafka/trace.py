@@ -16,7 +16,8 @@ from __future__ import annotations
 from tui.flow import FlowStep, Timeline, TraceQuery, steps_of, timeline
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.streams import StartPosition, read
+from tui.kafka.tail import read
+from tui.selection import StartPosition
 from tui.topology import Layout, parse_topic
 
 END_IDLE_MS = 300
