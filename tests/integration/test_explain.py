@@ -3,6 +3,7 @@ arrived (text and ``--json``), a consumer group's lag, and a cluster that does n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -11,14 +12,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import SecretStr
 
 from tui import catalog
 from tui.config import KafkaSettings
 from tui.demo.broker import free_port
 from tui.demo.runner import DemoConfig, DemoRunner
 from tui.demo.traffic import demo_instances
+from tui.evolution.server import EvolutionServer, ServeConfig
+from tui.instance_settings import InstanceSettings
 from tui.kafka.explain import explain
 from tui.kafka.options import ConnectionOptions
+from tui.kafka.registry import InstanceRegistry
 from tui.kafka.tail import read
 from tui.selection import StartPosition
 
@@ -156,3 +161,31 @@ def test_explain_with_kafka_disabled(settings: KafkaSettings, prefix: str) -> No
     doc = json.loads(done.stdout)
     assert doc["verdict"] == "not published" and any("KAFKA_ENABLED" in r for r in doc["reasons"])
     assert doc["cluster"]["reachable"]
+
+
+async def test_explain_asks_the_instance_source_evolution_api_when_configured(
+    demo: KafkaSettings, prefix: str
+) -> None:
+    """With EVOLUTION_API_URL the instance's settings are what the Evolution server stored, not the registry's."""
+    async with InstanceRegistry(demo, topic=f"{prefix}_evolution") as behind:
+        await behind.set("acme-sales", InstanceSettings.from_request(False, ()))
+        server = EvolutionServer(
+            behind, ServeConfig(SecretStr("k"), instances=["acme-sales"], prefix=prefix), "127.0.0.1", 0
+        )
+        await server.start()
+        try:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_"))}
+            env.update(KAFKA_TOPIC_PREFIX=prefix, EVOKAFKA_REGISTRY_TOPIC=f"{prefix}_registry",
+                       EVOLUTION_API_URL=server.url, EVOLUTION_API_KEY="k")
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "tui", "--brokers", ",".join(demo.brokers), "explain", "acme-sales",
+                "messages.upsert", "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+            )
+            out, err = await asyncio.wait_for(child.communicate(), 60)
+        finally:
+            await server.stop()
+    doc = json.loads(out)
+    own = next(t for t in doc["topics"] if t["layout"] == "instance")
+    # The registry the demo seeded enables acme-sales; the Evolution server says disabled, and wins.
+    assert not own["taken"] and "publishes nothing per instance" in own["reason"], err.decode()
+    assert own["last"] is not None  # what the demo published earlier is still there

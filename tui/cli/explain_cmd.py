@@ -32,34 +32,42 @@ def command(ctx: Context, instance: str, event: str, groups: tuple[str, ...], as
     settings = ctx.settings()
     resolved = lookup(event)
     validate_instance(instance, settings.topic_prefix)
-    registry_topic = ctx.app_settings().registry_topic
+    app = ctx.app_settings()
 
+    from tui.evolution.client import EvolutionConfigError
+    from tui.evolution.source import SOURCE_ERRORS, RegistrySource, SourceConfigError, choose_source
     from tui.explanation import Explanation
     from tui.kafka.explain import explain
-    from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
+    from tui.kafka.options import ConnectionOptions, ConnectionSetupError
     from tui.kafka.registry import InstanceRegistry
 
     try:
         options = ConnectionOptions.from_settings(settings)
-    except ConnectionSetupError as exc:
+        # The instance's settings from the instance source: a running Evolution API when EVOLUTION_API_URL is set
+        # (what the real server stored), else the cluster registry, read only (its topic is never created here).
+        registry = InstanceRegistry(settings, topic=app.registry_topic, options=options, read_only=True)
+        source = choose_source(app, registry)
+    except (ConnectionSetupError, SourceConfigError, EvolutionConfigError) as exc:
         fail(str(exc))
 
     async def work() -> Explanation:
         notes: list[str] = []
         found = None
-        # The instance's settings from the cluster registry, read only (its topic is never created here).
-        registry = InstanceRegistry(settings, topic=registry_topic, options=options, read_only=True)
         try:
-            await registry.start()
-        except ClusterUnreachableError as exc:
-            notes.append(f"the registry {registry_topic} could not be read: {exc}")
-        else:
+            if isinstance(source, RegistrySource):
+                await registry.start()
             try:
-                found = registry.get(instance)
+                await source.start()
+                found = (await source.get(instance)).settings
             finally:
-                await registry.stop()
-        if found is None and not notes:
-            notes.append(f"{instance} has no settings in the registry {registry_topic}")
+                await source.stop()
+                if isinstance(source, RegistrySource):
+                    await registry.stop()
+        except SOURCE_ERRORS as exc:
+            notes.append(f"the instance source ({source.label}) could not be read: {exc}")
+        else:
+            if found is None:
+                notes.append(f"{instance} has no Kafka settings in {source.label}")
         return await explain(options, settings, instance, resolved, found, groups=groups, notes=notes)
 
     result = run(work)
