@@ -5,14 +5,8 @@ publish it, where, and why not; each topic it would go to — does it exist, its
 that instance and event (offset, partition, time, age); the lag of the consumer groups on those partitions;
 whether the brokers answer. :mod:`tui.kafka.explain` gathers the facts; everything here is pure.
 
-The routing answer comes through :class:`RoutingAnswer`, a small interface. NOTE for the merge: Evolution
-API 2.3.6's routing function (``tui.routing.route_for``, branch ``parity``) had not landed on main when this
-was written; :func:`provisional_route` stands in for it with the design's rule and the two Evolution quirks
-explain must name (``groups.update`` never published; STATUS_INSTANCE, REMOVE_INSTANCE, LOGOUT_INSTANCE never
-global). ``tui.routing.EvolutionRoute`` fits :class:`RoutingAnswer` and ``tui.routing.route_for`` fits
-``tui.kafka.explain.Router`` as they are (checked with mypy against parity's 894233d): once routing is on main,
-make ``route_for`` the router's default, delete :func:`provisional_route`, and keep the words "publishes nothing
-per instance" in the disabled instance's reason (``evokafka explain``'s tests look for them).
+The routing answer is Evolution API 2.3.6's own rule, :func:`tui.routing.route_for`, taken through
+:class:`RoutingAnswer` (which ``tui.routing.EvolutionRoute`` fits) so that a caller can pass another router.
 
 Pure domain module: no I/O, no Textual, no aiokafka.
 """
@@ -25,9 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tui import catalog
-from tui.config import KafkaSettings
-from tui.instance_settings import InstanceSettings
-from tui.topology import Layout, message_key, topic_name
+from tui.topology import Layout
 
 
 class LegAnswer(Protocol):
@@ -56,71 +48,8 @@ class RoutingAnswer(Protocol):
     def legs(self) -> tuple[LegAnswer, LegAnswer]: ...
 
 
-NEVER_GLOBAL = frozenset({"STATUS_INSTANCE", "REMOVE_INSTANCE", "LOGOUT_INSTANCE"})
 PUBLISHED = "published"
-NOT_PUBLISHED = "not published"
-GROUPS_UPDATE_NEVER = (
-    "groups.update is never published by Evolution API 2.3.6: it looks the event up as GROUPS_UPDATE, which an "
-    "instance can never store (/kafka/set takes GROUP_UPDATE) and which KAFKA_EVENTS_* stores as GROUP_UPDATE"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RouteLeg:
-    """A :class:`LegAnswer` of :func:`provisional_route`."""
-
-    layout: Layout
-    topic: str
-    key: str
-    taken: bool
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ProvisionalRoute:
-    """A :class:`RoutingAnswer` of :func:`provisional_route`."""
-
-    verdict: str
-    reasons: tuple[str, ...]
-    legs: tuple[RouteLeg, RouteLeg]
-
-
-def provisional_route(
-    settings: KafkaSettings, instance: str, event: catalog.Event, instance_settings: InstanceSettings | None
-) -> ProvisionalRoute:
-    """Stand-in for ``tui.routing.route_for`` until it is on main (see the module's note)."""
-    prefix = settings.topic_prefix
-    we = event.wire.replace(".", "_").replace("-", "_").upper()
-    if we == "GROUPS_UPDATE":
-        local = (False, GROUPS_UPDATE_NEVER)
-    elif instance_settings is None:
-        local = (False, "the instance has no Kafka settings: it publishes nothing per instance")
-    elif not instance_settings.enabled:
-        local = (False, "the instance is disabled: it publishes nothing per instance")
-    elif instance_settings.enables(event):
-        local = (True, "the instance is enabled for this event")
-    else:
-        local = (False, f"the instance's event list does not include {event.name}")
-    if we == "GROUPS_UPDATE":
-        glob = (False, GROUPS_UPDATE_NEVER)
-    elif not settings.global_enabled:
-        glob = (False, "KAFKA_GLOBAL_ENABLED is not true")
-    elif we in NEVER_GLOBAL:
-        glob = (False, f"{event.wire} never goes to a global topic (Evolution has no KAFKA_EVENTS_{we})")
-    elif settings.event_enabled(event):
-        glob = (True, f"KAFKA_EVENTS_{event.name} is true")
-    else:
-        glob = (False, f"KAFKA_EVENTS_{event.name} is not true")
-    legs = (
-        RouteLeg(Layout.INSTANCE, topic_name(prefix, Layout.INSTANCE, instance, event),
-                 message_key(Layout.INSTANCE, instance, event), *local),
-        RouteLeg(Layout.GLOBAL, topic_name(prefix, Layout.GLOBAL, instance, event),
-                 message_key(Layout.GLOBAL, instance, event), *glob),
-    )
-    if not settings.enabled:
-        return ProvisionalRoute(NOT_PUBLISHED, ("KAFKA_ENABLED is not true: nothing is published",), legs)
-    reasons = tuple(dict.fromkeys((local[1], glob[1])))
-    return ProvisionalRoute(PUBLISHED if local[0] or glob[0] else NOT_PUBLISHED, reasons, legs)
+DISABLED_INSTANCE = "a disabled instance publishes nothing per instance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +136,9 @@ class Explanation:
             return f"{subject}: cannot tell — the cluster does not answer ({self.cluster.error})"
         taken = [t for t in self.topics if t.taken]
         if self.verdict != PUBLISHED:
-            line = f"{subject}: {self.verdict} by Evolution API 2.3.6"
+            # Never, whatever the settings: every place it could go is closed by Evolution's own code.
+            never = bool(self.topics) and all(not t.taken and "never" in t.reason for t in self.topics)
+            line = f"{subject}: {'never published' if never else self.verdict} by Evolution API 2.3.6"
             arrived = self.arrived
             if arrived is not None and arrived.last is not None:
                 line += f" (yet a record is on {arrived.topic}, last at offset {arrived.last.offset})"
@@ -301,10 +232,14 @@ class Explanation:
 
 def explanation(
     instance: str, event: catalog.Event, route: RoutingAnswer, topics: Sequence[TopicFacts], cluster: ClusterFacts,
-    now_ms: int, notes: Sequence[str] = (), publisher: str | None = None,
+    now_ms: int, notes: Sequence[str] = (), publisher: str | None = None, instance_enabled: bool | None = None,
 ) -> Explanation:
-    """The answer from the routing answer and the facts found (``publisher``: evokafka's publisher state)."""
-    return Explanation(instance, event.wire, str(route.verdict), tuple(route.reasons), tuple(topics), cluster,
+    """The answer from the routing answer and the facts found (``publisher``: evokafka's publisher state;
+    ``instance_enabled``: the instance's Kafka switch, when it has settings)."""
+    reasons = tuple(route.reasons)
+    if instance_enabled is False:
+        reasons += (DISABLED_INSTANCE,)
+    return Explanation(instance, event.wire, str(route.verdict), reasons, tuple(topics), cluster,
                        now_ms, tuple(notes), publisher)
 
 

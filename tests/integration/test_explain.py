@@ -20,6 +20,7 @@ from tui.demo.broker import free_port
 from tui.demo.runner import DemoConfig, DemoRunner
 from tui.demo.traffic import demo_instances
 from tui.evolution.server import EvolutionServer, ServeConfig
+from tui.evolution_env import DOCUMENT_EVENT_BLOCK
 from tui.instance_settings import InstanceSettings
 from tui.kafka.explain import explain
 from tui.kafka.options import ConnectionOptions
@@ -50,7 +51,8 @@ def _cli(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_"))}
     env.update(KAFKA_TOPIC_PREFIX=prefix, KAFKA_GLOBAL_ENABLED="true", EVOKAFKA_REGISTRY_TOPIC=f"{prefix}_registry",
-               KAFKA_CONNECTION_TIMEOUT="1000", KAFKA_REQUEST_TIMEOUT="3000")
+               KAFKA_CONNECTION_TIMEOUT="1000", KAFKA_REQUEST_TIMEOUT="3000", KAFKA_ENABLED="true",
+               **DOCUMENT_EVENT_BLOCK)
     env.update(extra)
     return subprocess.run(
         [sys.executable, "-m", "tui", "--brokers", brokers or ",".join(settings.brokers), "explain", *args],
@@ -106,15 +108,15 @@ async def test_explain_verdicts_and_the_last_record_of_an_event_that_arrived(
     # groups.update: never published by Evolution API.
     groups = _cli(demo, prefix, "acme-sales", "groups.update")
     assert groups.returncode == 1
-    assert "not published by Evolution API 2.3.6" in groups.stdout.splitlines()[0]
-    assert "groups.update is never published by Evolution API" in groups.stdout
+    assert groups.stdout.splitlines()[0].startswith("groups.update of acme-sales: never published by Evolution API")
+    assert "groups.update is never published per instance" in groups.stdout
 
     # A disabled instance publishes nothing per instance (the global topic still gets its events).
     disabled = next(i.name for i in demo_instances() if not i.settings.enabled)
     off = _cli(demo, prefix, disabled, "messages.upsert", "--json")
     doc = json.loads(off.stdout)
     legs = {t["layout"]: t for t in doc["topics"]}
-    assert not legs["instance"]["taken"] and "publishes nothing per instance" in legs["instance"]["reason"]
+    assert not legs["instance"]["taken"] and "a disabled instance publishes nothing per instance" in doc["reasons"]
     assert not legs["instance"]["exists"]
     assert legs["global"]["taken"] and doc["verdict"] == "published"
 
@@ -176,7 +178,8 @@ async def test_explain_asks_the_instance_source_evolution_api_when_configured(
         try:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_"))}
             env.update(KAFKA_TOPIC_PREFIX=prefix, EVOKAFKA_REGISTRY_TOPIC=f"{prefix}_registry",
-                       EVOLUTION_API_URL=server.url, EVOLUTION_API_KEY="k")
+                       EVOLUTION_API_URL=server.url, EVOLUTION_API_KEY="k", KAFKA_ENABLED="true",
+                       KAFKA_GLOBAL_ENABLED="true", **DOCUMENT_EVENT_BLOCK)
             child = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "tui", "--brokers", ",".join(demo.brokers), "explain", "acme-sales",
                 "messages.upsert", "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
@@ -187,5 +190,5 @@ async def test_explain_asks_the_instance_source_evolution_api_when_configured(
     doc = json.loads(out)
     own = next(t for t in doc["topics"] if t["layout"] == "instance")
     # The registry the demo seeded enables acme-sales; the Evolution server says disabled, and wins.
-    assert not own["taken"] and "publishes nothing per instance" in own["reason"], err.decode()
+    assert not own["taken"] and "a disabled instance publishes nothing per instance" in doc["reasons"], err.decode()
     assert own["last"] is not None  # what the demo published earlier is still there

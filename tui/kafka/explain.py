@@ -27,7 +27,6 @@ from tui.explanation import (
     RoutingAnswer,
     TopicFacts,
     explanation,
-    provisional_route,
 )
 from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin
@@ -35,6 +34,7 @@ from tui.kafka.lag import LagMonitor
 from tui.kafka.options import ConnectionOptions, reason, start_client, stop_quietly
 from tui.kafka.streams import consumer, to_record
 from tui.records import Record
+from tui.routing import route_for
 from tui.topology import Layout
 
 MAX_BACK = 20_000
@@ -44,6 +44,7 @@ WINDOW = 500
 FETCH_TIMEOUT_MS = 1000
 
 Router = Callable[[KafkaSettings, str, catalog.Event, InstanceSettings | None], RoutingAnswer]
+"""What Evolution would do (:func:`tui.routing.route_for` fits)."""
 
 
 async def _read_range(
@@ -140,7 +141,7 @@ async def explain(
     instance_settings: InstanceSettings | None,
     *,
     groups: Sequence[str] = (),
-    router: Router = provisional_route,
+    router: Router = route_for,
     notes: Sequence[str] = (),
     window: int = WINDOW,
     publisher: str | None = None,
@@ -149,6 +150,7 @@ async def explain(
 
     ``publisher``: the state of evokafka's own publisher, when the caller runs one (the console's session)."""
     route = router(settings, instance, event, instance_settings)
+    enabled = None if instance_settings is None else instance_settings.enabled
     now_ms = int(time.time() * 1000)
     try:
         async with Admin(options) as admin:
@@ -157,7 +159,7 @@ async def explain(
     except Exception as exc:
         cluster = ClusterFacts(tuple(options.bootstrap_servers), False, reason(exc))
         unknown = [TopicFacts(leg.layout, leg.topic, leg.key, leg.taken, leg.reason, False) for leg in route.legs]
-        return explanation(instance, event, route, unknown, cluster, now_ms, notes, publisher)
+        return explanation(instance, event, route, unknown, cluster, now_ms, notes, publisher, enabled)
     cluster = ClusterFacts(tuple(info.brokers) or tuple(options.bootstrap_servers), True)
     group_list = list(dict.fromkeys([settings.consumer_group_id, *groups]))
     client = consumer(options)
@@ -177,4 +179,4 @@ async def explain(
             )
     finally:
         await stop_quietly(client, timeout=max(options.connect_timeout_s, 1.0))
-    return explanation(instance, event, route, facts, cluster, now_ms, notes, publisher)
+    return explanation(instance, event, route, facts, cluster, now_ms, notes, publisher, enabled)
