@@ -36,3 +36,19 @@ class GroupLag:
     def total(self) -> int:
         """The sum of the known lags."""
         return sum(p.lag or 0 for p in self.partitions)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """One consumer group as the groups list shows it."""
+
+    group: str
+    state: str
+    """The coordinator's word for it (``Stable``, ``Empty``, ``PreparingRebalance``…; ``?`` when unknown)."""
+    members: int
+    lag: int | None
+    """The total lag over the partitions it committed on (None: could not be read)."""
+    partitions: int = 0
+    """Partitions it committed on."""
+    error: str | None = None
+    """Why the lag could not be read."""

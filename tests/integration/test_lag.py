@@ -8,7 +8,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tui.config import KafkaSettings
 from tui.demo.broker import free_port
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.lag import LagMonitor, consumer_groups, group_lag
+from tui.kafka.lag import LagMonitor, consumer_groups, group_lag, group_overview
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions
 
 pytestmark = pytest.mark.broker
@@ -91,3 +91,31 @@ async def test_listing_groups_on_an_unreachable_cluster_says_so(settings: KafkaS
     down = settings.model_copy(update={"brokers": [f"127.0.0.1:{free_port()}"]})
     with pytest.raises(ClusterUnreachableError, match="cannot reach the cluster"):
         await consumer_groups(ConnectionOptions.from_settings(down))
+
+
+async def test_group_overview_gives_state_members_and_total_lag(settings: KafkaSettings, prefix: str) -> None:
+    """The groups screen's list: a group that only committed is listed with its lag; a subscribed member counts."""
+    options = ConnectionOptions.from_settings(settings)
+    topic = f"{prefix}.overview"
+    async with Admin(options) as admin:
+        await admin.create_topics([TopicSpec(topic, 1)])
+    producer = AIOKafkaProducer(**options.client_kwargs())
+    await producer.start()
+    try:
+        for _ in range(6):
+            await producer.send_and_wait(topic, b"x")
+    finally:
+        await producer.stop()
+    committed = f"{prefix}-committed"
+    committer = AIOKafkaConsumer(**options.client_kwargs(), group_id=committed, enable_auto_commit=False)
+    await committer.start()
+    try:
+        committer.assign([TopicPartition(topic, 0)])
+        await committer.commit({TopicPartition(topic, 0): 2})
+    finally:
+        await committer.stop()
+
+    overview = {g.group: g for g in await group_overview(options)}
+    mine = overview[committed]
+    assert (mine.lag, mine.partitions, mine.error) == (4, 1, None)
+    assert mine.members == 0 and mine.state  # committed without joining: no member

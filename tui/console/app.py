@@ -11,21 +11,27 @@ from pathlib import Path, PurePath
 from typing import ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from tui.console.screens.areas import AREAS
 from tui.console.screens.base import report_worker_failure
+from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.doctor import DoctorScreen
+from tui.console.screens.groups import GroupsScreen
 from tui.console.screens.instances import InstancesScreen
+from tui.console.screens.keys_help import KeysHelpScreen, key_rows
 from tui.console.screens.layout import LayoutScreen
 from tui.console.screens.main import MainScreen
+from tui.console.screens.profiles_dialog import ProfilesDialog
 from tui.console.screens.publish import PublishScreen
 from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
 from tui.console.session_app import SessionApp
+from tui.selection import PaneSpec
 
 SCREENS_BY_MODE: dict[str, type[Screen[None]]] = {
     "home": MainScreen,
@@ -33,6 +39,7 @@ SCREENS_BY_MODE: dict[str, type[Screen[None]]] = {
     "publish": PublishScreen,
     "streams": StreamsScreen,
     "layout": LayoutScreen,
+    "groups": GroupsScreen,
     "doctor": DoctorScreen,
 }
 SERVICE_WORKERS = "services"
@@ -60,20 +67,56 @@ class EvokafkaApp(SessionApp):
             Binding(area.key, f"app.open_area('{area.mode}')", area.title, show=False, id=f"area-{area.mode}")
             for area in AREAS
         ),
-        Binding("ctrl+r", "app.retry_producer", "Retry producer", id="retry-producer"),
-        Binding("ctrl+q", "app.quit", "Quit", id="quit"),
+        Binding("q", "app.request_quit(False)", "Quit", id="quit"),
+        # Priority: Ctrl-C quits wherever the focus is, as in every terminal program.
+        Binding("ctrl+c", "app.request_quit(True)", "Quit", show=False, priority=True, id="quit-ctrl-c"),
+        Binding("ctrl+q", "app.request_quit(True)", "Quit", show=False, id="quit-ctrl-q"),
+        Binding("question_mark,f1", "app.show_keys", "Keys", id="keys"),
+        Binding("P", "app.profiles", "Profiles", show=False, id="profiles"),
+        Binding("ctrl+r", "app.retry_producer", "Retry producer", show=False, id="retry-producer"),
     ]
 
-    def __init__(self, session: Session, *, connect: bool = True, cursor_blink: bool = True) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        connect: bool = True,
+        cursor_blink: bool = True,
+        panes: tuple[PaneSpec, ...] = (),
+    ) -> None:
         """``connect=False`` starts no Kafka work (snapshots: the session's ``connect`` fact says so to every
-        screen); ``cursor_blink=False`` freezes cursors."""
+        screen); ``cursor_blink=False`` freezes cursors; ``panes`` opens the console on the streams area with
+        these panes (``evokafka watch``)."""
         super().__init__(session, cursor_blink=cursor_blink)
         session.connect = connect
+        self.watch_panes = panes
+        self.next_profile: str | None = None
+        """The profile the operator switched to: the command line opens the console again on it."""
+        self._quit_asked = False
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         if self.session.connect:
             self._run_services()
+        if self.watch_panes:
+            await self.open_panes(self.watch_panes)
         self.call_after_refresh(self._tune_gc)
+
+    async def open_panes(self, panes: Iterable[PaneSpec], *, grid: bool | None = None) -> StreamsScreen | None:
+        """Switch to the streams area and open ``panes`` there (a grid when there are several, unless
+        ``grid`` says otherwise); None when the streams screen is not the top of its area."""
+        await self.switch_mode("streams")
+        streams = self.screen
+        if not isinstance(streams, StreamsScreen):
+            return None
+        specs = list(panes)
+        for spec in specs:
+            try:
+                await streams.add_pane(spec)
+            except ValueError as exc:
+                self.notify(f"pane {spec.title}: {exc}", severity="error")
+        if grid if grid is not None else len(specs) > 1:
+            streams.set_arrangement("grid")
+        return streams
 
     @staticmethod
     def _tune_gc() -> None:
@@ -153,6 +196,55 @@ class EvokafkaApp(SessionApp):
         """Flush what is in flight and stop the services, then leave."""
         await self.stop_services()
         self.exit()
+
+    async def action_request_quit(self, anywhere: bool) -> None:
+        """``q`` quits from a top screen (on a screen opened over another it says that Esc goes back); Ctrl-C
+        quits from ``anywhere``. Either asks once while records are still in flight."""
+        top = self.screen
+        if isinstance(top, ConfirmDialog) and self._quit_asked:
+            top.dismiss(True)  # q or Ctrl-C again, in the question itself: yes
+            return
+        if not anywhere and len(self.screen_stack) > 1:
+            if isinstance(top, ModalScreen):
+                raise SkipAction()
+            self.notify("Esc goes back; q quits from a top screen (Ctrl-C quits from anywhere)", timeout=3)
+            return
+        in_flight = self.session.in_flight
+        if in_flight and not self._quit_asked:
+            self._quit_asked = True
+            self._ask_quit(in_flight)
+            return
+        await self.action_quit()
+
+    @work(exclusive=True, group="quit-question", exit_on_error=False)
+    async def _ask_quit(self, in_flight: int) -> None:
+        yes = await self.push_screen_wait(
+            ConfirmDialog(
+                f"Quit with {in_flight:,} records in flight?",
+                "They are flushed on the way out (bounded): each ends acknowledged or reported failed.",
+                yes="quit",
+            )
+        )
+        self._quit_asked = False
+        if yes:
+            await self.action_quit()
+
+    def action_show_keys(self) -> None:
+        """List every key of this screen and the global ones."""
+        screen = self.screen
+        if isinstance(screen, KeysHelpScreen):
+            return
+        name = getattr(screen, "screen_name", "") or screen.__class__.__name__
+        self.push_screen(KeysHelpScreen(name, key_rows(self, screen)))
+
+    @work(exclusive=True, group="profiles", exit_on_error=False)
+    async def action_profiles(self) -> None:
+        """Switch to another named connection profile (the console opens again on it)."""
+        current = self.session.profile.name if self.session.profile is not None else None
+        chosen = await self.push_screen_wait(ProfilesDialog(current))
+        if chosen is not None and chosen != current:
+            self.next_profile = chosen
+            await self.action_quit()
 
     async def stop_services(self) -> None:
         """Stop the publisher (flushing), the registry and the admin client; bounded."""

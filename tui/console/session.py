@@ -33,6 +33,7 @@ from tui.config import AppSettings, KafkaSettings
 from tui.diagnosis import CheckResult, DoctorReport
 from tui.evolution.client import EvolutionAuthError, EvolutionConfigError
 from tui.evolution.source import SOURCE_ERRORS, RegistrySource, SourceConfigError, choose_source
+from tui.group_lag import GroupSummary
 from tui.handles import ChaosControls, LagReader, Sending, StreamReader, TopicStatsSource
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, DiscoveredInstance, InstanceSource, Origin, SourceInstance
@@ -41,13 +42,14 @@ from tui.kafka.discovery import discover
 from tui.kafka.doctor.probe import split_broker
 from tui.kafka.doctor.runner import run_doctor
 from tui.kafka.errors import explain
-from tui.kafka.lag import LagMonitor, consumer_groups
+from tui.kafka.lag import LagMonitor, consumer_groups, group_overview
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.subscription import StreamSubscription
 from tui.kafka.topicstats import TopicStatsReader
 from tui.listeners import Listeners, Unsubscribe
+from tui.profiles import Profile, ProfileStore
 from tui.selection import Selection, StartPosition
 from tui.status import (
     ChaosState,
@@ -95,6 +97,8 @@ class Session:
     """The demo's chaos controls when the console runs on the demo, else None."""
     connect: bool = True
     """Whether the console does I/O at all (False: snapshots, fed with fixed data)."""
+    profile: Profile | None = None
+    """The named connection profile the settings came from (None: environment and ``.env`` only)."""
     changes: Listeners[SessionFact] = field(default_factory=Listeners, repr=False)
     """Every state change (cluster, registry, source, publisher, chaos, instances), as it happens."""
     _unhook: list[Unsubscribe] = field(default_factory=list, repr=False)
@@ -129,6 +133,7 @@ class Session:
         source_choice: str | None = None,
         clock: Clock = time.time,
         chaos: ChaosControls | None = None,
+        profile: Profile | None = None,
     ) -> Session:
         """The session from the settings: the one construction the console and ``evokafka instances`` share.
 
@@ -149,7 +154,10 @@ class Session:
         except (SourceConfigError, EvolutionConfigError) as exc:
             raise SourceSetupError(str(exc)) from None
         publisher = EventPublisher(settings, registry, options=options, read_only=ro)
-        return cls(settings, app_settings, options, publisher, registry, ro, clock, source=source, chaos=chaos)
+        return cls(
+            settings, app_settings, options, publisher, registry, ro, clock, source=source, chaos=chaos,
+            profile=profile,
+        )
 
     # -- the instance source ---------------------------------------------------------------------------
 
@@ -211,6 +219,27 @@ class Session:
             call = source.set(name, True, [e.name for e in catalog.EVENTS if source.refuses(e) is None])
         return await self._through_source(call)
 
+    async def restore_instance(self, name: str, settings: InstanceSettings | None) -> SourceInstance | None:
+        """Put back what ``name`` held before a change (an undo): ``settings`` as they were, or no entry at all
+        (None; only the registry can forget an instance, Evolution API keeps it disabled)."""
+        if settings is None:
+            if isinstance(self.source, RegistrySource):
+                await self.delete_instance(name)
+                return None
+            return await self._through_source(self.instance_source.set(name, False, []))
+        return await self._through_source(self.instance_source.set(name, settings.enabled, list(settings.events)))
+
+    @property
+    def can_delete_instances(self) -> bool:
+        """Whether the source can forget an instance (the registry can; Evolution API has no such endpoint)."""
+        return isinstance(self.source, RegistrySource)
+
+    async def delete_instance(self, name: str) -> None:
+        """Remove ``name``'s entry from the registry (a tombstone); a :class:`ValueError` on Evolution API."""
+        if not isinstance(self.source, RegistrySource):
+            raise ValueError("Evolution API cannot delete an instance's Kafka settings: disable it instead (e)")
+        await self.registry.delete(name)
+
     async def _through_source(self, call: Coroutine[object, object, T]) -> T:
         """Run one source call and record how it went in :attr:`source_view` (errors are re-raised)."""
         try:
@@ -269,6 +298,16 @@ class Session:
         """Hand one event to the publisher (returns at once; the records are in flight)."""
         return await self.publisher.publish(event, instance, data)
 
+    @property
+    def profile_store(self) -> ProfileStore:
+        """The named connection profiles of the configuration directory."""
+        return ProfileStore()
+
+    @property
+    def in_flight(self) -> int:
+        """Records handed to the publisher and not yet acknowledged or failed."""
+        return max(self.publisher_status.in_flight, 0)
+
     def retry_publisher(self) -> None:
         """Start reconnecting the publisher again (after it failed)."""
         self.publisher.retry()
@@ -286,6 +325,10 @@ class Session:
     async def consumer_groups(self) -> list[str]:
         """The cluster's consumer groups, sorted."""
         return await consumer_groups(self.options)
+
+    async def group_overview(self) -> list[GroupSummary]:
+        """Every consumer group of the cluster with its state, members and total lag, sorted by id."""
+        return await group_overview(self.options)
 
     def topic_stats(self) -> TopicStatsSource:
         """Counts and rates of the topics under the prefix (close it when done)."""

@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
-from tui.group_lag import GroupLag, PartitionLag
+from tui.group_lag import GroupLag, GroupSummary, PartitionLag
 from tui.kafka.admin import Admin
 from tui.kafka.metadata import every_topic
 from tui.kafka.options import ConnectionOptions, start_client
@@ -115,3 +117,48 @@ async def consumer_groups(options: ConnectionOptions) -> list[str]:
             admin.client.list_consumer_groups(), timeout=max(options.request_timeout_ms / 1000, 1.0)
         )
     return sorted({str(group) for group, protocol in listed if protocol in ("consumer", "")})
+
+
+def _described(responses: Iterable[Any]) -> dict[str, tuple[str, int]]:
+    """``DescribeGroups`` answers as ``{group: (state, members)}`` (groups the broker reports an error for are
+    left out: they keep the ``?`` state)."""
+    found: dict[str, tuple[str, int]] = {}
+    for response in responses:
+        for entry in getattr(response, "groups", ()):
+            error_code, group_id, state, _protocol_type, _protocol, members = entry[:6]
+            if error_code == 0:
+                found[str(group_id)] = (str(state) or "?", len(members))
+    return found
+
+
+async def group_overview(options: ConnectionOptions, *, concurrency: int = 8) -> list[GroupSummary]:
+    """Every consumer group with its state, member count and total lag (over what it committed on), by id.
+
+    A group whose lag cannot be read is listed with the reason; :class:`tui.kafka.admin.ClusterUnreachableError`
+    when the cluster does not answer at all.
+    """
+    groups = await consumer_groups(options)
+    if not groups:
+        return []
+    timeout = max(options.request_timeout_ms / 1000, 1.0)
+    async with Admin(options) as admin:
+        try:
+            described = _described(
+                await asyncio.wait_for(admin.client.describe_consumer_groups(groups), timeout=timeout)
+            )
+        except (KafkaError, TimeoutError):
+            described = {}  # the list still says which groups exist and their lag
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(group: str) -> GroupSummary:
+        state, members = described.get(group, ("?", 0))
+        async with gate:
+            try:
+                lag = await asyncio.wait_for(group_lag(options, group), timeout=timeout * 2)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                return GroupSummary(group, state, members, None, error=str(exc) or exc.__class__.__name__)
+        return GroupSummary(group, state, members, lag.total, len(lag.partitions))
+
+    return list(await asyncio.gather(*(one(g) for g in groups)))

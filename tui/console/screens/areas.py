@@ -22,5 +22,6 @@ AREAS: tuple[Area, ...] = (
     Area("publish", "Publish", "p", "Publish test envelopes"),
     Area("streams", "Streams", "s", "Tail topics live"),
     Area("layout", "Topic layout", "l", "Topics the configuration implies"),
+    Area("groups", "Consumer groups", "g", "The cluster's consumer groups: state, members, lag"),
     Area("doctor", "Doctor", "d", "The reference's troubleshooting checks"),
 )

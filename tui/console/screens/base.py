@@ -7,13 +7,15 @@ through :class:`~tui.console.session_app.SessionApp`, the base of every app that
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
 
 from tui.console.session import Session
@@ -31,8 +33,18 @@ def report_worker_failure(app: App[Any], event: Worker.StateChanged) -> None:
         app.notify(f"{event.worker.name}: {text}", title=error.__class__.__name__, severity="error", timeout=8)
 
 
+HELP_KEY = "question_mark"
+"""The key that lists every key (:class:`tui.console.screens.keys_help.KeysHelpScreen`); the footer always shows it."""
+
+
+def footer_width(key_display: str, description: str) -> int:
+    """Columns a footer key takes: `` key description `` and the gap after it."""
+    return len(key_display) + len(description) + 3
+
+
 class ConsoleFooter(Footer):
-    """Textual's footer, rebuilt only when what it shows changes.
+    """Textual's footer, showing what fits (in binding order: what matters first) and never a word cut; the
+    keys that do not fit are behind ``?``, which is always shown last. Rebuilt only when what it shows changes.
 
     The footer recomposes (removes and mounts every key, then a layout pass) each time the screen's bindings
     may have changed, which is on every focus move. Moving between widgets that bind the same keys (a stream
@@ -41,15 +53,73 @@ class ConsoleFooter(Footer):
     """
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(show_command_palette=False)
         self._shown: tuple[object, ...] | None = None
+        self.hidden_keys = 0
+        """Keys with ``show`` set that did not fit (listed by ``?``)."""
 
     def _shown_bindings(self, screen: Screen[Any]) -> tuple[object, ...]:
-        return tuple(
-            (key, binding.action, binding.description, binding.key_display, binding.group, enabled, tooltip)
-            for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
-            if binding.show or key == self.app.COMMAND_PALETTE_BINDING
+        return (
+            self.app.size.width,
+            *(
+                (key, binding.action, binding.description, binding.key_display, binding.group, enabled, tooltip)
+                for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+                if binding.show or key == self.app.COMMAND_PALETTE_BINDING
+            ),
         )
+
+    def fitting(self) -> list[tuple[Binding, bool, str]]:
+        """The shown bindings that fit the width, in order, with ``?`` last; one per action."""
+        active = self.screen.active_bindings
+        help_key = active.get(HELP_KEY)
+        room = self.app.size.width - (footer_width("?", help_key[1].description) if help_key else 0)
+        chosen: list[tuple[Binding, bool, str]] = []
+        actions: set[str] = set()
+        self.hidden_keys = 0
+        for _, binding, enabled, tooltip in active.values():
+            if not binding.show or binding.id == "keys" or binding.action in actions:
+                continue
+            actions.add(binding.action)
+            need = footer_width(self.app.get_key_display(binding), binding.description)
+            if need > room:
+                self.hidden_keys += 1
+                room = 0  # keep the order: nothing after a key that did not fit jumps ahead of it
+                continue
+            room -= need
+            chosen.append((binding, enabled, tooltip))
+        if help_key is not None:
+            areas = self.area_keys()
+            if areas and not self.hidden_keys and footer_width(areas, "areas") <= room:
+                chosen.append((Binding(HELP_KEY, help_key[1].action, "areas", key_display=areas), True, ""))
+            chosen.append((help_key[1], help_key[2], help_key[3]))
+        return chosen
+
+    def area_keys(self) -> str:
+        """The keys that open the console's areas (``h i p s l g d``), as bound on the app."""
+        return " ".join(
+            binding.key for _, binding, _, _ in self.screen.active_bindings.values()
+            if binding.id and binding.id.startswith("area-")
+        )
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        for binding, enabled, tooltip in self.fitting():
+            description = binding.description
+            if binding.id == "keys":
+                description = f"{description} (+{self.hidden_keys})" if self.hidden_keys else description
+            yield FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            ).data_bind(compact=Footer.compact)
+
+    def on_resize(self) -> None:
+        if self._bindings_ready and self.is_attached:
+            self.bindings_changed(self.screen)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if screen is self.screen and self.is_attached and screen.app.app_focus:
@@ -63,6 +133,14 @@ class ConsoleFooter(Footer):
 class ConsoleScreen(Screen[None]):
     """A screen with the console frame: header, body (:meth:`compose_body`), producer status, footer."""
 
+    SCREEN_NAME: ClassVar[str] = ""
+    """What the header calls this screen."""
+
+    @property
+    def screen_name(self) -> str:
+        """What the header calls this screen (the class's :attr:`SCREEN_NAME`; a screen may say more)."""
+        return self.SCREEN_NAME
+
     @property
     def session(self) -> Session:
         """The console's session: its I/O and the state it reports."""
@@ -75,7 +153,7 @@ class ConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         session = self.session
-        yield ClusterHeader(session, id="cluster-header")
+        yield ClusterHeader(session, screen_name=self.screen_name, id="cluster-header")
         with Vertical(id="body"):
             yield from self.compose_body()
         yield ProducerStatus(session, id="producer-status")

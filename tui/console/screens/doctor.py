@@ -39,6 +39,8 @@ def _plain(text: str) -> str:
 class DoctorScreen(ConsoleScreen):
     """Runs the doctor's checks and lists them: status, check, subject, what was seen; the fix below."""
 
+    SCREEN_NAME = "Doctor"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_checks", "Run again", id="doctor-rerun"),
         Binding("slash", "find", "Find", id="doctor-find", priority=True),

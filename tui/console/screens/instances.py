@@ -41,6 +41,8 @@ def with_discovered(items: Iterable[SourceInstance], discovered: Iterable[str]) 
 class InstancesScreen(ConsoleScreen):
     """The instance list; Enter opens an instance's event toggles."""
 
+    SCREEN_NAME = "Instances"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="filter"),
         Binding("r", "discover", "Reload", id="discover"),

@@ -37,6 +37,8 @@ REFRESH_S = 2.0
 class LayoutScreen(ConsoleScreen):
     """The topic layout tree; ``Enter`` opens a stream pane on a topic, ``r`` refreshes now."""
 
+    SCREEN_NAME = "Topic layout"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="layout-refresh"),
         Binding("m", "missing", "Next missing", id="layout-missing"),

@@ -49,6 +49,8 @@ def overview(session: Session) -> Content:
 class MainScreen(ConsoleScreen):
     """Home: an overview and a menu of the console's areas."""
 
+    SCREEN_NAME = "Home"
+
     def __init__(self) -> None:
         super().__init__()
         self._unsubscribe: Unsubscribe | None = None

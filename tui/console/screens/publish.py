@@ -47,6 +47,8 @@ def problem_markup(problem: JsonProblem) -> str:
 class PublishScreen(ConsoleScreen):
     """Compose and send envelopes through the console's publisher."""
 
+    SCREEN_NAME = "Publish"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
         Binding("ctrl+t", "reload_template", "Template", id="template"),

@@ -63,6 +63,8 @@ class PaneArea(Container):
 class StreamsScreen(ConsoleScreen):
     """Several live stream panes; see the module docstring for the keys."""
 
+    SCREEN_NAME = "Streams"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_pane", "New pane", id="streams-new"),
         Binding("e", "edit_pane", "Edit", id="streams-edit"),

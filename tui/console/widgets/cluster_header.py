@@ -91,13 +91,19 @@ class ClusterHeader(Horizontal):
     ClusterHeader > #cluster-line { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     ClusterHeader > #source-badge { width: auto; max-width: 45%; text-wrap: nowrap; text-overflow: ellipsis;
                                     padding: 0 1 0 0; }
+    ClusterHeader > #profile-badge { width: auto; max-width: 20; text-wrap: nowrap; text-overflow: ellipsis;
+                                     padding: 0 1; display: none; }
+    ClusterHeader.-profile > #profile-badge { display: block; }
+    ClusterHeader > #profile-badge.-production { background: $warning; color: $text; text-style: bold; }
     ClusterHeader > #read-only-badge { width: auto; display: none; }
     ClusterHeader.-read-only > #read-only-badge { display: block; }
     """
 
-    def __init__(self, session: Session, *, id: str | None = None) -> None:
+    def __init__(self, session: Session, *, screen_name: str = "", id: str | None = None) -> None:
+        """``screen_name`` is said right after the brand (which screen this is)."""
         super().__init__(id=id)
         self._session = session
+        self.screen_name = screen_name
         self._unsubscribe: Unsubscribe | None = None
         self._producer: PublisherState | None = None
         self._last: tuple[ClusterView, RegistryView, PublisherState | None, SourceView] | None = None
@@ -105,11 +111,18 @@ class ClusterHeader(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="cluster-line")
         yield Static(id="source-badge")
+        yield Static(id="profile-badge")
         yield Static("READ-ONLY", id="read-only-badge")
 
     def on_mount(self) -> None:
         session = self._session
         self.set_class(session.read_only, "-read-only")
+        profile = session.profile
+        if profile is not None:
+            self.set_class(True, "-profile")
+            badge = self.query_one("#profile-badge", Static)
+            badge.update(f"{profile.name}{' PRODUCTION' if profile.production else ''}")
+            badge.set_class(profile.production, "-production")
         self._producer = session.publisher_status.state
         self._unsubscribe = listen(
             session, self, ClusterChanged, RegistryStateChanged, SourceStateChanged, PublisherChanged
@@ -143,6 +156,8 @@ class ClusterHeader(Horizontal):
     ) -> None:
         # Connection state first: when the line is cut at 80 columns, the cluster id goes, not the state.
         brand = Content.from_markup("[b $accent]evokafka[/] ")
+        if self.screen_name:
+            brand += Content.from_markup("[b reverse] $name [/] ", name=self.screen_name)
         compact = 0 < self.size.width < 110
         line = Content(" │ ").join(
             [brand + describe_connection(producer, registry), describe_cluster(cluster, compact=compact)]
