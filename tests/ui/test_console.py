@@ -13,6 +13,7 @@ from tests.conftest import async_wait_until
 from tests.foreign import read_all
 from tests.ui.conftest import Console, stop
 from tui import catalog
+from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.main import MainScreen
@@ -81,8 +82,10 @@ async def test_toggling_in_the_ui_changes_the_registry_record(
             await writer.toggle("shop", "CALL")
             await async_wait_until(lambda: "[x]" in toggle_text(toggles, "CALL"))
 
-            # The enabled switch (key e) writes too.
+            # The enabled switch (key e) writes too, once confirmed (disabling forgets the event list).
             await pilot.press("e")
+            await async_wait_until(lambda: isinstance(console.app.screen, ConfirmDialog))
+            await pilot.press("y")
             await async_wait_until(lambda: (s := writer.get("shop")) is not None and not s.enabled)
             await async_wait_until(lambda: "[x]" not in toggle_text(toggles, "MESSAGES_UPSERT"))
             await pilot.press("a")

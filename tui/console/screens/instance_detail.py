@@ -11,6 +11,7 @@ warning line says so.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on, work
@@ -24,17 +25,44 @@ from tui import catalog
 from tui.console.bridge import listen
 from tui.console.messages import InstanceUpdated
 from tui.console.screens.base import ConsoleScreen
+from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.publish import PublishScreen
+from tui.console.screens.streams import StreamsScreen
 from tui.console.widgets.event_toggles import EventToggles
 from tui.console.widgets.route_panel import RoutePanel
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, Origin, SourceInstance
 from tui.listeners import Unsubscribe
 from tui.routing import route_for
+from tui.selection import PaneSpec, Selection
 from tui.topology import route
 
 WRITES = "source-writes"
 READS = "source-reads"
+UNDO_S = 10.0
+"""How long ``u`` can take the last change back."""
+STREAM_START = "-20"
+"""Where a pane opened from here starts: the last records of each partition, then live."""
+
+
+def describe_settings(settings: InstanceSettings | None) -> str:
+    """``all events``, ``4 of 31 events``, ``disabled`` or ``no settings``: what an instance publishes."""
+    if settings is None:
+        return "no settings"
+    if not settings.enabled:
+        return "disabled"
+    if settings.all_events:
+        return "all events"
+    return f"{len(settings.events)} of {len(catalog.EVENTS)} events"
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    """What the last change replaced, until when ``u`` can put it back."""
+
+    before: InstanceSettings | None
+    until: float
+    what: str
 
 
 class InstanceDetailScreen(ConsoleScreen):
@@ -45,6 +73,9 @@ class InstanceDetailScreen(ConsoleScreen):
         Binding("e", "toggle_enabled", "Enabled on/off", id="toggle-enabled"),
         Binding("a", "toggle_all", "All events on/off", id="toggle-all"),
         Binding("p", "publish_event", "Publish this event", id="publish-event"),
+        Binding("t", "stream_instance", "Stream instance", id="stream-instance"),
+        Binding("T", "stream_event", "Stream this event", id="stream-event"),
+        Binding("u", "undo", "Undo", id="undo"),
     ]
 
     def __init__(self, instance: str) -> None:
@@ -60,6 +91,12 @@ class InstanceDetailScreen(ConsoleScreen):
         """Why the last write failed (kept until a write succeeds: a later read must not hide it)."""
         self._writes = 0
         """Writes started so far: a re-read that overlaps one is dropped (it may predate the write)."""
+        self.undo: Undo | None = None
+        """The last change, while ``u`` can still take it back."""
+
+    @property
+    def screen_name(self) -> str:
+        return f"Instance {self.instance}"
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="instance-title")
@@ -201,7 +238,7 @@ class InstanceDetailScreen(ConsoleScreen):
 
     @on(Switch.Changed, "#enabled")
     def _enabled_changed(self, message: Switch.Changed) -> None:
-        self._write(Change.ENABLE if message.value else Change.DISABLE)
+        self._change(Change.ENABLE if message.value else Change.DISABLE)
 
     @on(Switch.Changed, "#all-events")
     def _all_changed(self, message: Switch.Changed) -> None:
@@ -210,7 +247,7 @@ class InstanceDetailScreen(ConsoleScreen):
     def action_toggle_enabled(self) -> None:
         """Switch the instance's Kafka publishing on or off."""
         item = self.item
-        self._write(Change.DISABLE if item is not None and item.kafka_enabled else Change.ENABLE)
+        self._change(Change.DISABLE if item is not None and item.kafka_enabled else Change.ENABLE)
 
     def action_toggle_all(self) -> None:
         """Switch between "all events" and an explicit list of every event."""
@@ -218,9 +255,9 @@ class InstanceDetailScreen(ConsoleScreen):
 
     def _switch_all(self, on: bool) -> None:
         if on:
-            self._write(Change.ALL)
+            self._change(Change.ALL)
         elif self.live:
-            self._write(Change.EACH)
+            self._change(Change.EACH)
         else:
             # Evolution stores a plain list: "all" off has no meaning of its own there.
             self.notify(
@@ -228,6 +265,78 @@ class InstanceDetailScreen(ConsoleScreen):
                 severity="information",
             )
             self._show()
+
+    def _question(self, change: Change) -> tuple[str, str] | None:
+        """The question to ask before ``change`` when it throws something away (None: just do it; ``u`` undoes)."""
+        settings, name = self.current, self.instance
+        if settings is None or not settings.enabled:
+            return None
+        if change is Change.DISABLE:
+            lost = "" if settings.all_events else f" Its list of {len(settings.events)} events is not kept."
+            return f"Disable {name}?", f"It publishes {describe_settings(settings)} now; disabled it publishes "\
+                f"nothing to its topics.{lost}"
+        if change is Change.ALL and not settings.all_events:
+            return f"All events for {name}?", f"Its {describe_settings(settings)} become all " \
+                f"{len(catalog.EVENTS)}: every event goes to its topics."
+        return None
+
+    @work(group="instance-question", exclusive=True, exit_on_error=False, name="instance question")
+    async def _change(self, change: Change, event: catalog.Event | None = None) -> None:
+        """Ask first when ``change`` throws something away (one keystroke), then write it."""
+        # Read-only refuses the write anyway (and says so): no question first.
+        question = None if self.session.read_only else self._question(change)
+        if question is not None:
+            yes = await self.app.push_screen_wait(ConfirmDialog(*question, yes="change it"))
+            if not yes:
+                self._show()  # a switch flipped by the click goes back to what is stored
+                return
+        self._write(change, event)
+
+    def action_undo(self) -> None:
+        """Put back what the last change replaced (for a few seconds after it)."""
+        undo = self.undo
+        if undo is None or self.session.clock() > undo.until:
+            self.undo = None
+            self.notify("Nothing to undo", timeout=2)
+            return
+        self.undo = None
+        self._restore(undo)
+
+    @work(group=WRITES, exclusive=False, exit_on_error=False, name="instance undo")
+    async def _restore(self, undo: Undo) -> None:
+        self._writes += 1
+        try:
+            restored = await self.session.restore_instance(self.instance, undo.before)
+            if restored is not None:
+                self._item = restored
+            self._write_error = None
+        except Exception as exc:
+            self._write_error = f"not undone: {exc}" if str(exc) else exc.__class__.__name__
+            raise
+        finally:
+            self._show()
+        self.notify(f"{self.instance}: undone ({undo.what}); back to {describe_settings(undo.before)}", timeout=4)
+
+    async def action_stream_instance(self) -> None:
+        """Open a pane on every per-instance topic of this instance, in the streams area."""
+        wires = tuple(e.wire for e in catalog.EVENTS)
+        spec = PaneSpec(self.instance, Selection(instances=(self.instance,), events=wires), start=STREAM_START)
+        await self._stream(spec)
+
+    async def action_stream_event(self) -> None:
+        """Open a pane on this instance's topic of the highlighted event, in the streams area."""
+        event = self.query_one(EventToggles).event
+        if event is None:
+            return
+        selection = Selection(instances=(self.instance,), events=(event.wire,))
+        await self._stream(PaneSpec(f"{self.instance} {event.wire}", selection, start=STREAM_START))
+
+    async def _stream(self, spec: PaneSpec) -> None:
+        app = self.app
+        await app.switch_mode("streams")
+        streams = app.screen
+        if isinstance(streams, StreamsScreen):
+            await streams.add_pane(spec)
 
     async def action_publish_event(self) -> None:
         """Publish a test envelope of the highlighted event for this instance."""
@@ -239,9 +348,17 @@ class InstanceDetailScreen(ConsoleScreen):
         """Write one change through the source; the view is redrawn from what the source then holds."""
         session = self.session
         self._writes += 1
+        before = self.current
         try:
             self._item = await session.change_instance(self.instance, change, event)
             self._loaded, self._error, self._write_error = True, None, None
+            after = self._item.settings if self._item is not None else self.current
+            what = f"{change.value}{' ' + event.wire if event is not None else ''}"
+            self.undo = Undo(before, session.clock() + UNDO_S, what)
+            self.notify(
+                f"{self.instance}: {describe_settings(before)} → {describe_settings(after)} · u undoes",
+                title=what, timeout=UNDO_S,
+            )
         except Exception as exc:
             self._write_error = f"not stored: {exc}" if str(exc) else exc.__class__.__name__
             if not self.live:

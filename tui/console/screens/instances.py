@@ -19,7 +19,9 @@ from textual.widgets import Input, Static
 from tui.console.bridge import listen
 from tui.console.messages import InstanceUpdated, RegistryStateChanged, SourceStateChanged
 from tui.console.screens.base import ConsoleScreen
-from tui.console.screens.instance_detail import InstanceDetailScreen
+from tui.console.screens.confirm_dialog import ConfirmDialog
+from tui.console.screens.instance_detail import InstanceDetailScreen, describe_settings
+from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.widgets.instance_list import InstanceList, matches, rows_of
 from tui.instance_source import DiscoveredInstance, Origin, SourceInstance
 from tui.listeners import Unsubscribe
@@ -47,6 +49,7 @@ class InstancesScreen(ConsoleScreen):
         Binding("slash", "focus_filter", "Filter", id="filter"),
         Binding("r", "discover", "Reload", id="discover"),
         Binding("n", "new_instance", "New instance", id="new-instance"),
+        Binding("delete,D", "delete_instance", "Delete", id="delete-instance"),
         Binding("escape", "back", "Back", id="back"),
     ]
 
@@ -133,15 +136,50 @@ class InstancesScreen(ConsoleScreen):
         else:
             await self.app.run_action("app.open_area('home')")
 
-    def action_new_instance(self) -> None:
-        """Open the toggles of an instance named in the filter box (it is created on the first change)."""
-        name = self.query_one("#instance-filter", Input).value.strip()
+    @work(group="instance-dialog", exclusive=True, exit_on_error=False, name="new instance")
+    async def action_new_instance(self) -> None:
+        """Ask for a name (the filter's text offered), then open its toggles; nothing is stored until the first
+        change there."""
+        offered = self.query_one("#instance-filter", Input).value.strip()
+        name = await self.app.push_screen_wait(PromptDialog("New instance name (Enter opens it, Esc cancels)", offered))
+        if name is None:
+            return
         try:
             validate_instance(name, self.session.settings.topic_prefix)
         except InstanceNameError as exc:
-            self.notify(f"{exc}. Type the new name in the filter (/) first.", severity="warning")
+            self.notify(str(exc), severity="warning")
             return
+        if self.session.instance_now(name) is not None and self.session.registry_entry(name) is not None:
+            self.notify(f"{name} exists already: opening it", timeout=3)
+        else:
+            self.notify(f"{name}: not stored until you switch something on (e: enable)", timeout=5)
         self.app.push_screen(InstanceDetailScreen(name))
+
+    @work(group="instance-dialog", exclusive=True, exit_on_error=False, name="delete instance")
+    async def action_delete_instance(self) -> None:
+        """Delete the instance under the cursor from the registry, after asking."""
+        session = self.session
+        name = self.query_one(InstanceList).current
+        if name is None:
+            return
+        if not session.can_delete_instances:
+            self.notify("Evolution API cannot delete Kafka settings: open the instance and disable it (e)",
+                        severity="warning")
+            return
+        settings = session.registry_entry(name)
+        if settings is None:
+            self.notify(f"{name} has no registry entry (only seen in topics): nothing to delete", severity="warning")
+            return
+        yes = await self.app.push_screen_wait(ConfirmDialog(
+            f"Delete {name} from the registry?",
+            f"It publishes {describe_settings(settings)} now. Deleted, it publishes nothing to its own topics "
+            "(its topics and records stay).",
+            yes="delete",
+        ))
+        if not yes:
+            return
+        await session.delete_instance(name)
+        self.notify(f"{name} deleted from the registry (was: {describe_settings(settings)})", timeout=5)
 
     def action_discover(self) -> None:
         """Read the source again and scan the cluster's topics for instances now."""
