@@ -5,24 +5,32 @@ streaming an instance or event from its detail, the consumer groups screen."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from textual.widgets import DataTable
 
 from tests.conftest import async_wait_until
-from tests.ui.conftest import Console, stop
+from tests.ui.conftest import Console, console_settings, stop
 from tests.ui.test_console import open_instance
+from tui.cli.watch_cmd import watch_panes
+from tui.config import load_app_settings
+from tui.console.app import EvokafkaApp
 from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.groups import GroupLagScreen, GroupsScreen
 from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.keys_help import KeysHelpScreen
+from tui.console.screens.profiles_dialog import ProfilesDialog
 from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.screens.streams import StreamsScreen
+from tui.console.session import Session
 from tui.console.widgets.instance_list import InstanceList
 from tui.console.widgets.stream_lag import LagPanel
+from tui.demo.broker import EmbeddedBroker
 from tui.kafka.registry import InstanceRegistry
+from tui.profiles import ProfileStore
 
 pytestmark = pytest.mark.broker
 
@@ -225,5 +233,53 @@ async def test_consumer_groups_screen_lists_lag_and_opens_the_panel(
             await async_wait_until(lambda: panel.last is not None and panel.last.total == 3, timeout=20)
             await pilot.press("escape")
             await async_wait_until(lambda: app.screen is screen)
+    finally:
+        await stop(console)
+
+
+async def test_watch_opens_straight_onto_live_panes(
+    broker: EmbeddedBroker, prefix: str, writer: InstanceRegistry
+) -> None:
+    """What `evokafka watch -i shop -e call` builds: the console opens on the streams screen with the panes."""
+    await writer.set_request("shop", True, [])
+    settings = console_settings(broker.bootstrap, prefix)
+    session = Session.build(settings, load_app_settings(None, environ={}, registry_topic=f"reg_{prefix}"))
+    specs = watch_panes(prefix, [], ["shop"], ["call"]) + watch_panes(prefix, [], [], ["call"])
+    console = Console(EvokafkaApp(session, cursor_blink=False, panes=tuple(specs)), session)
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            app = console.app
+            await async_wait_until(lambda: isinstance(app.screen, StreamsScreen) and len(app.screen.panes) == 2)
+            streams = app.screen
+            assert isinstance(streams, StreamsScreen) and streams.arrangement == "grid"
+            await console.ready()
+            await async_wait_until(lambda: session.registry.get("shop") is not None)
+            ticket = await session.publish("CALL", "shop", {"id": "c1"})
+            assert all(d.error is None for d in await ticket.wait())
+            await async_wait_until(lambda: all(p.buffer.counters().received >= 1 for p in streams.panes), timeout=20)
+            await pilot.pause()
+    finally:
+        await stop(console)
+
+
+async def test_profile_switcher_shows_masked_values_and_picks_one(
+    make_console: Callable[..., Console], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVOKAFKA_CONFIG_DIR", str(tmp_path))
+    store = ProfileStore()
+    store.save("prod", {"KAFKA_BROKERS": "prod:9092", "KAFKA_SASL_PASSWORD": "hunter2"}, production=True)
+    store.save("staging", {"KAFKA_BROKERS": "staging:9092"})
+    console = make_console()
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            app = console.app
+            await pilot.press("P")
+            await async_wait_until(lambda: isinstance(app.screen, ProfilesDialog))
+            await pilot.pause()
+            shown = str(app.screen.query_one("#profiles-values").render())
+            assert "prod:9092" in shown and "hunter2" not in shown and "********" in shown
+            await pilot.press("down", "enter")
+            await async_wait_until(lambda: not app.is_running, timeout=30)
+            assert app.next_profile == "staging"
     finally:
         await stop(console)

@@ -60,3 +60,70 @@ def test_invalid_config_exits_2_with_one_line(env: dict[str, str], name: str) ->
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and "Traceback" not in result.stderr
+
+
+def test_bare_arguments_are_watch_arguments() -> None:
+    """`evokafka TOPIC.WITH.DOTS`, `evokafka -i X -e Y` go to watch; a bare word stays a mistyped subcommand."""
+    import click
+
+    from tui.cli import LazyGroup
+
+    group = cli
+    assert isinstance(group, LazyGroup)
+    ctx = click.Context(group)
+    assert group._with_watch(ctx, ["evolution.shop.call"]) == ["watch", "evolution.shop.call"]
+    assert group._with_watch(ctx, ["--brokers", "b:1", "-i", "shop"]) == ["--brokers", "b:1", "watch", "-i", "shop"]
+    assert group._with_watch(ctx, ["--read-only", "--env-file=x", "-e", "call"]) == [
+        "--read-only", "--env-file=x", "watch", "-e", "call"]
+    assert group._with_watch(ctx, ["tail", "evolution.shop.call"]) == ["tail", "evolution.shop.call"]
+    assert group._with_watch(ctx, ["nope"]) == ["nope"]
+    assert group._with_watch(ctx, ["--bogus"]) == ["--bogus"]
+
+
+def test_watch_bad_input_exits_2_one_line() -> None:
+    for args in (["watch"], ["watch", "-e", "messages.upsrt"], ["-i", "bad name!"], ["watch", "-i", "x", "--from",
+                                                                                     "yesterday"]):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "did you mean" in run("watch", "-e", "messages.upsrt").stderr
+
+
+def test_watch_panes_per_topic_instance_and_event() -> None:
+    from tui.cli.watch_cmd import watch_panes
+
+    specs = watch_panes("evolution", ["evolution.global.call"], ["shop"], ["MESSAGES_UPSERT", "messages.upsert"])
+    assert [s.title for s in specs] == ["evolution.global.call", "shop · messages.upsert"]
+    assert specs[1].selection.instances == ("shop",) and specs[1].selection.events == ("messages.upsert",)
+    by_event = watch_panes("evolution", [], [], ["call"])
+    regex = by_event[0].selection.regex()
+    assert regex is not None
+    assert regex.fullmatch("evolution.global.call") and regex.fullmatch("evolution.acme.sales.call")
+    assert not regex.fullmatch("evolution.acme.labels.edit")
+    everything = watch_panes("evolution", [], ["shop"], [])
+    assert len(everything[0].selection.events) == 31 and everything[0].start == "-20"
+
+
+def test_profile_option_reads_the_profile_and_production_opens_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.profiles import ProfileStore
+
+    store = ProfileStore(tmp_path / "profiles")
+    store.save("staging", {"KAFKA_BROKERS": "staging:9092", "KAFKA_SASL_PASSWORD": "hunter2"})
+    store.save("prod", {"KAFKA_BROKERS": "prod:9092"}, production=True)
+    env = {"EVOKAFKA_CONFIG_DIR": str(tmp_path)}
+    shown = run("--profile", "staging", "config", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "staging:9092" in shown.stdout and "hunter2" not in shown.stdout
+    missing = run("--profile", "nowhere", "config", env=env)
+    assert missing.returncode == 2 and "staging" in missing.stderr and len(missing.stderr.splitlines()) == 1
+    both = run("--profile", "staging", "--env-file", "x.env", "config", env=env)
+    assert both.returncode == 2 and "not both" in both.stderr
+
+    from tui.cli.common import Context
+
+    monkeypatch.setenv("EVOKAFKA_CONFIG_DIR", str(tmp_path))
+    assert Context(profile_name="prod").app_settings(environ={}).read_only
+    assert not Context(profile_name="prod", read_write=True).app_settings(environ={}).read_only
+    assert not Context(profile_name="staging").app_settings(environ={}).read_only

@@ -29,9 +29,12 @@ SUBCOMMANDS: dict[str, str] = {
     "trace": "A WhatsApp message's life across the topics, with its gaps.",
     "replay": "Move a consumer group back (dry run first), or re-send records.",
     "explain": "Why an event of an instance did or did not arrive, checked live.",
+    "watch": "Open the console straight onto panes: TOPIC…, -i INSTANCE, -e EVENT.",
 }
 """Modules ``tui.cli.<name>_cmd`` each define a click command named ``command``, imported only when used
 (:func:`load_command`), so ``evokafka --help`` starts without loading aiokafka or Textual."""
+WATCH_OPTIONS = frozenset({"-i", "--instance", "-e", "--event", "--from"})
+"""``watch``'s options, which the bare command takes too."""
 
 
 def load_command(name: str) -> click.Command | None:
@@ -89,11 +92,47 @@ def load_command(name: str) -> click.Command | None:
             from tui.cli.explain_cmd import command as explain_command
 
             return explain_command
+        case "watch":
+            from tui.cli.watch_cmd import command as watch_command
+
+            return watch_command
     return None
 
 
 class LazyGroup(click.Group):
-    """Subcommands imported on first use, so ``evokafka --help`` starts fast."""
+    """Subcommands imported on first use, so ``evokafka --help`` starts fast. Arguments that name no
+    subcommand (``evokafka evolution.shop.call``, ``evokafka -i shop``) are ``watch``'s: the console opens on
+    those panes."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self._with_watch(ctx, args))
+
+    def _with_watch(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """``args`` with ``watch`` put before the first one that is neither a global option nor a subcommand."""
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not param.is_flag and not param.count
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                return args
+            name = arg.split("=", 1)[0]
+            if name in takes_value:
+                index += 2 if takes_value[name] and "=" not in arg else 1
+                continue
+            if arg in SUBCOMMANDS:
+                return args
+            if arg.startswith("-") and arg not in WATCH_OPTIONS:
+                return args  # an unknown global option: click says so
+            if not arg.startswith("-") and "." not in arg:
+                # Topics of the layout always hold a dot; a bare word is a mistyped subcommand (`evokafka tial`):
+                # click says "no such command". `evokafka watch WORD` still reads a topic named so.
+                return args
+            return [*args[:index], "watch", *args[index:]]
+        return args
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(SUBCOMMANDS)
@@ -122,14 +161,27 @@ class LazyGroup(click.Group):
     help="Read settings from this .env file (default: ./.env when present).",
 )
 @click.option("--read-only", is_flag=True, help="Refuse every write (publish, registry, topic creation).")
+@click.option("--profile", metavar="NAME",
+              help="Settings from the named profile (<config dir>/profiles/NAME.env) instead of --env-file.")
+@click.option("--read-write", is_flag=True, help="Open a profile marked production writable (it opens read-only).")
 @click.version_option(__version__, prog_name="evokafka")
 @click.pass_context
-def cli(ctx: click.Context, brokers: str | None, env_file: str | None, read_only: bool) -> None:
+def cli(
+    ctx: click.Context,
+    brokers: str | None,
+    env_file: str | None,
+    read_only: bool,
+    profile: str | None,
+    read_write: bool,
+) -> None:
     """evokafka: a console for Evolution API's WhatsApp event streams in Kafka.
 
-    Without a subcommand it opens the console on KAFKA_BROKERS.
+    Without a subcommand it opens the console on KAFKA_BROKERS; with topics, -i INSTANCE or -e EVENT it opens
+    on those panes (see `evokafka watch --help`).
     """
-    ctx.obj = Context(env_file=env_file, brokers=brokers, read_only=read_only)
+    ctx.obj = Context(
+        env_file=env_file, brokers=brokers, read_only=read_only, profile_name=profile, read_write=read_write
+    )
     if ctx.invoked_subcommand is None:
         from tui.cli.console_cmd import open_console
 

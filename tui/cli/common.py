@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 if TYPE_CHECKING:  # imported where used: `evokafka --help` must not pay for pydantic and friends
     from tui.config import AppSettings, KafkaSettings
+    from tui.profiles import Profile
 
 T = TypeVar("T")
 
@@ -32,6 +33,31 @@ class Context:
     env_file: str | None = None
     brokers: str | None = None
     read_only: bool = False
+    profile_name: str | None = None
+    """``--profile NAME``: the settings come from that profile's file in the configuration directory."""
+    read_write: bool = False
+    """``--read-write``: a profile marked production opens writable (it opens read-only otherwise)."""
+
+    def profile(self) -> Profile | None:
+        """The ``--profile`` chosen (None: none); an unknown or unreadable one exits 2 with one line."""
+        if self.profile_name is None:
+            return None
+        from tui.profiles import ProfileError, ProfileStore
+
+        if self.env_file is not None:
+            fail("give --profile or --env-file, not both")
+        try:
+            return ProfileStore().get(self.profile_name)
+        except ProfileError as exc:
+            fail(str(exc))
+
+    def with_profile(self, name: str) -> Context:
+        """The same options on another profile (the console's profile switcher)."""
+        return replace(self, profile_name=name, env_file=None)
+
+    def _env_file(self) -> str | None:
+        profile = self.profile()
+        return str(profile.path) if profile is not None else self.env_file
 
     def settings(self, **overrides: Any) -> KafkaSettings:
         """The effective :class:`KafkaSettings`; invalid → exit 2 with one line per bad variable."""
@@ -40,18 +66,20 @@ class Context:
         if self.brokers:
             overrides.setdefault("brokers", self.brokers)
         try:
-            return load_settings(self.env_file, **overrides)
+            return load_settings(self._env_file(), **overrides)
         except ConfigError as exc:
             fail_lines(exc.lines)
 
     def app_settings(self, **overrides: Any) -> AppSettings:
-        """The effective :class:`AppSettings` (read-only flag applied)."""
+        """The effective :class:`AppSettings` (read-only flag applied; a production profile is read-only unless
+        ``--read-write``)."""
         from tui.config import ConfigError, load_app_settings
 
-        if self.read_only:
+        profile = self.profile()
+        if self.read_only or (profile is not None and profile.production and not self.read_write):
             overrides["read_only"] = True
         try:
-            return load_app_settings(self.env_file, **overrides)
+            return load_app_settings(self._env_file(), **overrides)
         except ConfigError as exc:
             fail_lines(exc.lines)
 

@@ -9,10 +9,12 @@ from tui.kafka.options import ConnectionSetupError
 
 if TYPE_CHECKING:
     from tui.console.app import EvokafkaApp
+    from tui.selection import PaneSpec
 
 
-def build_console(ctx: Context) -> EvokafkaApp:
-    """The console for the effective settings (``--brokers``, ``--env-file``, ``--read-only`` applied).
+def build_console(ctx: Context, panes: tuple[PaneSpec, ...] = ()) -> EvokafkaApp:
+    """The console for the effective settings (``--brokers``, ``--env-file``, ``--profile``, ``--read-only``
+    applied), opening on ``panes`` when given.
 
     Bad settings exit 2 with one line per problem, before any screen opens.
     """
@@ -23,15 +25,21 @@ def build_console(ctx: Context) -> EvokafkaApp:
     from tui.console.session import Session
 
     try:
-        session = Session.build(settings, app_settings)
+        session = Session.build(settings, app_settings, profile=ctx.profile())
     except ConnectionSetupError as exc:
         fail(str(exc))
-    return EvokafkaApp(session)
+    return EvokafkaApp(session, panes=panes)
 
 
-def open_console(ctx: Context) -> None:
-    """Open the Textual console on the configured cluster.
+def open_console(ctx: Context, panes: tuple[PaneSpec, ...] = ()) -> None:
+    """Open the Textual console on the configured cluster (on ``panes`` when given).
 
-    The console opens even when no broker answers: it shows the state and keeps retrying.
+    The console opens even when no broker answers: it shows the state and keeps retrying. Switching profile
+    in the console closes it and opens it again on the chosen profile.
     """
-    build_console(ctx).run()
+    while True:
+        app = build_console(ctx, panes)
+        app.run()
+        if app.next_profile is None:
+            return
+        ctx = ctx.with_profile(app.next_profile)
