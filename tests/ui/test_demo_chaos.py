@@ -22,6 +22,7 @@ from tui.console.widgets.chaos_panel import ChaosPanel
 from tui.console.widgets.layout_tree import LayoutTree
 from tui.console.widgets.producer_status import ProducerStatus
 from tui.demo.console import DEMO_WORKERS, DemoApp
+from tui.demo.home import DemoHomeScreen
 from tui.demo.runner import DemoConfig, DemoRunner
 from tui.status import PublisherState
 
@@ -154,6 +155,12 @@ async def test_demo_opens_both_layouts_and_the_layout_screen_marks_missing_topic
     app = _app(demo, prefix)
     async with app.run_test(size=SIZE) as pilot:
         await async_wait_until(lambda: demo.stats.acknowledged > 20, timeout=30)
+        # The demo lands on a home that explains it, the second terminal's exact command included.
+        assert isinstance(app.screen, DemoHomeScreen)
+        assert demo.env_file is not None and demo.env_file.is_file()
+        await async_wait_until(lambda: str(demo.env_file) in str(app.screen.query_one("#demo-guide").render()))
+        await pilot.press("s")
+        await async_wait_until(lambda: isinstance(app.screen, StreamsScreen))
         streams = app.screen
         assert isinstance(streams, StreamsScreen)
         await async_wait_until(lambda: len(streams.panes) == 2)

@@ -113,7 +113,7 @@ async def _traffic_only(runner: DemoRunner, printer: Callable[[DemoDelivery], No
             f"{len(runner.instances)} instances · global {'on' if config.global_enabled else 'off'} · "
             f"{config.rate:g} events/s · seed {config.seed}"
         )
-        _echo(f"evokafka demo: watch it with: evokafka --brokers {runner.bootstrap}   (Ctrl-C stops)")
+        _echo(f"evokafka demo: watch it from a second terminal with: {runner.second_terminal}   (Ctrl-C stops)")
         if printer is not None:
             _echo("time     instance        event               to  what   (I instance topic, G global)")
             runner.subscribe(printer)

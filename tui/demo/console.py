@@ -2,8 +2,9 @@
 
 :class:`DemoApp` is :class:`tui.console.app.EvokafkaApp` with the demo runner attached (``app.demo``): through the app's
 extension points it starts the demo (broker, proxy, seeded registry, publisher) before the console's own
-services (:meth:`DemoApp.prepare_services`), then opens its panes and runs the traffic in the ``demo`` worker
-group (:meth:`DemoApp.services_started`). It binds F7 (cut/restore the link) and F8 (stop/start the broker) on
+services (:meth:`DemoApp.prepare_services`), then runs the traffic in the ``demo`` worker group
+(:meth:`DemoApp.services_started`). It opens on a home that explains the demo (:mod:`tui.demo.home`); the
+demo's panes open on the streams screen the first time it is shown. It binds F7 (cut/restore the link) and F8 (stop/start the broker) on
 every screen, and on quit stops the traffic, flushes the publisher and stops the broker.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import SystemCommand
@@ -24,6 +25,7 @@ from tui.console.app import EvokafkaApp
 from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
 from tui.console.widgets.chaos_panel import BROKER_KEY, LINK_KEY
+from tui.demo.home import DemoFacts, DemoHomeScreen
 from tui.demo.runner import ChaosUnavailableError, DemoRunner
 from tui.selection import PaneSpec, Selection
 
@@ -38,13 +40,24 @@ class DemoApp(EvokafkaApp):
         Binding(LINK_KEY, "app.demo_link", "Cut/restore link", id="demo-link"),
         Binding(BROKER_KEY, "app.demo_broker", "Stop/start broker", id="demo-broker"),
     ]
-    DEFAULT_MODE = "streams"
-    """The demo opens on its panes."""
+    MODES = {**EvokafkaApp.MODES, "home": DemoHomeScreen}
+    DEFAULT_MODE = "home"
+    """The demo opens on a home that explains it; its panes wait on the streams screen."""
 
     def __init__(self, runner: DemoRunner, session: Session, *, cursor_blink: bool = True) -> None:
         super().__init__(session, cursor_blink=cursor_blink)
         self.demo = runner
-        self._first_screen: Screen[object] | None = None
+        self._panes_open = False
+        self._services_up = False
+
+    def demo_facts(self) -> DemoFacts:
+        """What the demo's home says."""
+        demo = self.demo
+        return DemoFacts(
+            demo.bootstrap, not demo.config.external, len(demo.instances), demo.config.rate,
+            demo.config.global_enabled, demo.settings.consumer_group_id, demo.second_terminal,
+            self._services_up, demo.stats.events,
+        )
 
     @classmethod
     def build(cls, runner: DemoRunner, app_settings: AppSettings, *, cursor_blink: bool = True) -> DemoApp:
@@ -63,23 +76,27 @@ class DemoApp(EvokafkaApp):
     async def prepare_services(self) -> None:
         """Start the demo (broker, proxy, seeded registry, publisher) before the console's service workers,
         which then only attach their views (registry state, cluster header) to what the demo started."""
-        # The screen the demo opened on gets its panes, even if the operator moves on while the broker starts.
-        self._first_screen = self.screen
         await self.demo.start()
 
     async def services_started(self) -> None:
-        """Open the demo's panes, say what the demo is, and start the traffic in the ``demo`` worker group."""
-        first, self._first_screen = self._first_screen, None
-        if first is not None:
-            await arrange_panes(first, self.demo)
-        self.notify(
-            f"Demo on {self.demo.bootstrap}: {len(self.demo.instances)} instances, "
-            f"{self.demo.config.rate:g} events/s. {LINK_KEY.upper()} cuts the link, {BROKER_KEY.upper()} "
-            "stops the broker.",
-            title="evokafka demo",
-            timeout=8,
-        )
+        """Start the traffic in the ``demo`` worker group; the panes open on the streams screen as soon as it
+        is open (now, when the operator is there already)."""
+        self._services_up = True
         self._run_traffic()
+        await self._open_panes()
+
+    async def _open_panes(self) -> None:
+        if self._panes_open or not self._services_up:
+            return
+        if isinstance(self.screen, StreamsScreen):
+            self._panes_open = True
+            await arrange_panes(self.screen, self.demo)
+
+    def action_open_area(self, mode: str) -> None:
+        """Switch to an area; the streams area gets the demo's panes the first time it opens."""
+        super().action_open_area(mode)
+        if mode == "streams":
+            self.call_after_refresh(self._open_panes)
 
     @work(group=DEMO_WORKERS, exclusive=True, exit_on_error=False, name="demo")
     async def _run_traffic(self) -> None:
@@ -146,7 +163,7 @@ def demo_panes(runner: DemoRunner) -> list[PaneSpec]:
     ]
 
 
-async def arrange_panes(screen: Screen[object], runner: DemoRunner) -> None:
+async def arrange_panes(screen: Screen[Any], runner: DemoRunner) -> None:
     """Open the demo's panes on the streams screen, side by side; any other screen is left as it is."""
     if not isinstance(screen, StreamsScreen) or screen.panes:
         return

@@ -23,7 +23,9 @@ from pathlib import Path
 
 from tui.config import KafkaSettings
 from tui.demo.broker import EmbeddedBroker, free_port
+from tui.demo.envfile import default_env_path, write_env_file
 from tui.demo.linkproxy import LinkProxy
+from tui.demo.readers import DemoReaders
 from tui.demo.traffic import DemoInstance, Traffic, TrafficEvent, demo_instances
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.publish.delivery import PublishTicket
@@ -59,6 +61,8 @@ class DemoConfig:
     """Stop the traffic after this many seconds; None: until stopped."""
     external: bool = False
     """Use the cluster in the settings instead of the embedded broker (no chaos then)."""
+    readers: bool = True
+    """Run the demo's own consumer group (``KAFKA_CONSUMER_GROUP_ID``), which falls behind and catches up."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,18 @@ class DemoRunner:
         self._stopping = asyncio.Event()
         self._started = False
         self._stopped = False
+        self.readers = DemoReaders(self.options, self.settings.consumer_group_id, self.settings.topic_prefix,
+                                   self.config.rate)
+        """The demo's consumer group (run by :meth:`start` unless ``config.readers`` is off)."""
+        self._readers_task: asyncio.Task[None] | None = None
+        self.env_file: Path | None = None
+        """The demo's settings as a ``.env`` file for a second terminal (written by :meth:`start`)."""
+
+    @property
+    def second_terminal(self) -> str:
+        """The command that opens a console on this demo from another terminal."""
+        env = f" --env-file {self.env_file}" if self.env_file is not None else ""
+        return f"evokafka --brokers {self.bootstrap}{env}"
 
     # -- the parts -------------------------------------------------------------------------------------
 
@@ -166,9 +182,18 @@ class DemoRunner:
             await self._seed()
             await self.publisher.start()
             self._drainer = asyncio.create_task(self._drain(), name="demo:deliveries")
+            self._write_env_file()
+            if self.config.readers:
+                self._readers_task = asyncio.create_task(self.readers.run(), name="demo:readers")
         except BaseException:
             await self.stop()
             raise
+
+    def _write_env_file(self) -> None:
+        try:
+            self.env_file = write_env_file(self.settings, self.registry_topic, default_env_path(self.bootstrap))
+        except OSError as exc:  # the demo runs without it; the command then names --brokers only
+            log.warning("demo: cannot write the settings file: %s", exc)
 
     async def _start_embedded(self, broker_port: int, proxy_port: int) -> None:
         self.proxy = LinkProxy("127.0.0.1", broker_port, listen_port=proxy_port)
@@ -240,6 +265,15 @@ class DemoRunner:
         if self._stopped:
             return
         self._stopped = True
+        readers, self._readers_task = self._readers_task, None
+        if readers is not None:
+            readers.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(readers, timeout=timeout)
+        env_file, self.env_file = self.env_file, None
+        if env_file is not None:
+            with contextlib.suppress(OSError):
+                env_file.unlink()
         if self.proxy is not None and self.proxy.is_cut:
             # In-flight messages get through instead of waiting out their retries.
             with contextlib.suppress(Exception):
