@@ -26,9 +26,9 @@ ANY_TOPIC = r".+"
 
 
 def lag_cell(summary: GroupSummary) -> Text:
-    """The total lag, red when behind; ``?`` with the reason's start when it could not be read."""
+    """The total lag, red when behind; ``?`` when it could not be read (the summary line says why)."""
     if summary.lag is None:
-        return Text(one_line(f"? {summary.error or ''}", 30), style="dim")
+        return Text("?", style="dim")
     return Text(f"{summary.lag:,}", style="bold red" if summary.lag else "")
 
 
@@ -84,8 +84,10 @@ class GroupsScreen(ConsoleScreen):
         if current is not None and current in table.rows:
             table.move_cursor(row=table.get_row_index(current))
         behind = sum(1 for g in self.groups if g.lag)
+        unread = [g for g in self.groups if g.lag is None]
+        why = f" · lag unknown for {len(unread)} ({unread[0].group}: {unread[0].error})" if unread else ""
         self._summary(
-            f"{len(self.groups)} groups · {behind} behind · Enter: lag per partition · r: read again"
+            f"{len(self.groups)} groups · {behind} behind · Enter: lag per partition{why}"
             if self.groups else "no consumer groups in the cluster"
         )
 

@@ -47,10 +47,7 @@ class ProfilesDialog(ModalScreen[str | None]):
         store = self.store
         names = store.names()
         with Vertical(id="profiles-box"):
-            yield Static(
-                Content.from_markup("[b]Connection profiles[/b] [$text-muted]in $d[/]", d=str(store.directory)),
-                id="profiles-title",
-            )
+            yield Static(Content.from_markup("[b]Connection profiles[/b]"), id="profiles-title")
             options = []
             for name in names:
                 try:
