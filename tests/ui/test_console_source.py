@@ -31,6 +31,7 @@ from tests.ui.conftest import Console, console_settings, stop
 from tui import catalog
 from tui.config import load_app_settings
 from tui.console.app import EvokafkaApp
+from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.main import MainScreen
@@ -249,8 +250,10 @@ async def test_toggle_posts_kafka_set_and_shows_the_servers_answer(
             await async_wait_until(lambda: "[x]" not in toggle_text(toggles, "CONNECTION_UPDATE"))
             await async_wait_until(lambda: (s := writer.get("shop")) is not None and not s.enables(CONNECTION_UPDATE))
 
-            # Kafka off (key e): Evolution's body for disabled, and every toggle shows off.
+            # Kafka off (key e, confirmed): Evolution's body for disabled, and every toggle shows off.
             await pilot.press("e")
+            await async_wait_until(lambda: isinstance(console.app.screen, ConfirmDialog))
+            await pilot.press("y")
             await async_wait_until(lambda: len(seen.sets("shop")) == 3)
             assert seen.sets("shop")[2] == {"kafka": {"enabled": False, "events": []}}
             await async_wait_until(lambda: "[x]" not in toggle_text(toggles, "MESSAGES_UPSERT"))
