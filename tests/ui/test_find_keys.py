@@ -28,7 +28,7 @@ from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
 from tui.console.widgets.instance_list import InstanceList
 from tui.console.widgets.stream_lag import LagPanel
-from tui.demo.broker import EmbeddedBroker
+from tui.demo.broker import EmbeddedBroker, free_port
 from tui.kafka.registry import InstanceRegistry
 from tui.profiles import ProfileStore
 
@@ -281,5 +281,27 @@ async def test_profile_switcher_shows_masked_values_and_picks_one(
             await pilot.press("down", "enter")
             await async_wait_until(lambda: not app.is_running, timeout=30)
             assert app.next_profile == "staging"
+    finally:
+        await stop(console)
+
+
+async def test_q_asks_once_while_records_are_in_flight(make_console: Callable[..., Console]) -> None:
+    """The broker is down: a published record stays in flight, so q asks; q again (or y) quits, flushing."""
+    console = make_console(bootstrap=f"127.0.0.1:{free_port()}", global_enabled="true", reconnect_max_attempts="60")
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            app = console.app
+            await console.session.publish("CALL", "shop", {"id": "c1"})
+            await async_wait_until(lambda: console.session.in_flight == 1)
+            await pilot.press("q")
+            await async_wait_until(lambda: isinstance(app.screen, ConfirmDialog))
+            assert "1 records in flight" in str(app.screen.query_one("#confirm-question").render())
+            await pilot.press("n")
+            await async_wait_until(lambda: not isinstance(app.screen, ConfirmDialog))
+            assert app.is_running
+            await pilot.press("q")
+            await async_wait_until(lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("q")  # q again in the question: yes
+            await async_wait_until(lambda: not app.is_running, timeout=45)  # the flush is bounded
     finally:
         await stop(console)

@@ -193,8 +193,10 @@ class EvokafkaApp(SessionApp):
         self.notify("Producer: reconnecting", timeout=3)
 
     async def action_quit(self) -> None:
-        """Flush what is in flight and stop the services, then leave."""
-        await self.stop_services()
+        """Flush what is in flight and stop the services (bounded), then leave, even when stopping failed."""
+        # A stop that timed out (the broker gone) must not keep the console open.
+        with contextlib.suppress(Exception):
+            await self.stop_services()
         self.exit()
 
     async def action_request_quit(self, anywhere: bool) -> None:
@@ -206,7 +208,7 @@ class EvokafkaApp(SessionApp):
             return
         if not anywhere and len(self.screen_stack) > 1:
             if isinstance(top, ModalScreen):
-                raise SkipAction()
+                raise SkipAction()  # a modal's own keys come first (app keys reach it only with priority)
             self.notify("Esc goes back; q quits from a top screen (Ctrl-C quits from anywhere)", timeout=3)
             return
         in_flight = self.session.in_flight
@@ -223,6 +225,7 @@ class EvokafkaApp(SessionApp):
                 f"Quit with {in_flight:,} records in flight?",
                 "They are flushed on the way out (bounded): each ends acknowledged or reported failed.",
                 yes="quit",
+                yes_keys=("q",),
             )
         )
         self._quit_asked = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -27,12 +28,14 @@ class ConfirmDialog(ModalScreen[bool]):
     ConfirmDialog #confirm-keys { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, question: str, detail: str = "", *, yes: str = "yes") -> None:
-        """``question`` on the first line, ``detail`` (what changes) under it; ``yes`` names the action."""
+    def __init__(self, question: str, detail: str = "", *, yes: str = "yes", yes_keys: tuple[str, ...] = ()) -> None:
+        """``question`` on the first line, ``detail`` (what changes) under it; ``yes`` names the action;
+        ``yes_keys`` say yes too (``q`` pressed again in "Quit?")."""
         super().__init__(classes="confirm-dialog")
         self.question = question
         self.detail = detail
         self.yes = yes
+        self.yes_keys = yes_keys
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
@@ -40,9 +43,17 @@ class ConfirmDialog(ModalScreen[bool]):
             if self.detail:
                 yield Static(Content(self.detail), id="confirm-detail")
             yield Static(
-                Content.from_markup("[b]y[/b]/Enter $yes · [b]n[/b]/Esc keep as it is", yes=self.yes),
+                Content.from_markup(
+                    "[b]$keys[/b] $yes · [b]n[/b]/Esc keep as it is", keys="/".join(("y", *self.yes_keys, "Enter")),
+                    yes=self.yes,
+                ),
                 id="confirm-keys",
             )
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.yes_keys:
+            event.stop()
+            self.dismiss(True)
 
     def action_answer(self, yes: bool) -> None:
         """Close with the answer."""
