@@ -12,14 +12,15 @@ from textual.screen import Screen
 from tui.config import AppSettings, KafkaSettings
 from tui.console.app import EvokafkaApp
 from tui.console.session import Session
-from tui.demo.console import DemoApp, arrange_panes
+from tui.demo.console import arrange_panes
 from tui.demo.runner import DemoConfig, DemoRunner
 
 
 class DemoViewer(EvokafkaApp):
     """The ordinary console (``--read-only`` honoured) that opens with the demo's panes."""
 
-    DEFAULT_MODE = DemoApp.DEFAULT_MODE
+    DEFAULT_MODE = "streams"
+    """A browser tab opens on the demo's panes (``evokafka demo`` itself opens on a home that explains it)."""
 
     def __init__(self, session: Session, demo: DemoRunner) -> None:
         super().__init__(session)
