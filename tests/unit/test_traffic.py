@@ -243,3 +243,24 @@ def test_clock_moves_forward_and_stamps_messages() -> None:
     assert 1_700_000_000 <= stamps[0] <= traffic.now
     with pytest.raises(ValueError):
         Traffic([], seed=1)
+
+
+def test_the_live_demos_timestamps_follow_the_wall_clock() -> None:
+    """Ten minutes of the demo stamp ten minutes, not the ~13x faster simulated clock (the same events)."""
+    now = [1_800_000_000.0]
+    traffic = Traffic(demo_instances(), seed=1, wall=lambda: now[0])
+    stamps: list[int] = []
+    for _ in range(6000):  # 10 events/s for ten minutes
+        now[0] += 0.1
+        item = next(traffic)
+        data = item.data if isinstance(item.data, dict) else {}
+        if isinstance(data.get("messageTimestamp"), int):
+            stamps.append(data["messageTimestamp"])
+    assert stamps and max(stamps) <= now[0] + 1 and min(stamps) >= 1_800_000_000
+    assert traffic.now <= now[0] + 1
+    simulated = Traffic(demo_instances(), seed=1, start=1_800_000_000.0)
+    simulated.take(6000)
+    assert simulated.now - 1_800_000_000 > 3600  # the simulated clock runs far ahead: the test can fail
+    assert [e.event for e in Traffic(demo_instances(), seed=1, wall=lambda: now[0]).take(200)] == [
+        e.event for e in Traffic(demo_instances(), seed=1).take(200)
+    ]

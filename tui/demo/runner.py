@@ -113,7 +113,7 @@ class DemoRunner:
         self.base_settings = settings
         self.registry_topic = registry_topic
         self.instances: list[DemoInstance] = demo_instances(self.config.instances)
-        self.traffic = Traffic(self.instances, seed=self.config.seed, start=time.time())
+        self.traffic = Traffic(self.instances, seed=self.config.seed, wall=time.time)
         self.stats = DemoStats()
         self.broker: EmbeddedBroker | None = None
         self.proxy: LinkProxy | None = None

@@ -138,13 +138,20 @@ class Traffic(Iterator[TrafficEvent]):
     """An endless, deterministic stream of WhatsApp events for ``instances``.
 
     ``seed`` fixes every choice; ``start`` (epoch seconds) is the simulated clock's start, which moves on
-    by a few random seconds per event and stamps ``messageTimestamp`` and the like.
+    by a few random seconds per event and stamps ``messageTimestamp`` and the like. With ``wall`` (``time.time``)
+    the clock follows it instead: the live demo's timestamps are the time the events are made.
     """
 
-    def __init__(self, instances: Sequence[DemoInstance], seed: int = 0, start: float = DEFAULT_START) -> None:
+    def __init__(
+        self,
+        instances: Sequence[DemoInstance],
+        seed: int = 0,
+        start: float = DEFAULT_START,
+        wall: Callable[[], float] | None = None,
+    ) -> None:
         if not instances:
             raise ValueError("traffic needs at least one instance")
-        self._world = world = World(seed, start)
+        self._world = world = World(seed, start, wall)
         self._accounts = [Account(i, world.uuid()) for i in instances]
         self._owners = {i.name: i.owner for i in instances}
         self._scenarios: tuple[tuple[Callable[[World, Account], None], int], ...] = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,11 @@ class Account:
 class World:
     """The dice and the simulated clock every scenario draws from: one seed fixes every choice."""
 
-    def __init__(self, seed: int, start: float) -> None:
+    def __init__(self, seed: int, start: float, wall: Callable[[], float] | None = None) -> None:
         self.rng = random.Random(seed)
-        self.clock = float(start)
-        """Epoch seconds; moves on by a few random seconds per event."""
+        self._wall = wall
+        self.clock = float(start) if wall is None else wall()
+        """Epoch seconds; moves on by a few random seconds per event, or follows ``wall`` (``time.time``)."""
 
     @property
     def seconds(self) -> int:
@@ -91,8 +93,9 @@ class World:
         return int(self.clock * 1000)
 
     def tick(self) -> None:
-        """Move the clock on, as between two events."""
-        self.clock += self.rng.uniform(0.05, 2.5)
+        """Move the clock on, as between two events (following the wall clock, never backwards)."""
+        step = self.rng.uniform(0.05, 2.5)  # drawn either way: the same seed makes the same events
+        self.clock = self.clock + step if self._wall is None else max(self.clock + 0.001, self._wall())
 
     # --- ids and times -------------------------------------------------------------------------------
 
