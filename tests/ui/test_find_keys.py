@@ -18,10 +18,13 @@ from tui.cli.watch_cmd import watch_panes
 from tui.config import load_app_settings
 from tui.console.app import EvokafkaApp
 from tui.console.screens.confirm_dialog import ConfirmDialog
+from tui.console.screens.doctor import DoctorScreen
 from tui.console.screens.groups import GroupLagScreen, GroupsScreen
 from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.keys_help import KeysHelpScreen
+from tui.console.screens.layout import LayoutScreen
+from tui.console.screens.main import MainScreen
 from tui.console.screens.profiles_dialog import ProfilesDialog
 from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.screens.streams import StreamsScreen
@@ -303,5 +306,19 @@ async def test_q_asks_once_while_records_are_in_flight(make_console: Callable[..
             await async_wait_until(lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("q")  # q again in the question: yes
             await async_wait_until(lambda: not app.is_running, timeout=45)  # the flush is bounded
+    finally:
+        await stop(console)
+
+
+async def test_esc_goes_back_home_from_any_area(make_console: Callable[..., Console]) -> None:
+    console = make_console()
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            app = console.app
+            for key, screen_type in (("d", DoctorScreen), ("l", LayoutScreen), ("g", GroupsScreen)):
+                await pilot.press(key)
+                await async_wait_until(lambda t=screen_type: isinstance(app.screen, t))  # type: ignore[misc]
+                await pilot.press("escape")
+                await async_wait_until(lambda: isinstance(app.screen, MainScreen))
     finally:
         await stop(console)

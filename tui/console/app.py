@@ -72,6 +72,7 @@ class EvokafkaApp(SessionApp):
         Binding("ctrl+c", "app.request_quit(True)", "Quit", show=False, priority=True, id="quit-ctrl-c"),
         Binding("ctrl+q", "app.request_quit(True)", "Quit", show=False, id="quit-ctrl-q"),
         Binding("question_mark,f1", "app.show_keys", "Keys", id="keys"),
+        Binding("escape", "app.go_back", "Back", show=False, id="back-home"),
         Binding("P", "app.profiles", "Profiles", show=False, id="profiles"),
         Binding("ctrl+r", "app.retry_producer", "Retry producer", show=False, id="retry-producer"),
     ]
@@ -231,6 +232,13 @@ class EvokafkaApp(SessionApp):
         self._quit_asked = False
         if yes:
             await self.action_quit()
+
+    def action_go_back(self) -> None:
+        """Esc where the screen has no Esc of its own: close a screen opened over another, else go home."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.current_mode != "home":
+            self.action_open_area("home")
 
     def action_show_keys(self) -> None:
         """List every key of this screen and the global ones."""
