@@ -41,9 +41,11 @@ def key_rows(app: App[Any], screen: Screen[Any]) -> list[KeyRow]:
         if not binding.description or binding.system or binding.key.startswith("super+"):
             continue
         scope = EVERYWHERE if active.node is app else SCREEN if active.node is screen else FOCUSED
+        if "focus_next" in binding.action or "focus_previous" in binding.action:
+            scope = FOCUSED  # moving between fields: with the focused widget's keys, last
         display = app.get_key_display(binding)
-        slot = (binding.action, scope)
-        if slot in seen:  # several keys for one action (``?`` and F1): one row
+        slot = (binding.description, scope)
+        if slot in seen:  # several keys doing one thing (``?`` and F1, q and Ctrl-C): one row
             index = seen[slot]
             row = rows[index]
             rows[index] = KeyRow(f"{row.key} {display}", row.description, scope)
@@ -78,6 +80,10 @@ class KeysHelpScreen(ModalScreen[None]):
                          id="keys-title")
             with VerticalScroll(id="keys-list"):
                 yield Static(self._text(), id="keys-text")
+
+    def on_mount(self) -> None:
+        # Focused, the list scrolls with the arrows and page keys when it is longer than the screen.
+        self.query_one("#keys-list", VerticalScroll).focus()
 
     def _text(self) -> Content:
         lines: list[Content] = []
