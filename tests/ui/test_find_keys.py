@@ -295,7 +295,7 @@ async def test_q_asks_once_while_records_are_in_flight(make_console: Callable[..
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             app = console.app
             await console.session.publish("CALL", "shop", {"id": "c1"})
-            await async_wait_until(lambda: console.session.in_flight == 1)
+            await async_wait_until(lambda: console.session.publisher_status.in_flight == 1)
             await pilot.press("q")
             await async_wait_until(lambda: isinstance(app.screen, ConfirmDialog))
             assert "1 records in flight" in str(app.screen.query_one("#confirm-question").render())

@@ -212,7 +212,7 @@ class EvokafkaApp(SessionApp):
                 raise SkipAction()  # a modal's own keys come first (app keys reach it only with priority)
             self.notify("Esc goes back; q quits from a top screen (Ctrl-C quits from anywhere)", timeout=3)
             return
-        in_flight = self.session.in_flight
+        in_flight = max(self.session.publisher_status.in_flight, 0)
         if in_flight and not self._quit_asked:
             self._quit_asked = True
             self._ask_quit(in_flight)

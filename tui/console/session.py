@@ -39,7 +39,7 @@ from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, DiscoveredInstance, InstanceSource, Origin, SourceInstance
 from tui.kafka.admin import Admin
 from tui.kafka.discovery import discover
-from tui.kafka.doctor.probe import split_broker
+from tui.kafka.doctor.probe import accepts_connection
 from tui.kafka.doctor.runner import run_doctor
 from tui.kafka.errors import explain
 from tui.kafka.lag import LagMonitor, consumer_groups, group_overview
@@ -49,7 +49,7 @@ from tui.kafka.registry import InstanceRegistry
 from tui.kafka.subscription import StreamSubscription
 from tui.kafka.topicstats import TopicStatsReader
 from tui.listeners import Listeners, Unsubscribe
-from tui.profiles import Profile, ProfileStore
+from tui.profiles import Profile
 from tui.selection import Selection, StartPosition
 from tui.status import (
     ChaosState,
@@ -154,10 +154,8 @@ class Session:
         except (SourceConfigError, EvolutionConfigError) as exc:
             raise SourceSetupError(str(exc)) from None
         publisher = EventPublisher(settings, registry, options=options, read_only=ro)
-        return cls(
-            settings, app_settings, options, publisher, registry, ro, clock, source=source, chaos=chaos,
-            profile=profile,
-        )
+        return cls(settings, app_settings, options, publisher, registry, ro, clock, source=source, chaos=chaos,
+                   profile=profile)
 
     # -- the instance source ---------------------------------------------------------------------------
 
@@ -220,19 +218,12 @@ class Session:
         return await self._through_source(call)
 
     async def restore_instance(self, name: str, settings: InstanceSettings | None) -> SourceInstance | None:
-        """Put back what ``name`` held before a change (an undo): ``settings`` as they were, or no entry at all
-        (None; only the registry can forget an instance, Evolution API keeps it disabled)."""
-        if settings is None:
-            if isinstance(self.source, RegistrySource):
-                await self.delete_instance(name)
-                return None
-            return await self._through_source(self.instance_source.set(name, False, []))
-        return await self._through_source(self.instance_source.set(name, settings.enabled, list(settings.events)))
-
-    @property
-    def can_delete_instances(self) -> bool:
-        """Whether the source can forget an instance (the registry can; Evolution API has no such endpoint)."""
-        return isinstance(self.source, RegistrySource)
+        """Undo: put back ``settings`` as they were, or no entry (None; Evolution API keeps it disabled)."""
+        if settings is None and isinstance(self.source, RegistrySource):
+            await self.delete_instance(name)
+            return None
+        enabled, events = (settings.enabled, list(settings.events)) if settings else (False, [])
+        return await self._through_source(self.instance_source.set(name, enabled, events))
 
     async def delete_instance(self, name: str) -> None:
         """Remove ``name``'s entry from the registry (a tombstone); a :class:`ValueError` on Evolution API."""
@@ -297,16 +288,6 @@ class Session:
     async def publish(self, event: catalog.Event | str, instance: str, data: Any) -> Sending:
         """Hand one event to the publisher (returns at once; the records are in flight)."""
         return await self.publisher.publish(event, instance, data)
-
-    @property
-    def profile_store(self) -> ProfileStore:
-        """The named connection profiles of the configuration directory."""
-        return ProfileStore()
-
-    @property
-    def in_flight(self) -> int:
-        """Records handed to the publisher and not yet acknowledged or failed."""
-        return max(self.publisher_status.in_flight, 0)
 
     def retry_publisher(self) -> None:
         """Start reconnecting the publisher again (after it failed)."""
@@ -398,7 +379,7 @@ class Session:
     async def check_cluster(self) -> ClusterView:
         """Probe each configured broker and read the cluster's metadata; updates :attr:`cluster`."""
         timeout = max(self.options.connect_timeout_s, 0.5)
-        probes = await asyncio.gather(*(_probe(b, timeout) for b in self.settings.brokers))
+        probes = await asyncio.gather(*(accepts_connection(b, timeout) for b in self.settings.brokers))
         reachable = sum(probes)
         view = ClusterView(tuple(self.settings.brokers), reachable, checked_at=self.clock())
         if reachable:
@@ -454,19 +435,6 @@ class Session:
         admin, self._admin = self._admin, None
         if admin is not None:
             await admin.close()
-
-
-async def _probe(broker: str, timeout: float) -> bool:
-    """Whether ``host:port`` accepts a TCP connection within ``timeout`` seconds."""
-    try:
-        host, port = split_broker(broker)
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, TimeoutError, ValueError):
-        return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return True
 
 
 def failure_text(exc: BaseException) -> str:

@@ -162,7 +162,7 @@ class InstancesScreen(ConsoleScreen):
         name = self.query_one(InstanceList).current
         if name is None:
             return
-        if not session.can_delete_instances:
+        if session.instance_source.origin is not Origin.REGISTRY:  # Evolution API has no such endpoint
             self.notify("Evolution API cannot delete Kafka settings: open the instance and disable it (e)",
                         severity="warning")
             return

@@ -16,7 +16,6 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.console.session_app import session_of
 from tui.profiles import PRODUCTION_VARIABLE, ProfileError, ProfileStore, masked
 
 
@@ -40,8 +39,8 @@ class ProfilesDialog(ModalScreen[str | None]):
 
     @property
     def store(self) -> ProfileStore:
-        """Where the profiles are (the session's, unless given)."""
-        return self._store if self._store is not None else session_of(self).profile_store
+        """Where the profiles are (the configuration directory's, unless given)."""
+        return self._store if self._store is not None else ProfileStore()
 
     def compose(self) -> ComposeResult:
         store = self.store

@@ -7,6 +7,7 @@ cannot be reached (:func:`unreachable_reason`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,3 +83,16 @@ async def unreachable_reason(options: ConnectionOptions, timeout: float | None =
             return None
         return f"{broker}: {diagnose(problem).summary}"
     return None
+
+
+async def accepts_connection(broker: str, timeout: float) -> bool:
+    """Whether ``host:port`` accepts a TCP connection within ``timeout`` seconds."""
+    try:
+        host, port = split_broker(broker)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError, ValueError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
