@@ -2,7 +2,8 @@
 
 ``evokafka --brokers <proxy> --env-file <this file>`` then agrees with the demo on everything that shapes the
 topics (global layout, partitions, prefix, every ``KAFKA_EVENTS_*``, the registry topic): ``topics diff`` shows
-no false differences. Secrets are left out: a second terminal takes them from its own environment.
+no false differences. Secrets (and SSL material given as PEM text) are left out: a second terminal takes them
+from its own environment.
 
 Domain-side: file writing only, no Kafka, no Textual.
 """
@@ -13,9 +14,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from tui.config import KafkaSettings, describe
+from tui.config import KafkaSettings
+from tui.config_view import describe
 
-SECRET_VARIABLES = frozenset({"KAFKA_SASL_PASSWORD"})
+SECRET_VARIABLES = frozenset({"KAFKA_SASL_PASSWORD", "KAFKA_SSL_KEY"})
+MASKED = "********"
 
 
 def env_lines(settings: KafkaSettings, registry_topic: str) -> list[str]:
@@ -24,8 +27,8 @@ def env_lines(settings: KafkaSettings, registry_topic: str) -> list[str]:
     for group, values in describe(settings).items():
         lines.append(f"# {group}")
         for name, value in values.items():
-            if name in SECRET_VARIABLES or value is None or value == "":
-                continue
+            if name in SECRET_VARIABLES or value is None or value in ("", MASKED) or str(value).startswith("PEM "):
+                continue  # secrets, and PEM contents shown only described: the second terminal's own env has them
             text = ("true" if value else "false") if isinstance(value, bool) else str(value)
             lines.append(f"{name}={text}")
     lines.append(f"EVOKAFKA_REGISTRY_TOPIC={registry_topic}")
