@@ -133,6 +133,11 @@ async def test_copy_jump_detail_walk_and_scroll(
         pane = await pane_on(pilot, screen, prefix, "walk")
         await chat(producer, prefix, "walk")
         await async_wait_until(lambda: len(pane.buffer) == 6, timeout=20)
+        # One more record once the six are in: the jump target below (read in a batch with the others, in any
+        # order across topics) is then never the newest row, where the cursor would follow again.
+        await send_event(producer, prefix, Layout.INSTANCE, "walk", "messages.update",
+                         {"keyId": "S1", "remoteJid": SOPHIE, "fromMe": False, "status": "READ"})
+        await async_wait_until(lambda: len(pane.buffer) == 7, timeout=20)
         table = pane.table
         # y: the row as JSON, secrets masked; Y: its key.
         await pilot.press("up")
