@@ -99,7 +99,7 @@ async def _delete_topics(ctx: BenchContext) -> None:
     async with Admin(ctx.options()) as admin:
         names = [n for n in await admin.topic_names() if n.startswith(f"{ctx.prefix}.")]
         if names:
-            await admin.client.delete_topics(names)
+            await admin.delete_topics(names)
 
 
 def run_bench(

@@ -130,10 +130,9 @@ async def create_topics(ctx: BenchContext, names: Iterable[str], partitions: int
 
 def raw_producer(options: ConnectionOptions, **extra: Any) -> AIOKafkaProducer:
     """The raw aiokafka producer every baseline uses: ``acks=all``, a short linger so batches form."""
-    kwargs = options.client_kwargs()
-    kwargs.update(acks="all", linger_ms=5, max_batch_size=256 * 1024)
+    kwargs: dict[str, Any] = {"acks": "all", "linger_ms": 5, "max_batch_size": 256 * 1024}
     kwargs.update(extra)
-    return AIOKafkaProducer(**kwargs)
+    return options.producer(**kwargs)
 
 
 async def send_all(producer: AIOKafkaProducer, items: Iterable[Prepared], topic: str | None = None) -> int:

@@ -13,7 +13,7 @@ import traceback
 import click
 
 from tui import __version__
-from tui.cli.common import Context, user_errors
+from tui.cli.common import Context, enter_read_only, user_errors
 
 SUBCOMMANDS: dict[str, str] = {
     "publish": "Publish envelopes exactly as Evolution API does.",
@@ -160,7 +160,12 @@ class LazyGroup(click.Group):
     type=click.Path(dir_okay=False),
     help="Read settings from this .env file (default: ./.env when present).",
 )
-@click.option("--read-only", is_flag=True, help="Refuse every write (publish, registry, topic creation).")
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Refuse every write to the cluster (publish, registry, topic creation or deletion, group offsets; "
+    "demo and bench traffic), in the Kafka layer itself. Also EVOKAFKA_READ_ONLY=true.",
+)
 @click.option("--profile", metavar="NAME",
               help="Settings from the named profile (<config dir>/profiles/NAME.env) instead of --env-file.")
 @click.option("--read-write", is_flag=True, help="Open a profile marked production writable (it opens read-only).")
@@ -182,6 +187,8 @@ def cli(
     ctx.obj = Context(
         env_file=env_file, brokers=brokers, read_only=read_only, profile_name=profile, read_write=read_write
     )
+    if read_only:
+        enter_read_only()
     if ctx.invoked_subcommand is None:
         from tui.cli.console_cmd import open_console
 

@@ -11,6 +11,16 @@ from tui.cli.common import Context, fail, pass_context
 SCENARIO_NAMES = ("start", "publish", "ingest", "tail", "flood", "e2e", "memory")
 """Kept here so ``--help`` needs no import of the bench (the list is checked against the runner in tests)."""
 
+WRITING_SCENARIOS = {
+    "start": "its console creates the registry topic",
+    "publish": "it publishes",
+    "ingest": "it fills a topic",
+    "flood": "it floods a topic",
+    "e2e": "it publishes",
+    "memory": "it fills a topic",
+}
+"""Why each scenario writes to the cluster: in read-only mode they are refused, not run."""
+
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Small counts and short runs: finishes in under a minute (CI).")
@@ -45,6 +55,13 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
 
     chosen = list(scenarios) or list(SCENARIO_NAMES)
     target = brokers or ctx.brokers
+    ctx.app_settings()  # learns EVOKAFKA_READ_ONLY too
+    writing = [name for name in chosen if name in WRITING_SCENARIOS]
+    if ctx.read_only and writing:
+        fail(
+            "read-only mode: refusing to run bench scenarios that write to the cluster: "
+            + "; ".join(f"{name} ({WRITING_SCENARIOS[name]})" for name in writing)
+        )
     try:
         report = run_bench(chosen, quick=quick, brokers=target)
     except BrokerError as exc:

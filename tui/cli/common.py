@@ -66,9 +66,14 @@ class Context:
         if self.brokers:
             overrides.setdefault("brokers", self.brokers)
         try:
-            return load_settings(self._env_file(), **overrides)
+            settings = load_settings(self._env_file(), **overrides)
         except ConfigError as exc:
             fail_lines(exc.lines)
+        if not self.read_only:
+            # EVOKAFKA_READ_ONLY may come from the environment or the .env file: every command that reaches
+            # Kafka asks for these settings first, so this is where the process learns it is read-only.
+            self.app_settings()
+        return settings
 
     def app_settings(self, **overrides: Any) -> AppSettings:
         """The effective :class:`AppSettings` (read-only flag applied; a production profile is read-only unless
@@ -79,9 +84,24 @@ class Context:
         if self.read_only or (profile is not None and profile.production and not self.read_write):
             overrides["read_only"] = True
         try:
-            return load_app_settings(self._env_file(), **overrides)
+            app = load_app_settings(self._env_file(), **overrides)
         except ConfigError as exc:
             fail_lines(exc.lines)
+        if app.read_only and not self.read_only:
+            self.read_only = True
+            enter_read_only()
+        return app
+
+
+def enter_read_only() -> None:
+    """Make the rest of this invocation read-only in the Kafka layer (every producer, admin client and group
+    consumer built from then on refuses writes), until the command ends."""
+    from tui.kafka.options import read_only_scope
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        raise RuntimeError("enter_read_only() outside a command")
+    ctx.find_root().with_resource(read_only_scope())
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

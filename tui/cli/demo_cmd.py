@@ -82,6 +82,11 @@ def command(
     broker)."""
     external = brokers or ctx.brokers
     settings = demo_settings(ctx, external, global_enabled)
+    if ctx.read_only:
+        fail(
+            "read-only mode: refusing to start the demo (it creates topics, seeds the registry and publishes); "
+            "to watch a cluster without writing: evokafka --read-only --brokers HOST:PORT"
+        )
     app_settings = ctx.app_settings()
     config = DemoConfig(rate, instances, seed, global_enabled, duration, external=bool(external))
     try:

@@ -12,13 +12,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from tui.kafka.options import ClusterUnreachableError as ClusterUnreachableError
 from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
-
-
-class ReadOnlyError(PermissionError):
-    """A write was asked for while evokafka runs read-only."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"read-only mode: refusing to {what}")
+from tui.kafka.options import ReadOnlyError as ReadOnlyError
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +39,12 @@ class Admin:
 
     def __init__(self, options: ConnectionOptions, *, read_only: bool = False) -> None:
         self.options = options
-        self.read_only = read_only
+        self._read_only = read_only
         self._client: AIOKafkaAdminClient | None = None
 
     async def start(self) -> Admin:
         """Connect; :class:`ClusterUnreachableError` after ``KAFKA_CONNECTION_TIMEOUT`` (at least 1 s)."""
-        client = AIOKafkaAdminClient(**self.options.client_kwargs())
+        client = self.options.admin_client()
         await start_client(client, self.options, timeout=max(self.options.connect_timeout_s, 1.0))
         self._client = client
         return self
@@ -68,6 +62,11 @@ class Admin:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+    @property
+    def read_only(self) -> bool:
+        """Writes refused: asked for here, by the options, or by the process's read-only scope."""
+        return self._read_only or self.options.refuses_writes
 
     @property
     def client(self) -> AIOKafkaAdminClient:
@@ -121,6 +120,15 @@ class Admin:
             else:
                 raise RuntimeError(f"cannot create topic {spec.name}: error code {code}")
         return created
+
+    async def delete_topics(self, names: Iterable[str]) -> None:
+        """Delete topics. Refused when read-only."""
+        doomed = list(names)
+        if not doomed:
+            return
+        if self.read_only:
+            raise ReadOnlyError(f"delete topics {', '.join(doomed[:3])}")
+        await self.client.delete_topics(doomed)
 
     async def cluster(self) -> ClusterInfo:
         """Cluster id, brokers and controller."""

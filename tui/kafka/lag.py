@@ -39,9 +39,7 @@ class LagMonitor:
 
     async def start(self) -> None:
         """Connect, bounded by the connection timeout; :class:`StreamError` when the cluster is unreachable."""
-        kwargs = self.options.client_kwargs()
-        kwargs.update(group_id=self.group, enable_auto_commit=False)
-        client = AIOKafkaConsumer(**kwargs)
+        client = self.options.group_consumer(self.group)
         await start_client(client, self.options, error=StreamError)
         self._client = client
 

@@ -2,6 +2,11 @@
 
 Publisher, stream readers, admin and registry all take their bootstrap list, client id, timeouts, SASL and
 SSL from here, so a setting means the same thing everywhere.
+
+It is also the one door every write goes through: producers and admin clients are built only here
+(:meth:`ConnectionOptions.producer`, :meth:`ConnectionOptions.admin_client`; a unit test keeps it so), and in
+read-only mode — the options' own ``read_only``, or a :func:`read_only_scope` the command line enters for the
+whole process — their writing calls raise :class:`ReadOnlyError` before a byte leaves.
 """
 
 from __future__ import annotations
@@ -11,8 +16,13 @@ import contextlib
 import os
 import ssl
 import tempfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tui.config import KafkaSettings
 from tui.evolution_env import SslMaterial
@@ -26,6 +36,71 @@ class ClusterUnreachableError(ConnectionError):
 
 class ConnectionSetupError(ValueError):
     """The SSL files named in the settings cannot be used (missing, unreadable, malformed)."""
+
+
+class ReadOnlyError(PermissionError):
+    """A write was asked for while evokafka runs read-only."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"read-only mode: refusing to {what}")
+
+
+_READ_ONLY: ContextVar[bool] = ContextVar("evokafka_read_only", default=False)
+
+
+@contextlib.contextmanager
+def read_only_scope() -> Iterator[None]:
+    """Within it, every client built here refuses writes, whatever options it was given (the command line
+    enters it for ``--read-only`` / ``EVOKAFKA_READ_ONLY``, so no subcommand can forget to pass the flag)."""
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
+def writes_refused() -> bool:
+    """Whether a :func:`read_only_scope` is in force."""
+    return _READ_ONLY.get()
+
+
+class _ReadOnlyProducer(AIOKafkaProducer):  # type: ignore[misc]
+    """A producer that may connect (metadata, the console's producer state) but never sends."""
+
+    async def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError(f"write to topic {topic}")
+
+    async def send_batch(self, batch: Any, topic: str, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError(f"write to topic {topic}")
+
+    async def send_offsets_to_transaction(self, *args: Any, **kwargs: Any) -> None:
+        raise ReadOnlyError("commit consumer offsets")
+
+
+class _ReadOnlyAdminClient(AIOKafkaAdminClient):  # type: ignore[misc]
+    """An admin client whose every changing call is refused (describing and listing still work)."""
+
+    async def create_topics(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError("create topics")
+
+    async def delete_topics(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError("delete topics")
+
+    async def create_partitions(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError("add partitions")
+
+    async def alter_configs(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError("change topic or broker configuration")
+
+    async def delete_records(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError("delete records")
+
+
+class _ReadOnlyConsumer(AIOKafkaConsumer):  # type: ignore[misc]
+    """A consumer that never commits a group's offsets."""
+
+    async def commit(self, *args: Any, **kwargs: Any) -> None:
+        raise ReadOnlyError("commit consumer group offsets")
 
 
 @dataclass(frozen=True)
@@ -43,9 +118,39 @@ class ConnectionOptions:
     sasl_username: str | None = None
     sasl_password: str | None = field(default=None, repr=False)
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
+    read_only: bool = False
+    """Clients built from these options refuse writes (so does any client built in a
+    :func:`read_only_scope`)."""
+
+    @property
+    def refuses_writes(self) -> bool:
+        """Read-only by these options or by the process's :func:`read_only_scope`."""
+        return self.read_only or writes_refused()
+
+    def check_write(self, what: str) -> None:
+        """:class:`ReadOnlyError` naming ``what`` when writes are refused."""
+        if self.refuses_writes:
+            raise ReadOnlyError(what)
+
+    def producer(self, **extra: Any) -> AIOKafkaProducer:
+        """The only way the project builds a producer: when writes are refused it still connects, but every
+        send raises :class:`ReadOnlyError`."""
+        kind = _ReadOnlyProducer if self.refuses_writes else AIOKafkaProducer
+        return kind(**self.client_kwargs(), **extra)
+
+    def admin_client(self) -> AIOKafkaAdminClient:
+        """The only way the project builds an admin client (creating, deleting, altering refused when
+        read-only)."""
+        kind = _ReadOnlyAdminClient if self.refuses_writes else AIOKafkaAdminClient
+        return kind(**self.client_kwargs())
+
+    def group_consumer(self, group: str, **extra: Any) -> AIOKafkaConsumer:
+        """A consumer of ``group`` that never commits on its own (and cannot commit when read-only)."""
+        kind = _ReadOnlyConsumer if self.refuses_writes else AIOKafkaConsumer
+        return kind(**self.client_kwargs(), group_id=group, enable_auto_commit=False, **extra)
 
     @classmethod
-    def from_settings(cls, settings: KafkaSettings) -> ConnectionOptions:
+    def from_settings(cls, settings: KafkaSettings, *, read_only: bool = False) -> ConnectionOptions:
         """Build the options; an unusable SSL file raises :class:`ConnectionSetupError` (one line)."""
         ssl_on, sasl_on = settings.ssl_enabled, settings.sasl_enabled
         protocol = {
@@ -64,6 +169,7 @@ class ConnectionOptions:
             sasl_username=settings.sasl_username if sasl_on else None,
             sasl_password=settings.sasl_password.get_secret_value() if sasl_on else None,
             ssl_context=ssl_context(settings) if ssl_on else None,
+            read_only=read_only,
         )
 
     def client_kwargs(self) -> dict[str, Any]:

@@ -80,7 +80,7 @@ class InstanceRegistry:
         self.settings = settings
         self.topic = topic
         self.options = options or ConnectionOptions.from_settings(settings)
-        self.read_only = read_only
+        self.read_only = read_only or self.options.refuses_writes
         self.problems: list[RegistryProblem] = []
         """Corrupt records seen and skipped, oldest first (at most :data:`MAX_PROBLEMS`)."""
         self.last_error: str | None = None
@@ -281,7 +281,7 @@ class InstanceRegistry:
         if self._producer is not None:
             return self._producer
         # acks=all, one request in flight: the broker here refuses aiokafka's idempotence (test-broker.md).
-        producer = AIOKafkaProducer(**self.options.client_kwargs(), acks="all", max_batch_size=1 << 20)
+        producer = self.options.producer(acks="all", max_batch_size=1 << 20)
         await start_client(producer, self.options, timeout=self._connect_timeout())
         self._producer = producer
         return producer

@@ -100,7 +100,7 @@ class EventPublisher:
         self.settings = settings
         self.lookup = lookup
         self.options = options or ConnectionOptions.from_settings(settings)
-        self.read_only = read_only
+        self.read_only = read_only or self.options.refuses_writes
         self.server_url = server_url
         self.apikey = apikey
         self.origin = origin
@@ -415,8 +415,7 @@ class EventPublisher:
         self._placement.reset()
 
     async def _started_producer(self, *, idempotent: bool, timeout: float) -> AIOKafkaProducer:
-        producer = AIOKafkaProducer(
-            **self.options.client_kwargs(),
+        producer = self.options.producer(
             acks="all",
             enable_idempotence=idempotent,
             linger_ms=LINGER_MS,
