@@ -204,6 +204,11 @@ class AppSettings(BaseSettings):
     """Refuse every write (publish, registry, topic creation) in the Kafka layer."""
     pane_buffer: int = Field(5000, ge=10, le=1_000_000, validation_alias=AliasChoices("EVOKAFKA_PANE_BUFFER"))
     """Records a stream pane keeps; older ones fall out (counted, never silently)."""
+    pane_buffer_bytes: int = Field(
+        64 * 2**20, ge=2**20, le=2**40, validation_alias=AliasChoices("EVOKAFKA_PANE_BUFFER_BYTES")
+    )
+    """Bytes of records (keys, values, headers) a stream pane keeps, whatever their count: the oldest fall out
+    first (counted as dropped), so memory follows this, not the size of the records (default 64 MiB)."""
     evolution_api_url: str | None = Field(None, validation_alias=AliasChoices("EVOLUTION_API_URL"))
     evolution_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("EVOLUTION_API_KEY"))
     evolution_api_timeout: float = Field(

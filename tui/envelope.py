@@ -12,6 +12,8 @@ Pure domain module.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,9 +27,14 @@ from tui import catalog
 DEFAULT_ORIGIN = "WhatsApp"
 DEFAULT_SERVER_URL = "http://localhost:8080"
 SECRET_FIELDS = frozenset({"apikey"})
+"""Secret names, normalised (:func:`is_secret_name`): ``apiKey``, ``APIKEY``, ``api_key`` are all ``apikey``."""
 MASK = "********"
 
 Headers = Sequence[tuple[str, bytes | None]]
+
+MAX_DEPTH = 200
+"""JSON nested deeper than this is shown as text: every writer of JSON (``json``, ``orjson``) and every walk over
+it stays far from its recursion limit."""
 
 
 def iso_millis(moment: datetime) -> str:
@@ -269,6 +276,9 @@ def _decode(value: bytes | None, headers: Headers | None, key: bytes | None, max
             result.body = orjson.loads(data)
             result.is_json = True
             result._utf8 = True
+            if _deeper_than(data, result.body, MAX_DEPTH):
+                result.body, result.is_json = None, False
+                problems.append(f"nested deeper than {MAX_DEPTH} levels: shown as text")
         except orjson.JSONDecodeError as exc:
             if not result._check_utf8():
                 problems.append("value is not UTF-8 (binary)")
@@ -294,15 +304,161 @@ def _decode(value: bytes | None, headers: Headers | None, key: bytes | None, max
     return result
 
 
+def _deeper_than(data: bytes, body: Any, limit: int) -> bool:
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # cannot be: spares the walk for nearly every record
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if type(item) is dict else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a JSON key or header named ``name`` holds a secret: ``apikey`` in any case, with or without
+    ``_``/``-`` (``apiKey``, ``APIKEY``, ``api_key``)."""
+    return len(name) <= 16 and name.casefold().replace("_", "").replace("-", "") in SECRET_FIELDS
+
+
+def _has_secret(body: Any) -> bool:
+    # Iterative: orjson accepts 1,024 levels of nesting, more than Python's recursion allows.
+    stack = [body]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            for key, value in item.items():
+                if value and is_secret_name(key):
+                    return True
+                if isinstance(value, dict | list):
+                    stack.append(value)
+        elif type(item) is list:
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    return False
+
+
 def redact(body: Any, reveal: bool = False) -> Any:
-    """A copy of an envelope body with the ``apikey`` masked (top level and in ``data``) unless ``reveal``."""
-    if reveal or not isinstance(body, dict):
+    """``body`` with the value of every key spelled ``apikey`` (any case, any depth, in lists too) masked,
+    unless ``reveal``. The body itself is returned when it holds no secret (nothing copied)."""
+    if reveal or not isinstance(body, dict | list) or not _has_secret(body):
         return body
-    out = dict(body)
-    for name in SECRET_FIELDS:
-        if out.get(name):
-            out[name] = MASK
-    data = out.get("data")
-    if isinstance(data, dict) and any(data.get(n) for n in SECRET_FIELDS):
-        out["data"] = {k: (MASK if k in SECRET_FIELDS and v else v) for k, v in data.items()}
-    return out
+    root: Any = {} if isinstance(body, dict) else []
+    stack: list[tuple[Any, Any]] = [(body, root)]
+    while stack:
+        source, target = stack.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, value in pairs:
+            if isinstance(key, str) and value and is_secret_name(key):
+                copy: Any = MASK
+            elif isinstance(value, dict):
+                copy = {}
+                stack.append((value, copy))
+            elif isinstance(value, list):
+                copy = []
+                stack.append((value, copy))
+            else:
+                copy = value
+            if isinstance(target, dict):
+                target[key] = copy
+            else:
+                target.append(copy)
+    return root
+
+
+_MAYBE_SECRET = re.compile(r"(?i)api|\\")
+"""Text without ``api`` (any case) and without a backslash (an escaped key) holds no secret key: not scanned."""
+_KEY_THEN_SEPARATOR = re.compile(
+    r"""(?P<key>"(?:[^"\\\n]|\\.){1,96}"|'(?:[^'\\\n]|\\.){1,96}'|\b[A-Za-z][\w-]{2,15})\s*[:=]\s*"""
+)
+_CLOSERS = {"{": "}", "[": "]"}
+_BARE_VALUE = re.compile(r"[^\s,;}\]&]*")
+
+
+def _key_name(token: str) -> str:
+    if token[0] == '"':
+        try:
+            decoded = json.loads(token)
+            return decoded if isinstance(decoded, str) else token
+        except ValueError:
+            return token[1:-1]
+    return token.strip("'")
+
+
+def _value_end(text: str, start: int) -> int:
+    """Where the value that begins at ``start`` ends: a quoted string, a bracketed object or list (strings in
+    it skipped), or a bare word; an unterminated one runs to the end of the text."""
+    if start >= len(text):
+        return start
+    first = text[start]
+    if first in "\"'":
+        index = start + 1
+        while index < len(text):
+            char = text[index]
+            if char == "\\":
+                index += 2
+                continue
+            if char == first:
+                return index + 1
+            index += 1
+        return len(text)
+    if first in _CLOSERS:
+        depth, index, quote = 0, start, ""
+        while index < len(text):
+            char = text[index]
+            if quote:
+                if char == "\\":
+                    index += 1
+                elif char == quote:
+                    quote = ""
+            elif char in "\"'":
+                quote = char
+            elif char in "{[":
+                depth += 1
+            elif char in "}]":
+                depth -= 1
+                if depth == 0:
+                    return index + 1
+            index += 1
+        return len(text)
+    match = _BARE_VALUE.match(text, start)
+    return match.end() if match else start
+
+
+def redact_text(text: str, reveal: bool = False) -> str:
+    """``text`` that is not (strict) JSON — a BOM, a trailing comma, ``NaN``, too deep, cut short, a log line —
+    with the value after every key spelled ``apikey`` (quoted or not, escaped or not, then ``:`` or ``=``)
+    masked, unless ``reveal``."""
+    if reveal or not _MAYBE_SECRET.search(text):
+        return text
+    out: list[str] = []
+    done = 0
+    for match in _KEY_THEN_SEPARATOR.finditer(text):
+        if match.start() < done or not is_secret_name(_key_name(match.group("key"))):
+            continue
+        end = _value_end(text, match.end())
+        value = text[match.end() : end]
+        if value and value not in ("null", '""', "''"):
+            out.append(text[done : match.end()])
+            out.append(f'"{MASK}"')
+            done = end
+    out.append(text[done:])
+    return "".join(out)
+
+
+def redact_bytes(raw: bytes, reveal: bool = False) -> bytes:
+    """Bytes that are not UTF-8 (a hex or base64 view) with the secrets masked as :func:`redact_text` does:
+    undecodable bytes are kept as they are."""
+    if reveal:
+        return raw
+    text = raw.decode("utf-8", errors="surrogateescape")
+    return redact_text(text).encode("utf-8", errors="surrogateescape")
+
+
+def redact_headers(headers: Sequence[tuple[str, str]], reveal: bool = False) -> list[tuple[str, str]]:
+    """Decoded headers with the value of a header named ``apikey`` (any case) masked, and secrets inside any
+    header value masked as in text, unless ``reveal``."""
+    if reveal:
+        return list(headers)
+    return [(name, MASK if value and is_secret_name(name) else redact_text(value)) for name, value in headers]

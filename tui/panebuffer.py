@@ -1,7 +1,8 @@
 """The bounded buffer behind a stream pane, with the counters the pane shows.
 
 Records arrive in batches at any rate; the buffer keeps the newest ``capacity`` of those that matched the
-pane's filters. Nothing leaves silently: every matched record is either still in the buffer or counted in
+pane's filters, and, given a byte budget, no more of them than fit in ``max_bytes`` (5,000 records of 1 MB would
+otherwise be 5 GB): the oldest fall out first, whichever bound they meet. Nothing leaves silently: every matched record is either still in the buffer or counted in
 ``dropped``. The pane renders at a bounded frame rate: each frame calls :meth:`PaneBuffer.frame`, which counts
 the records that reached the screen (``displayed``) and those that fell out before any frame showed them.
 
@@ -10,7 +11,8 @@ Counters (``matched == len(buffer) + dropped`` always holds):
 - ``received``: records read for the pane's subscription;
 - ``matched``: records that passed the filters and entered the buffer;
 - ``displayed``: matched records shown by at least one frame;
-- ``dropped``: records that fell out of the buffer (``dropped_unseen`` of them were never shown).
+- ``dropped``: records that fell out of the buffer (``dropped_unseen`` of them were never shown), by count or by
+  bytes; a record larger than the whole budget is counted dropped at once.
 
 Rates (received/s, displayed/s) come from a sliding window over an injectable clock, so tests are exact.
 
@@ -41,6 +43,10 @@ class PaneCounters:
     dropped_unseen: int
     buffered: int
     capacity: int
+    buffered_bytes: int
+    """Bytes the buffered records weigh (0 without a byte budget)."""
+    max_bytes: int | None
+    """The byte budget, or None."""
     received_rate: float
     """Records received per second over the rate window."""
     displayed_rate: float
@@ -53,6 +59,8 @@ class PaneCounters:
             f"rx {self.received:,}  match {self.matched:,}  shown {self.displayed:,}  "
             f"buf {self.buffered:,}/{self.capacity:,}"
         )
+        if self.max_bytes is not None and self.buffered_bytes * 2 > self.max_bytes:
+            line += f" {self.buffered_bytes / 2**20:,.0f}/{self.max_bytes / 2**20:,.0f} MiB"
         if self.dropped:
             line += f"  dropped {self.dropped:,}"
             if self.dropped_unseen:
@@ -63,10 +71,29 @@ class PaneCounters:
 class PaneBuffer(Generic[T]):
     """The newest ``capacity`` matched records of a pane, and its counters."""
 
-    def __init__(self, capacity: int, *, clock: Clock = time.monotonic, rate_window: float = 2.0) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        clock: Clock = time.monotonic,
+        rate_window: float = 2.0,
+        max_bytes: int | None = None,
+        size: Callable[[T], int] | None = None,
+    ) -> None:
         if capacity < 1:
             raise ValueError("a pane buffer holds at least one record")
+        if max_bytes is not None and size is None:
+            raise ValueError("a byte budget needs the size of a record")
+        if max_bytes is not None and max_bytes < 1:
+            raise ValueError("a byte budget is at least one byte")
         self.capacity = capacity
+        self.max_bytes = max_bytes
+        """At most this many bytes of records (as ``size`` weighs them) are held, or None: only ``capacity``."""
+        self._size = size if max_bytes is not None else None
+        self._sizes: deque[int] = deque()
+        """The size of each buffered record, oldest first (kept only with a byte budget)."""
+        self.bytes = 0
+        """What the buffered records weigh (0 without a byte budget)."""
         self._clock = clock
         self._window = rate_window
         self._items: deque[T] = deque(maxlen=capacity)
@@ -106,6 +133,8 @@ class PaneBuffer(Generic[T]):
             # The buffer is a deque(maxlen=capacity): extend drops the oldest in C; the counts are arithmetic.
             self._items.extend(batch)
             fell = before + count - len(self._items)
+            if self._size is not None:
+                fell += self._fit(batch)
             self.matched += count
             self._unseen += count
             if self._unseen > len(self._items):
@@ -116,6 +145,23 @@ class PaneBuffer(Generic[T]):
             self.dropped += fell
         if received or fell or self._unseen:
             self.version += 1
+        return fell
+
+    def _fit(self, batch: list[T]) -> int:
+        """Weigh ``batch`` (already in the deque), let the oldest go beyond the budget; how many went by bytes."""
+        assert self._size is not None and self.max_bytes is not None
+        sizes = self._sizes
+        for item in batch:
+            weight = self._size(item)
+            sizes.append(weight)
+            self.bytes += weight
+        while len(sizes) > len(self._items):  # those the count bound already let go
+            self.bytes -= sizes.popleft()
+        fell = 0
+        while self.bytes > self.max_bytes and self._items:
+            self._items.popleft()
+            self.bytes -= sizes.popleft()
+            fell += 1
         return fell
 
     def frame(self) -> int:
@@ -132,6 +178,8 @@ class PaneBuffer(Generic[T]):
         self.dropped_unseen += self._unseen
         self._unseen = 0
         self._items.clear()
+        self._sizes.clear()
+        self.bytes = 0
         self.version += 1
         return gone
 
@@ -181,6 +229,8 @@ class PaneBuffer(Generic[T]):
             dropped_unseen=self.dropped_unseen,
             buffered=len(self._items),
             capacity=self.capacity,
+            buffered_bytes=self.bytes,
+            max_bytes=self.max_bytes,
             received_rate=rx_rate,
             displayed_rate=shown_rate,
         )

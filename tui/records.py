@@ -1,7 +1,9 @@
 """A consumed record as evokafka shows it: the JSON line of ``evokafka tail`` and of pane exports.
 
-Pure domain module. Output is terminal-safe: every control character (C0, DEL, C1) is escaped, so no
-escape sequence in a record can reach the terminal.
+Pure domain module. Output is terminal-safe: every control character (C0, DEL, C1) and invisible format
+character (bidi overrides, zero-width space, …) is escaped, so no escape sequence in a record can reach the
+terminal, and no text can be reordered or hidden. Secrets are masked in every part (value as JSON, as text or
+as bytes; headers) unless revealed.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.envelope import Decoded, decode, redact
+from tui.envelope import Decoded, decode, redact, redact_bytes, redact_headers, redact_text
+from tui.summaries import CONTROL_CLASS
 
-_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+_UNSAFE = re.compile(f"[{CONTROL_CLASS}]")
+RECORD_OVERHEAD = 400
+"""Bytes a held record costs beyond its key, value and headers (the record, its row, the buffer's slot)."""
+HEADER_OVERHEAD = 120
+"""Bytes each header costs beyond its name and value (the tuple and the two objects)."""
 MAX_TEXT = 1 << 20
 """Non-JSON text values longer than this are truncated in tail lines (marked)."""
 
@@ -48,6 +55,15 @@ class Record:
         return self.key.decode("utf-8", errors="replace") if self.key is not None else None
 
     @property
+    def nbytes(self) -> int:
+        """What the record weighs in memory, roughly: its key, value and headers, plus a fixed overhead for the
+        objects around them (what a pane's byte budget counts)."""
+        size = RECORD_OVERHEAD + len(self.key or b"") + len(self.value or b"")
+        for name, value in self.headers:
+            size += HEADER_OVERHEAD + len(name) + len(value or b"")
+        return size
+
+    @property
     def time(self) -> datetime:
         """The record timestamp as an aware datetime (UTC)."""
         try:
@@ -57,9 +73,17 @@ class Record:
 
 
 def safe_json(obj: Any) -> str:
-    """JSON on one line with every terminal control character escaped."""
+    """JSON on one line with every terminal control character and invisible format character escaped."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _UNSAFE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON spells a character beyond the BMP as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def to_json(record: Record, reveal: bool = False) -> dict[str, Any]:
@@ -72,7 +96,7 @@ def to_json(record: Record, reveal: bool = False) -> dict[str, Any]:
         "timestamp": record.timestamp,
         "timestamp_type": "create" if record.timestamp_type == 0 else "log_append",
         "key": d.key,
-        "headers": [[name, value] for name, value in d.headers],
+        "headers": [[name, value] for name, value in redact_headers(d.headers, reveal)],
         "size": d.size,
     }
     if d.is_json:
@@ -80,11 +104,11 @@ def to_json(record: Record, reveal: bool = False) -> dict[str, Any]:
     elif d.is_null:
         out["value"] = None
     elif d.text is not None:
-        out["value_text"] = d.text if len(d.text) <= MAX_TEXT else d.text[:MAX_TEXT]
+        out["value_text"] = redact_text(d.text if len(d.text) <= MAX_TEXT else d.text[:MAX_TEXT], reveal)
         if len(d.text) > MAX_TEXT:
             out["truncated"] = True
     elif d.raw is not None:
-        raw = d.raw[:MAX_TEXT]
+        raw = redact_bytes(d.raw[:MAX_TEXT], reveal)
         out["value_base64"] = base64.b64encode(raw).decode()
         if len(d.raw) > MAX_TEXT:
             out["truncated"] = True

@@ -15,17 +15,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui.address_book import AddressBook, is_group
-from tui.envelope import Decoded
+from tui.envelope import Decoded, redact_bytes, redact_text
 from tui.message_content import message_text
 
 MAX_SUMMARY = 160
 """Characters a summary is cut to (an ellipsis marks the cut)."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+INVISIBLE = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+"""Invisible format characters (Unicode category Cf): bidi overrides and isolates (U+202E…), zero-width space,
+BOM, tags. Kept: U+200C and U+200D, the joiners emoji sequences and Persian or Indic words are made of (they
+move nothing and hide nothing). A regular-expression class body; a unit test checks it against unicodedata."""
+CONTROL_CLASS = "\x00-\x1f\x7f-\x9f\u2028\u2029" + INVISIBLE
+"""Every character a terminal must never get raw: C0, DEL, C1, line separators and :data:`INVISIBLE`."""
+_CONTROL = re.compile(f"[{CONTROL_CLASS}]")
 
 
 def visible(text: str) -> str:
-    """``text`` with every control character (C0, DEL, C1, line separators) as a visible escape."""
+    """``text`` with every control character (C0, DEL, C1, line separators) and invisible format character
+    (bidi controls, zero-width space, …) as a visible escape."""
 
     def escape(match: re.Match[str]) -> str:
         code = ord(match.group())
@@ -392,10 +403,11 @@ def summarize_decoded(decoded: Decoded, limit: int = MAX_SUMMARY, names: Address
             return one_line(_generic(decoded.body), limit)
         if decoded.text is not None:
             if decoded.problems and decoded.problems[0].startswith("value too large"):
-                return one_line(f"(large value, {decoded.size:,} bytes) {decoded.text[:limit]}", limit)
-            return one_line(decoded.text, limit)
+                shown = redact_text(decoded.text[: limit * 2])
+                return one_line(f"(large value, {decoded.size:,} bytes) {shown}", limit)
+            return one_line(redact_text(decoded.text[: limit * 2]), limit)
         if decoded.raw is not None:
-            return one_line("(binary) " + decoded.raw[:limit].hex(" "), limit)
+            return one_line("(binary) " + redact_bytes(decoded.raw[: limit * 2])[:limit].hex(" "), limit)
     except Exception:
         pass
     return "(unreadable record)"

@@ -7,11 +7,13 @@ The corpus is published with raw aiokafka (no envelope, no validation) to the re
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
 import subprocess
 import sys
+import unicodedata
 from typing import Any
 
 import pytest
@@ -28,6 +30,8 @@ ESCAPES = "\x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x1b]8;;http://evil.example\x1b\\
 MARKUP = "[bold red]boom[/] [link=http://evil.example]click[/link] [@click=app.quit]quit[/]"
 
 Headers = list[tuple[str, bytes]]
+BIDI = "user\u202egnp.exe\u202c \u2066iso\u2069 zero\u200bwidth \ufeffbom \u061c\u00ad \U000e0041tag"
+"""Bidi overrides and isolates, zero-width space, BOM, Arabic letter mark, soft hyphen, a tag character."""
 
 
 def envelope(**extra: Any) -> bytes:
@@ -44,6 +48,29 @@ def envelope(**extra: Any) -> bytes:
     body.update(extra)
     return json.dumps(body).encode()
 
+
+def _spellings() -> list[tuple[str, bytes]]:
+    """The apikey under every spelling and in every value that is not strict JSON."""
+    strict = envelope().decode()
+    return [
+        ("camel", envelope(apiKey=SECRET, apikey=None)),
+        ("upper", envelope(APIKEY=SECRET, apikey=None)),
+        ("nested", envelope(data={"nested": {"apikey": SECRET}, "list": [{"ApiKey": SECRET}]})),
+        ("bom", b"\xef\xbb\xbf" + envelope()),
+        ("trailing-comma", (strict[:-1] + ",}").encode()),
+        ("nan", strict.replace('"timestamp": 1709550600000', '"timestamp": NaN').encode()),
+        ("deeper-than-1024", (strict[:-1] + ', "deep": ' + "[" * 1100 + "]" * 1100 + "}").encode()),
+        ("deep-nested-key", ("[" * 1100 + f'{{"apikey": "{SECRET}"}}' + "]" * 1100).encode()),
+        ("escaped-key", f'{{"\\u0061pi\\u004bey": "{SECRET}", }}'.encode()),
+        ("single-quotes", f"{{'event': 'x', 'apiKey': '{SECRET}'}}".encode()),
+        ("query-string", f"instance=x&apikey={SECRET}&event=y".encode()),
+        ("object-value", f'{{"apikey": {{"token": "{SECRET}"}}, }}'.encode()),
+        ("cut-short", strict[: strict.index(SECRET) + 6].encode()),
+        ("binary", b"\xff\xfe" + envelope()),
+    ]
+
+
+SECRET_SPELLINGS = _spellings()
 
 CORPUS: list[tuple[str, bytes | None, bytes | None, Headers]] = [
     # (name, key, value, headers)
@@ -63,6 +90,11 @@ CORPUS: list[tuple[str, bytes | None, bytes | None, Headers]] = [
     ("many-headers", b"k", envelope(), [(f"h{i}", f"v{i}\x1b[1m".encode()) for i in range(1000)]),
     ("non-utf8-headers", b"\xff\xfekey", envelope(), [("event", b"\xff\xfe"), ("instance", b"\xc3\x28")]),
     ("apikey-in-data", b"k", envelope(data={"apikey": SECRET, "text": "nested"}), []),
+    *[(f"apikey-{name}", b"k", value, []) for name, value in SECRET_SPELLINGS],
+    ("apikey-header", b"k", envelope(), [("apikey", SECRET.encode()), ("APIKEY", SECRET.encode()),
+                                         ("meta", f'{{"apiKey": "{SECRET}"}}'.encode())]),
+    ("bidi", BIDI.encode(), envelope(data={"text": BIDI}), [("bidi", BIDI.encode())]),
+    ("bidi-raw", b"k", ("not json " + BIDI).encode(), []),
 ]
 
 
@@ -86,8 +118,13 @@ def tail(settings: KafkaSettings, topic: str, *extra: str) -> subprocess.Complet
     )
 
 
-# Raw ESC, the C1 range (as bytes of a non-UTF-8 stream or as UTF-8 encoded characters) and other C0 controls.
-_RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Raw ESC, the C1 range (as bytes of a non-UTF-8 stream or as UTF-8 encoded characters), other C0 controls, and
+# the invisible format characters (category Cf: bidi controls, zero-width space, BOM, tags; joiners excepted).
+_RAW_CONTROL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029"
+    + "".join(c for c in map(chr, range(0x110000)) if unicodedata.category(c) == "Cf" and c not in "\u200c\u200d")
+    + "]"
+)
 
 
 @pytest.fixture
@@ -133,10 +170,26 @@ async def test_tail_prints_every_hostile_record_safely(settings: KafkaSettings, 
     assert any("not UTF-8" in p for p in flagged["problems"]) and "key_base64" in flagged
     assert "key is not UTF-8" in flagged["problems"]
 
-    # Secrets: the envelope's apikey is masked, top level and in data.
+    # Secrets: the envelope's apikey is masked, top level and in data, under every spelling, in values that are
+    # not strict JSON, in headers, and in the bytes of binary values.
     assert SECRET.encode() not in done.stdout
+    assert SECRET[:6].encode() not in done.stdout  # not even the head of one cut short
+    for record in records.values():
+        if "value_base64" in record:
+            assert SECRET[:6].encode() not in base64.b64decode(record["value_base64"])
     assert records["apikey-in-data"]["value"]["apikey"] == "********"
     assert records["apikey-in-data"]["value"]["data"]["apikey"] == "********"
+    assert records["apikey-camel"]["value"]["apiKey"] == "********"
+    assert records["apikey-nested"]["value"]["data"]["nested"]["apikey"] == "********"
+    for name in ("bom", "trailing-comma", "nan", "deeper-than-1024", "deep-nested-key", "escaped-key",
+                 "single-quotes", "query-string", "object-value", "cut-short"):
+        assert "********" in records[f"apikey-{name}"]["value_text"], records[f"apikey-{name}"]
+    headers = dict(records["apikey-header"]["headers"])
+    assert headers["apikey"] == headers["APIKEY"] == "********" and "********" in headers["meta"]
+
+    # Bidi and other invisible characters arrive escaped (the JSON still reads back as the original).
+    assert records["bidi"]["value"]["data"]["text"] == BIDI and records["bidi"]["key"] == BIDI
+    assert "\\u202e" in lines[[n for n, *_ in CORPUS].index("bidi-raw")]
 
 
 async def test_reveal_shows_the_apikey(settings: KafkaSettings, hostile_topic: str) -> None:

@@ -25,7 +25,8 @@ from tui.selection import PaneSpec, Selection
 
 pytestmark = pytest.mark.broker
 
-RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\x9d", "\x00", "\x08")
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\x9d", "\x00", "\x08", "\u202e", "\u2066", "\u200b", "\ufeff")
+"""Raw escape bytes, and bidi or invisible format characters (the corpus holds them in values, keys, headers)."""
 
 
 @pytest.fixture
@@ -79,6 +80,8 @@ async def test_the_console_shows_the_hostile_corpus_literally(console: Console, 
                 text = screen_text(console)
                 assert not any(c in text for c in RAW_CONTROLS), name
                 assert SECRET not in text, name  # the apikey stays masked unless revealed
+                # ... in what ``c`` copies too, whatever spelling or non-JSON value held it.
+                assert SECRET[:6] not in detail.rendered, (name, detail.mode)
                 await pilot.press("v")
             await pilot.press("escape")
             await async_wait_until(lambda: isinstance(app.screen, StreamsScreen), timeout=10)

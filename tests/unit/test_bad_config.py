@@ -50,6 +50,7 @@ BAD: dict[str, tuple[str, ...]] = {
     "EVOKAFKA_REGISTRY_TOPIC": ("", "has.dots", "sp ace", "x" * 250),
     "EVOKAFKA_READ_ONLY": BOOL_BAD,
     "EVOKAFKA_PANE_BUFFER": ("abc", "5", "2000000"),
+    "EVOKAFKA_PANE_BUFFER_BYTES": ("64MiB", "1000", str(2**41)),
     "EVOKAFKA_INSTANCE_SOURCE": ("", "kafka", "both"),
     "EVOLUTION_API_TIMEOUT": ("abc", "0", "-1", "601"),
     "EVOLUTION_API_URL": ("not a url", "ftp://host", "http://"),

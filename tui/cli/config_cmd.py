@@ -47,6 +47,7 @@ def command(ctx: Context, as_json: bool, reveal: bool) -> None:
         "EVOKAFKA_REGISTRY_TOPIC": app.registry_topic,
         "EVOKAFKA_READ_ONLY": app.read_only,
         "EVOKAFKA_PANE_BUFFER": app.pane_buffer,
+        "EVOKAFKA_PANE_BUFFER_BYTES": app.pane_buffer_bytes,
         "EVOLUTION_API_URL": app.evolution_api_url or "",
         "EVOLUTION_API_KEY": mask(app.evolution_api_key, reveal),
         "EVOLUTION_API_TIMEOUT": app.evolution_api_timeout,

@@ -25,7 +25,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui.envelope import Decoded, decode, redact
+from tui.envelope import Decoded, decode, redact, redact_bytes, redact_headers, redact_text
 from tui.records import Record
 from tui.summaries import one_line, visible
 
@@ -98,7 +98,7 @@ def meta_text(record: Record, decoded: Decoded) -> Text:
     field("key", one_line(decoded.key, 300) if decoded.key is not None else "(null)")
     field("size", f"{decoded.size:,} bytes")
     if decoded.headers:
-        for index, (name, value) in enumerate(decoded.headers):
+        for index, (name, value) in enumerate(redact_headers(decoded.headers)):
             field("headers" if index == 0 else "", f"{one_line(name, 80)} = {one_line(value, 300)}")
     else:
         field("headers", "(none)")
@@ -175,13 +175,13 @@ class RecordDetailScreen(ModalScreen[None]):
                 text.append(f"\n… {len(pretty) - self.limit:,} more characters (m: show more)", style="bold")
             return text
         if self.mode == "hex" or decoded.text is None:
-            raw = self.record.value or b""
+            raw = redact_bytes(self.record.value or b"", self.reveal)
             # The value's width less its padding and the scroll bar: a line that fits is never wrapped.
             width = self.query_one("#record-value", Static).size.width or self.size.width - 4
             dump = hex_dump(raw, max(self.limit // 4, HEX_BYTES), hex_line_bytes(width - 2))
             self.rendered = dump
             return Text(dump, no_wrap=True, overflow="ellipsis")
-        text_value = decoded.text
+        text_value = redact_text(decoded.text, self.reveal)
         if decoded.is_json and not self.reveal:
             text_value = orjson.dumps(redact(decoded.body, False)).decode()
         self.rendered = text_value

@@ -145,6 +145,7 @@ class StreamsScreen(ConsoleScreen):
             spec,
             prefix=session.settings.topic_prefix,
             capacity=session.app_settings.pane_buffer,
+            max_bytes=session.app_settings.pane_buffer_bytes,
             clock=session.clock,
             follow=session.follow,
             reading=self._reading() if reading is None else reading,

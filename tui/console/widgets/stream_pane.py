@@ -92,6 +92,7 @@ class StreamPane(Vertical, can_focus=False):
         *,
         prefix: str,
         capacity: int,
+        max_bytes: int | None = None,
         clock: Clock = time.monotonic,
         follow: Follow | None = None,
         reading: bool = True,
@@ -106,7 +107,7 @@ class StreamPane(Vertical, can_focus=False):
         self.prefix = prefix
         self.filter: RecordFilter = spec.filter.compile()
         self.start_position = StartPosition.parse(spec.start)
-        self.buffer: PaneBuffer[StreamRow] = PaneBuffer(capacity, clock=clock)
+        self.buffer: PaneBuffer[StreamRow] = PaneBuffer(capacity, clock=clock, max_bytes=max_bytes, size=_row_bytes)
         self.reading = reading and follow is not None
         self.retry_delay_ms = retry_delay_ms
         """The first wait before reconnecting after the cluster is lost (it doubles, up to 30 s)."""
@@ -372,3 +373,7 @@ class StreamPane(Vertical, can_focus=False):
     def _narrowing_cleared(self, event: StreamTable.NarrowingCleared) -> None:
         event.stop()
         self._find.action_clear_and_close()
+
+
+def _row_bytes(row: StreamRow) -> int:
+    return row.record.nbytes
