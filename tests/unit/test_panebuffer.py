@@ -108,3 +108,29 @@ def test_counters_always_add_up(capacity: int, steps: list[tuple[int, int, bool,
         assert buf.matched == len(buf) + buf.dropped
         assert buf.displayed + buf.dropped_unseen + buf.pending == buf.matched
         assert buf.received >= buf.matched
+
+
+def test_byte_budget_lets_the_oldest_go_and_counts_them() -> None:
+    buf: PaneBuffer[bytes] = PaneBuffer(100, clock=FakeClock(), max_bytes=10, size=len)
+    assert buf.add(3, [b"aaaa", b"bbbb", b"cc"]) == 0 and buf.bytes == 10
+    assert buf.add(1, [b"ddd"]) == 1  # 13 bytes: the oldest goes
+    assert buf.snapshot() == [b"bbbb", b"cc", b"ddd"] and buf.bytes == 9
+    assert buf.add(1, [b"x" * 11]) == 4  # larger than the whole budget: nothing of it can stay
+    assert len(buf) == 0 and buf.bytes == 0
+    counters = buf.counters()
+    assert counters.matched == len(buf) + counters.dropped == 5 and counters.dropped_unseen == 5
+
+
+def test_count_and_bytes_bound_together() -> None:
+    buf: PaneBuffer[bytes] = PaneBuffer(3, clock=FakeClock(), max_bytes=1000, size=len)
+    buf.add(5, [b"a", b"b", b"c", b"d", b"e"])
+    assert buf.snapshot() == [b"c", b"d", b"e"] and buf.bytes == 3 and buf.dropped == 2
+    buf.add(1, [b"f" * 999])  # 1,002 bytes: the two oldest go, the budget is met exactly
+    assert buf.snapshot() == [b"e", b"f" * 999] and buf.bytes == 1000 and buf.dropped == 4
+    buf.clear()
+    assert buf.bytes == 0 and buf.dropped == 6
+
+
+def test_a_byte_budget_needs_a_size() -> None:
+    with pytest.raises(ValueError, match="size"):
+        PaneBuffer(10, max_bytes=100)
