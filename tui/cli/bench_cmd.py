@@ -19,7 +19,8 @@ WRITING_SCENARIOS = {
     "e2e": "it publishes",
     "memory": "it fills a topic",
 }
-"""Why each scenario writes to the cluster: in read-only mode they are refused, not run."""
+"""Why each scenario writes to the cluster. In read-only mode every scenario is refused (one not listed here
+too: a new scenario is taken to write until it is shown not to)."""
 
 
 @click.command()
@@ -56,11 +57,10 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
     chosen = list(scenarios) or list(SCENARIO_NAMES)
     target = brokers or ctx.brokers
     ctx.app_settings()  # learns EVOKAFKA_READ_ONLY too
-    writing = [name for name in chosen if name in WRITING_SCENARIOS]
-    if ctx.read_only and writing:
+    if ctx.read_only:
         fail(
             "read-only mode: refusing to run bench scenarios that write to the cluster: "
-            + "; ".join(f"{name} ({WRITING_SCENARIOS[name]})" for name in writing)
+            + "; ".join(f"{name} ({WRITING_SCENARIOS.get(name, 'it writes')})" for name in chosen)
         )
     try:
         report = run_bench(chosen, quick=quick, brokers=target)
