@@ -56,6 +56,8 @@ class _Env:
             try:
                 return await factory()
             except ClusterUnreachableError as exc:
+                if str(exc).startswith("SASL authentication"):  # the step is named already: no second probe
+                    fail(str(exc), code=1)
                 reason = await unreachable_reason(self.options)
                 self._unreachable(str(exc), reason)
 

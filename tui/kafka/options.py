@@ -284,7 +284,8 @@ async def start_client(
     """Start an aiokafka client within ``timeout`` (default: three connection timeouts, at least 3 s).
 
     On failure the half-started client is stopped and ``error`` is raised with one line naming the brokers
-    and why (the original error is its cause, for :func:`tui.kafka.errors.explain`).
+    and why (the original error is its cause, for :func:`tui.kafka.errors.explain`). With SASL on, a broker
+    that answered but refused the SASL step is named as such, not as a cluster out of reach.
     """
     bound = timeout if timeout is not None else max(options.connect_timeout_s, 1.0) * 3
     try:
@@ -292,4 +293,34 @@ async def start_client(
     except Exception as exc:
         await stop_quietly(client, timeout=max(options.connect_timeout_s, 1.0))
         servers = ",".join(options.bootstrap_servers)
+        refused = await _sasl_refusal(options, exc)
+        if refused is not None:
+            line, cause = refused
+            raise error(line) from cause
         raise error(f"cannot reach the cluster at {servers}: {reason(exc)}") from exc
+
+
+async def _sasl_refusal(options: ConnectionOptions, exc: BaseException) -> tuple[str, BaseException] | None:
+    """When SASL is on and the bootstrap failed without timing out, whether the first broker refused the SASL
+    step (aiokafka's bootstrap only logs that): the line to say, and the broker's error."""
+    if options.sasl_mechanism is None or isinstance(exc, TimeoutError):
+        return None
+    # Imported here: both modules build on this one.
+    from tui.kafka.doctor.probe import probe_connection, split_broker, step_timeout
+    from tui.kafka.errors import FailureKind, diagnose
+
+    broker = options.bootstrap_servers[0]
+    try:
+        host, port = split_broker(broker)
+        problem = await probe_connection(host, port, options, timeout=step_timeout(options))
+    except Exception:
+        return None
+    if problem is None:
+        return None
+    found = diagnose(problem)
+    if found.kind not in (FailureKind.AUTH, FailureKind.MECHANISM):
+        return None
+    line = (
+        f"SASL authentication ({options.sasl_mechanism}) with {broker} failed: {found.summary}; {found.fix}"
+    )
+    return line, problem
