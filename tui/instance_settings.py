@@ -20,6 +20,20 @@ class InstanceSettingsError(ValueError):
     """A registry value or a ``/kafka/set`` body that is not of the expected shape."""
 
 
+MAX_STORED_BYTES = 64 * 1024
+"""The largest registry value read: a real one (``enabled``, at most 31 event names, ``updated_at``) is under
+2 KB; anything bigger is refused before it is parsed, so a garbage record costs no more than its fetch."""
+
+
+def check_stored_size(value: bytes | None) -> None:
+    """:class:`InstanceSettingsError` naming the size when a registry value is over :data:`MAX_STORED_BYTES`
+    (the reader skips it and reports it, key and offset, with its other skipped records)."""
+    if value is not None and len(value) > MAX_STORED_BYTES:
+        raise InstanceSettingsError(
+            f"value of {len(value):,} bytes is over the {MAX_STORED_BYTES:,}-byte limit of a registry entry"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class InstanceSettings:
     """One instance's Kafka settings."""

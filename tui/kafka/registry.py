@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tui import catalog
 from tui.config import KafkaSettings
-from tui.instance_settings import InstanceSettings, InstanceSettingsError
+from tui.instance_settings import InstanceSettings, InstanceSettingsError, check_stored_size
 from tui.kafka import metadata
 from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, reason, start_client
@@ -435,6 +435,7 @@ class InstanceRegistry:
             except UnicodeDecodeError:
                 raise InstanceSettingsError("key is not UTF-8") from None
             validate_instance(name, self.settings.topic_prefix)
+            check_stored_size(value)
             if value is None:
                 settings: InstanceSettings | None = None
             else:

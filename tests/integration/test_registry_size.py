@@ -1,0 +1,47 @@
+"""A registry value over the size of any real entry is refused before it is parsed (a 5 MB garbage record costs
+its fetch, not a parse into millions of objects) and reported with its key, offset and why."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import orjson
+import pytest
+
+from tui.config import KafkaSettings
+from tui.instance_settings import MAX_STORED_BYTES
+from tui.kafka.options import ConnectionOptions
+from tui.kafka.registry import InstanceRegistry
+
+pytestmark = pytest.mark.broker
+
+
+async def test_oversized_values_are_skipped_unparsed_and_reported(settings: KafkaSettings, prefix: str) -> None:
+    topic = f"reg_{prefix}"
+    async with InstanceRegistry(settings, topic=topic) as writer:
+        stored = await writer.set_request("shop", True, ["CALL"])
+    garbage = orjson.dumps(list(range(700_000)))  # about 5 MB, millions of objects once parsed
+    assert len(garbage) > 4_000_000
+    producer = ConnectionOptions.from_settings(settings).producer(max_request_size=8 * 2**20, acks="all")
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(topic, garbage, key=b"bloat")
+        small_but_over = b'{"enabled": true, "events": [], "pad": "' + b"x" * MAX_STORED_BYTES + b'"}'
+        over = await producer.send_and_wait(topic, small_but_over, key=b"padded")
+    finally:
+        await producer.stop()
+
+    tracemalloc.start()
+    try:
+        async with InstanceRegistry(settings, topic=topic, read_only=True) as reader:
+            _, peak = tracemalloc.get_traced_memory()
+            assert reader.all() == {"shop": stored}
+            problems = {(p.key, p.offset): p.reason for p in reader.problems}
+    finally:
+        tracemalloc.stop()
+    assert set(problems) == {("bloat", sent.offset), ("padded", over.offset)}
+    assert f"value of {len(garbage):,} bytes is over the {MAX_STORED_BYTES:,}-byte limit" in problems[
+        ("bloat", sent.offset)
+    ]
+    # Parsed, the garbage alone would take tens of MB of objects; unparsed it costs about its own bytes.
+    assert peak < 30 * 2**20, f"peak {peak / 2**20:.0f} MiB"
