@@ -3,6 +3,10 @@ its fetch, not a parse into millions of objects) and reported with its key, offs
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import tracemalloc
 
 import orjson
@@ -45,3 +49,18 @@ async def test_oversized_values_are_skipped_unparsed_and_reported(settings: Kafk
     ]
     # Parsed, the garbage alone would take tens of MB of objects; unparsed it costs about its own bytes.
     assert peak < 30 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+    # `instances list` reports every skipped record (key, offset, why) on stderr; stdout stays its table or JSON.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_API_"))}
+    env.update(KAFKA_BROKERS=",".join(settings.brokers), KAFKA_TOPIC_PREFIX=prefix, EVOKAFKA_REGISTRY_TOPIC=topic)
+    for extra in ([], ["--json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "instances", "list", *extra], capture_output=True, text=True, env=env,
+            timeout=60, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        warnings = [line for line in done.stderr.splitlines() if "registry record skipped" in line]
+        assert len(warnings) == 2, done.stderr
+        assert f"key 'bloat' at offset {sent.offset}: value of {len(garbage):,} bytes" in warnings[0]
+        if extra:
+            assert [item["name"] for item in json.loads(done.stdout)] == ["shop"]

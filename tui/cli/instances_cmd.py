@@ -298,6 +298,13 @@ class _Env:
             if trouble:
                 # Said only once the source answered: a failing source is the one line that matters then.
                 click.echo(f"evokafka: warning: topics not scanned for instances: {trouble}", err=True)
+            if isinstance(src, RegistrySource):  # every record the registry skipped, on stderr (stdout stays data)
+                for skipped in src.registry.problems:
+                    click.echo(
+                        f"evokafka: warning: registry record skipped: key {skipped.key!r} at offset "
+                        f"{skipped.offset}: {skipped.reason}",
+                        err=True,
+                    )
             return [InstanceView(item, seen.get(item.name)) for item in items]
 
         return self.apply(source, read)
