@@ -53,6 +53,19 @@ def _uses(path: Path) -> list[tuple[str, int]]:
     return found
 
 
+def test_no_other_kafka_client_writes() -> None:
+    # confluent-kafka is used only to read (the bench's foreign baseline); its writers would pass no door.
+    writers = {"Producer", "SerializingProducer", "AdminClient"}
+    offenders = [
+        f"{path.relative_to(ROOT.parent)}:{node.lineno}"
+        for path in sorted(ROOT.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("confluent_kafka")
+        and {alias.name for alias in node.names} & writers
+    ]
+    assert not offenders, offenders
+
+
 def test_writing_clients_are_built_only_in_the_options_module() -> None:
     offenders = [
         f"{path.relative_to(ROOT.parent)}:{line} uses {name}"
