@@ -15,6 +15,7 @@ WRITING_SCENARIOS = {
     "start": "its console creates the registry topic",
     "publish": "it publishes",
     "ingest": "it fills a topic",
+    "tail": "it fills a topic",
     "flood": "it floods a topic",
     "e2e": "it publishes",
     "memory": "it fills a topic",
