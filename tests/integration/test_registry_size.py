@@ -64,3 +64,12 @@ async def test_oversized_values_are_skipped_unparsed_and_reported(settings: Kafk
         assert f"key 'bloat' at offset {sent.offset}: value of {len(garbage):,} bytes" in warnings[0]
         if extra:
             assert [item["name"] for item in json.loads(done.stdout)] == ["shop"]
+
+    # The doctor names each skipped record too (a warning: an instance may be missing its settings).
+    doctor = subprocess.run(
+        [sys.executable, "-m", "tui", "doctor", "--json"], capture_output=True, text=True, env=env, timeout=120,
+        check=False,
+    )
+    checks = [c for c in json.loads(doctor.stdout)["checks"] if c["check"] == "registry.record"]
+    assert {(c["subject"], c["status"]) for c in checks} == {("bloat", "warn"), ("padded", "warn")}, checks
+    assert any(f"offset {sent.offset}" in c["detail"] and "bytes" in c["detail"] for c in checks)

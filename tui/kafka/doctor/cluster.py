@@ -175,20 +175,42 @@ InstancesSource = Callable[[], Awaitable[Mapping[str, InstanceSettings] | None]]
 """Where the doctor reads the instances from: the registry topic by default, or the console's own registry."""
 
 
-def registry_source(settings: KafkaSettings, options: ConnectionOptions, topic: str) -> InstancesSource:
-    """Read the instance registry (read-only: the doctor never creates its topic)."""
+class RegistryReading:
+    """An :data:`InstancesSource` reading the registry topic once (read-only: the doctor never creates it), and
+    keeping what the registry skipped: ``(key, offset, why)`` of each record it could not use."""
 
-    async def load() -> Mapping[str, InstanceSettings] | None:
+    def __init__(self, settings: KafkaSettings, options: ConnectionOptions, topic: str) -> None:
+        self.settings, self.options, self.topic = settings, options, topic
+        self.skipped: list[tuple[str | None, int, str]] = []
+
+    async def __call__(self) -> Mapping[str, InstanceSettings] | None:
         from tui.kafka.registry import InstanceRegistry
 
-        registry = InstanceRegistry(settings, topic=topic, options=options, read_only=True)
+        registry = InstanceRegistry(self.settings, topic=self.topic, options=self.options, read_only=True)
         try:
             await registry.start()
         except Exception:
             return None
         try:
+            self.skipped = [(p.key, p.offset, p.reason) for p in registry.problems]
             return registry.all()
         finally:
             await registry.stop()
 
-    return load
+
+def registry_source(settings: KafkaSettings, options: ConnectionOptions, topic: str) -> RegistryReading:
+    """Read the instance registry (read-only: the doctor never creates its topic)."""
+    return RegistryReading(settings, options, topic)
+
+
+def check_skipped(skipped: list[tuple[str | None, int, str]], topic: str) -> list[CheckResult]:
+    """One warning per registry record skipped (key, offset, why): an instance there may be missing its
+    settings."""
+    return [
+        CheckResult(
+            "registry.record", Status.WARN, f"record at offset {offset} of {topic} skipped: {why}",
+            "rewrite the instance's settings (evokafka instances set …); a null value deletes the record",
+            key if key is not None else "(no key)",
+        )
+        for key, offset, why in skipped
+    ]

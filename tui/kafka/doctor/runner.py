@@ -28,10 +28,12 @@ from tui.kafka.admin import Admin
 from tui.kafka.doctor.broker import check_broker
 from tui.kafka.doctor.cluster import (
     InstancesSource,
+    RegistryReading,
     check_idempotence,
     check_instances,
     check_lag,
     check_planned_topics,
+    check_skipped,
     registry_source,
 )
 from tui.kafka.doctor.results import failed_check
@@ -121,6 +123,8 @@ class Doctor:
         source = self.instances or registry_source(self.settings, options, self.registry_topic)
         instances = await source()
         self._add(*check_instances(instances, f" ({self.registry_topic})"))
+        if isinstance(source, RegistryReading):
+            self._add(*check_skipped(source.skipped, self.registry_topic))
         self._add(*check_planned_topics(self.settings, instances or {}, existing))
         try:
             self._add(await check_lag(self.settings, options, existing))
