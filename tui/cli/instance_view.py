@@ -13,6 +13,7 @@ import click
 from tui import catalog
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import DiscoveredInstance, InstanceSource, Origin, SourceInstance
+from tui.summaries import visible
 from tui.topology import Layout
 
 
@@ -103,28 +104,29 @@ def print_table(views: list[InstanceView], source: InstanceSource) -> None:
     rows = [header]
     for v in views:
         extra = v.whatsapp_cells() if whatsapp else []
-        rows.append([v.name, v.enabled_cell(), v.events_cell(), *extra, v.source, v.updated_cell()])
+        # Cells from a remote server (names, WhatsApp profile names) may hold escapes or bidi controls: shown escaped.
+        rows.append([visible(c) for c in (v.name, v.enabled_cell(), v.events_cell(), *extra, v.source, v.updated_cell())])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row, view in zip(rows, [None, *views], strict=True):
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         # The warning goes right under the row it concerns, where an operator reading the table will see it.
         if view is not None and view.item.warning:
-            click.echo(f"  ! {view.item.warning}")
+            click.echo(f"  ! {visible(view.item.warning)}")
 
 
 def print_detail(view: InstanceView, source: InstanceSource) -> None:
     """One instance, a field a line: the source's side, its WhatsApp side (Evolution), what the topics show."""
     item = view.item
     click.echo(f"# source: {source.label}")
-    click.echo(f"name:     {view.name}")
+    click.echo(f"name:     {visible(view.name)}")
     click.echo(f"source:   {view.source}")
     if item.origin is Origin.EVOLUTION:
         click.echo(f"whatsapp: {item.connection_status.value if item.connection_status else '-'}")
-        click.echo(f"number:   {item.number or '-'}")
-        click.echo(f"owner:    {item.owner_jid or '-'}")
-        click.echo(f"profile:  {item.profile_name or '-'}")
+        click.echo(f"number:   {visible(item.number or '-')}")
+        click.echo(f"owner:    {visible(item.owner_jid or '-')}")
+        click.echo(f"profile:  {visible(item.profile_name or '-')}")
         if item.integration:
-            click.echo(f"integration: {item.integration}")
+            click.echo(f"integration: {visible(item.integration)}")
     cfg = view.settings
     if cfg is not None:
         click.echo(f"enabled:  {view.enabled_cell()}")
@@ -135,7 +137,7 @@ def print_detail(view: InstanceView, source: InstanceSource) -> None:
     if item.record is not None and item.record.enabled:
         click.echo(f"stored:   {', '.join(item.record.events) or '(none)'}")
     if item.warning:
-        click.echo(f"warning:  {item.warning}")
+        click.echo(f"warning:  {visible(item.warning)}")
     if view.seen is not None:
         layouts = ", ".join(sorted(str(layout) for layout in view.seen.layouts))
         click.echo(f"seen in:  {layouts} topics")
@@ -155,7 +157,7 @@ def print_item(item: SourceInstance, source: InstanceSource, as_json: bool) -> N
         state = "enabled" if cfg.enabled else "disabled"
         click.echo(f"{item.name}: {state}, events: {events_text(item)} (updated {cfg.updated_at or '-'})")
     if item.warning:
-        click.echo(f"  ! {item.warning}")
+        click.echo(f"  ! {visible(item.warning)}")
 
 
 def events_text(item: SourceInstance) -> str:
