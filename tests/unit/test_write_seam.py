@@ -101,3 +101,14 @@ async def test_guarded_clients_refuse_every_write() -> None:
     flagged = ConnectionOptions.from_settings(load_settings(None, environ={}, brokers="127.0.0.1:9"), read_only=True)
     with pytest.raises(ReadOnlyError):
         await flagged.producer().send("t", b"v")
+
+
+def test_the_help_promises_what_the_door_keeps() -> None:
+    from click.testing import CliRunner
+
+    from tui.cli import cli
+
+    shown = " ".join(CliRunner().invoke(cli, ["--help"]).output.split())
+    assert "--read-only Refuse every write to the cluster" in shown
+    for word in ("publish", "registry", "topic creation or deletion", "group offsets", "demo and bench"):
+        assert word in shown, word
