@@ -320,7 +320,8 @@ def _deeper_than(data: bytes, body: Any, limit: int) -> bool:
 def is_secret_name(name: str) -> bool:
     """Whether a JSON key or header named ``name`` holds a secret: ``apikey`` in any case, with or without
     ``_``/``-`` (``apiKey``, ``APIKEY``, ``api_key``)."""
-    return len(name) <= 16 and name.casefold().replace("_", "").replace("-", "") in SECRET_FIELDS
+    # The length first: nearly every key is not 6 or 7 characters long, and this runs for every key of a record.
+    return 6 <= len(name) <= 7 and name.casefold().replace("_", "").replace("-", "") in SECRET_FIELDS
 
 
 def _has_secret(body: Any) -> bool:
@@ -459,6 +460,6 @@ def redact_bytes(raw: bytes, reveal: bool = False) -> bytes:
 def redact_headers(headers: Sequence[tuple[str, str]], reveal: bool = False) -> list[tuple[str, str]]:
     """Decoded headers with the value of a header named ``apikey`` (any case) masked, and secrets inside any
     header value masked as in text, unless ``reveal``."""
-    if reveal:
+    if reveal or not any(is_secret_name(name) or _MAYBE_SECRET.search(value) for name, value in headers):
         return list(headers)
     return [(name, MASK if value and is_secret_name(name) else redact_text(value)) for name, value in headers]

@@ -42,6 +42,8 @@ def visible(text: str) -> str:
         code = ord(match.group())
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
+    if text.isprintable():  # nothing to escape (the class holds only unprintable characters): the common case
+        return text
     return _CONTROL.sub(escape, text)
 
 
