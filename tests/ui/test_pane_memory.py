@@ -14,7 +14,8 @@ from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, stop
 from tui.console.screens.record_detail import RecordDetailScreen
 from tui.console.screens.streams import StreamsScreen
-from tui.views import PaneSpec, Selection, ViewStore
+from tui.saved_views import ViewStore
+from tui.selection import PaneSpec, Selection
 
 pytestmark = pytest.mark.broker
 
@@ -26,7 +27,7 @@ RECORDS = 30
 @pytest.fixture
 async def console(make_console: Callable[..., Console]) -> AsyncIterator[Console]:
     made = make_console()
-    made.services.app_settings = made.services.app_settings.model_copy(update={"pane_buffer_bytes": BUDGET})
+    made.session.app_settings = made.session.app_settings.model_copy(update={"pane_buffer_bytes": BUDGET})
     yield made
     await stop(made)
 
@@ -41,7 +42,7 @@ async def test_a_pane_fed_1mb_records_stays_under_its_byte_budget(
     console: Console, prefix: str, tmp_path: Path
 ) -> None:
     topic = f"{prefix}.big.messages.upsert"
-    producer = console.services.options.producer(max_request_size=2 * MB, acks="all")
+    producer = console.session.options.producer(max_request_size=2 * MB, acks="all")
     await producer.start()
     try:
         for n in range(RECORDS):
@@ -69,7 +70,7 @@ async def test_a_pane_fed_1mb_records_stays_under_its_byte_budget(
         await async_wait_until(lambda: buffer.pending == 0, timeout=10)
         await pilot.pause()
 
-        assert buffer.max_bytes == BUDGET and buffer.capacity == console.services.app_settings.pane_buffer
+        assert buffer.max_bytes == BUDGET and buffer.capacity == console.session.app_settings.pane_buffer
         held = sum(len(row.record.value or b"") for row in buffer)
         assert buffer.bytes <= BUDGET and held <= BUDGET and peak <= BUDGET, (buffer.bytes, held, peak)
         assert 5 <= len(buffer) <= BUDGET // MB  # as many as fit, no more
