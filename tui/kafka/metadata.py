@@ -14,6 +14,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from tui.kafka.options import writes_refused
+
 
 async def refresh(client: AIOKafkaConsumer) -> None:
     """Ask the cluster for the metadata of the topics ``client`` knows of, now."""
@@ -53,7 +55,7 @@ async def cluster_partitions(client: AIOKafkaConsumer, known: Sequence[str] = ()
         if found:
             out[str(topic)] = set(found)
     lost = sorted(set(known) - set(out))
-    if lost:
+    if lost and not writes_refused():  # read-only: never a request that may create a topic (they show up later)
         # Topics this reader was reading before the cluster went away. The test broker, restarted empty,
         # leaves topics re-created by a producer out of its all-topics answer for a while; asked by name it
         # answers. These topics existed before, so naming them (which may re-create them) is acceptable.
