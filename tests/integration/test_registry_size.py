@@ -14,6 +14,8 @@ import pytest
 
 from tui.config import KafkaSettings
 from tui.instance_settings import MAX_STORED_BYTES
+from tui.kafka.doctor.cluster import RegistryReading
+from tui.kafka.doctor.runner import run_doctor
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.registry import InstanceRegistry
 
@@ -73,3 +75,19 @@ async def test_oversized_values_are_skipped_unparsed_and_reported(settings: Kafk
     checks = [c for c in json.loads(doctor.stdout)["checks"] if c["check"] == "registry.record"]
     assert {(c["subject"], c["status"]) for c in checks} == {("bloat", "warn"), ("padded", "warn")}, checks
     assert any(f"offset {sent.offset}" in c["detail"] and "bytes" in c["detail"] for c in checks)
+
+
+async def test_the_doctor_of_a_console_names_what_its_registry_skipped(settings: KafkaSettings, prefix: str) -> None:
+    topic = f"reg_{prefix}"
+    producer = ConnectionOptions.from_settings(settings).producer(acks="all")
+    await producer.start()
+    try:
+        bad = await producer.send_and_wait(topic, b"{not json", key=b"broken")
+    finally:
+        await producer.stop()
+    # The console's way: the registry it follows already, asked from memory.
+    async with InstanceRegistry(settings, topic=topic, read_only=True) as followed:
+        report = await run_doctor(settings, registry_topic=topic, instances=RegistryReading.following(followed))
+    skipped = [r for r in report.results if r.check == "registry.record"]
+    assert [(r.subject, r.status.value) for r in skipped] == [("broken", "warn")]
+    assert f"offset {bad.offset}" in skipped[0].detail and "not JSON" in skipped[0].detail

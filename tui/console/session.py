@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -39,6 +39,7 @@ from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, DiscoveredInstance, InstanceSource, Origin, SourceInstance
 from tui.kafka.admin import Admin
 from tui.kafka.discovery import discover
+from tui.kafka.doctor.cluster import RegistryReading
 from tui.kafka.doctor.probe import accepts_connection
 from tui.kafka.doctor.runner import run_doctor
 from tui.kafka.errors import explain
@@ -318,17 +319,12 @@ class Session:
     async def run_doctor(self, sink: Callable[[CheckResult], None]) -> DoctorReport:
         """Every doctor check once, each result to ``sink`` as it is known; the registry the console follows
         already is read from memory (no second reader)."""
-        registry = self.registry
-
-        async def instances() -> Mapping[str, InstanceSettings] | None:
-            return registry.all() if registry.synced else None
-
         return await run_doctor(
             self.settings,
             options=self.options,
             registry_topic=self.app_settings.registry_topic,
             sink=sink,
-            instances=instances,
+            instances=RegistryReading.following(self.registry),
         )
 
     async def toggle_link(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from aiokafka.protocol.transaction import InitProducerIdRequest
 
@@ -20,6 +21,9 @@ from tui.kafka.lag import group_lag
 from tui.kafka.options import ConnectionOptions
 from tui.routing import evolution_route, stored_events
 from tui.topology import parse_topic, topic_plan
+
+if TYPE_CHECKING:
+    from tui.kafka.registry import InstanceRegistry
 
 LAG_WARN = 1000
 """Total lag of the consumer group above which the doctor warns."""
@@ -176,16 +180,28 @@ InstancesSource = Callable[[], Awaitable[Mapping[str, InstanceSettings] | None]]
 
 
 class RegistryReading:
-    """An :data:`InstancesSource` reading the registry topic once (read-only: the doctor never creates it), and
-    keeping what the registry skipped: ``(key, offset, why)`` of each record it could not use."""
+    """An :data:`InstancesSource` reading the registry topic once (read-only: the doctor never creates it), or
+    asking a registry already followed (:meth:`following`), and keeping what the registry skipped:
+    ``(key, offset, why)`` of each record it could not use."""
 
-    def __init__(self, settings: KafkaSettings, options: ConnectionOptions, topic: str) -> None:
+    def __init__(
+        self, settings: KafkaSettings, options: ConnectionOptions, topic: str, *, running: InstanceRegistry | None = None
+    ) -> None:
         self.settings, self.options, self.topic = settings, options, topic
+        self.running = running
         self.skipped: list[tuple[str | None, int, str]] = []
+
+    @classmethod
+    def following(cls, registry: InstanceRegistry) -> RegistryReading:
+        """Answer from ``registry``, started and followed by its owner (the console's): no second reader."""
+        return cls(registry.settings, registry.options, registry.topic, running=registry)
 
     async def __call__(self) -> Mapping[str, InstanceSettings] | None:
         from tui.kafka.registry import InstanceRegistry
 
+        if self.running is not None:
+            self.skipped = [(p.key, p.offset, p.reason) for p in self.running.problems]
+            return self.running.all() if self.running.synced else None
         registry = InstanceRegistry(self.settings, topic=self.topic, options=self.options, read_only=True)
         try:
             await registry.start()
