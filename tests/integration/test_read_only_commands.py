@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -42,8 +43,12 @@ BOUNDS: dict[str, list[str]] = {"demo": ["--duration", "3"], "doctor": ["--timeo
 """Options with a value that make a command end by itself (its flags, such as ``tail --exit`` and ``bench
 --quick``, are on anyway; ``--brokers`` is added where a command has it)."""
 
-SERVERS = {"serve"}
-"""Commands that run until stopped: started, asked to write, stopped."""
+SERVERS: dict[str, tuple[list[str], str, str]] = {
+    "serve": (["--apikey", "k"], "POST", "/kafka/set/shop"),
+    "web": ([], "GET", "/"),
+}
+"""Commands that run until stopped: their extra options, and the request made once they listen (``serve`` is
+asked to write); then they are stopped. ``web`` is run without its flags too (its ``--demo`` is refused)."""
 
 NOT_FLAGGED = {"--help", "--reveal"}
 """Flags left off: help prints only; revealing secrets changes nothing in the cluster but is not needed."""
@@ -123,11 +128,13 @@ def free_port() -> int:
         return port
 
 
-def run_server(args: list[str], env: dict[str, str]) -> str:
-    """Start a server command, ask it to write once it listens, stop it; what it answered."""
+def run_server(name: str, args: list[str], env: dict[str, str]) -> str:
+    """Start a server command, make its request once it listens, stop it; what it answered (or how it ended,
+    when it ended by itself)."""
+    extra, method, path = SERVERS[name]
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui", *args, "--port", str(port), "--apikey", "k"],
+        [sys.executable, "-m", "tui", *args, "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     listening = threading.Event()
@@ -135,23 +142,33 @@ def run_server(args: list[str], env: dict[str, str]) -> str:
     def watch() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            if "listening" in line:
+            if "listening" in line or "serving" in line:
                 listening.set()
+        listening.set()  # it ended
 
     threading.Thread(target=watch, daemon=True).start()
     try:
-        assert listening.wait(30), process.stderr.read() if process.poll() is not None and process.stderr else ""
+        assert listening.wait(30)
+        if process.poll() is not None:
+            assert process.stderr is not None
+            return f"exit {process.wait()}: {process.stderr.read().strip()}"
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/kafka/set/shop",
-            data=json.dumps({"kafka": {"enabled": False, "events": []}}).encode(),
+            f"http://127.0.0.1:{port}{path}",
+            data=json.dumps({"kafka": {"enabled": False, "events": []}}).encode() if method == "POST" else None,
             headers={"apikey": "k", "Content-Type": "application/json"},
-            method="POST",
+            method=method,
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return f"{answer.status}"
-        except urllib.error.HTTPError as refused:
-            return f"{refused.code}"
+        deadline = time.monotonic() + 20
+        while True:  # a server may say it listens a moment before its socket accepts
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    return f"{answer.status}"
+            except urllib.error.HTTPError as refused:
+                return f"{refused.code}"
+            except urllib.error.URLError as exc:
+                if not isinstance(exc.reason, ConnectionRefusedError) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -179,9 +196,13 @@ def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, 
         ways = [(["--read-only", *args], env)]
         if path[0] in ("demo", "bench", "publish", "topics", "instances"):
             ways.append((args, dict(env, EVOKAFKA_READ_ONLY="true")))
+        if path[0] == "web":
+            ways.append((["--read-only", *path], env))
         for argv, how in ways:
             if path[0] in SERVERS:
-                ran[" ".join(argv)] = run_server(argv, how)
+                ran[" ".join(argv)] = run_server(path[0], argv, how)
+                after = asyncio.run(snapshot(options))
+                assert after == before, (argv, ran[" ".join(argv)], set(after.items()) ^ set(before.items()))
                 continue
             done = subprocess.run(
                 [sys.executable, "-m", "tui", *argv], capture_output=True, text=True, env=how, timeout=120,
@@ -194,7 +215,7 @@ def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, 
     assert {p[0] for p, _ in leaf_commands()} <= {a.split()[1] if a.startswith("--") else a.split()[0] for a in ran}
     # The refusals say why, on one line, with exit 2.
     for line, outcome in ran.items():
-        if line.split()[0:2] in (["--read-only", "demo"], ["--read-only", "bench"]):
+        if line.split()[0:2] in (["--read-only", "demo"], ["--read-only", "bench"]) or "web --demo" in line:
             assert outcome.startswith("exit 2: evokafka: read-only mode") and "\n" not in outcome, (line, outcome)
     assert any(outcome == "403" for outcome in ran.values()), ran
     print("\n".join(f"{line}  →  {outcome}" for line, outcome in ran.items()))

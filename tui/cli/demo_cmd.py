@@ -53,6 +53,16 @@ def demo_settings(ctx: Context, brokers: str | None, global_enabled: bool) -> Ka
     return settings.model_copy(update=unset) if unset else settings
 
 
+def refuse_when_read_only(ctx: Context) -> None:
+    """Exit 2 with one line in read-only mode: the demo's traffic is nothing but writes (``ctx.settings()`` or
+    ``ctx.app_settings()`` must have run, so that ``EVOKAFKA_READ_ONLY`` is known)."""
+    if ctx.read_only:
+        fail(
+            "read-only mode: refusing to start the demo (it creates topics, seeds the registry and publishes); "
+            "to watch a cluster without writing: evokafka --read-only --brokers HOST:PORT"
+        )
+
+
 @click.command()
 @click.option("--rate", type=click.FloatRange(min=0.1, max=100_000), default=10.0, show_default=True,
               help="Events per second (an event may go to two topics).")
@@ -82,11 +92,7 @@ def command(
     broker)."""
     external = brokers or ctx.brokers
     settings = demo_settings(ctx, external, global_enabled)
-    if ctx.read_only:
-        fail(
-            "read-only mode: refusing to start the demo (it creates topics, seeds the registry and publishes); "
-            "to watch a cluster without writing: evokafka --read-only --brokers HOST:PORT"
-        )
+    refuse_when_read_only(ctx)
     app_settings = ctx.app_settings()
     config = DemoConfig(rate, instances, seed, global_enabled, duration, external=bool(external))
     try:

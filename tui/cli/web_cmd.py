@@ -71,11 +71,12 @@ def command(
 
     runner = None
     if demo:
-        from tui.cli.demo_cmd import demo_settings
+        from tui.cli.demo_cmd import demo_settings, refuse_when_read_only
         from tui.demo.runner import DemoConfig, DemoRunner
         from tui.kafka.options import ConnectionSetupError
 
         settings = demo_settings(ctx, ctx.brokers, global_enabled)
+        refuse_when_read_only(ctx)
         config = DemoConfig(rate, instances, 1, global_enabled, external=bool(ctx.brokers))
         try:
             runner = DemoRunner(settings, config, registry_topic=app_settings.registry_topic)
