@@ -137,21 +137,22 @@ def run_server(name: str, args: list[str], env: dict[str, str]) -> str:
         [sys.executable, "-m", "tui", *args, "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
-    listening = threading.Event()
+    listening, ended = threading.Event(), threading.Event()
 
     def watch() -> None:
         assert process.stdout is not None
         for line in process.stdout:
             if "listening" in line or "serving" in line:
                 listening.set()
-        listening.set()  # it ended
+        ended.set()  # its output closed: it ends (or has ended) by itself
+        listening.set()
 
     threading.Thread(target=watch, daemon=True).start()
     try:
-        assert listening.wait(30)
-        if process.poll() is not None:
+        assert listening.wait(60)
+        if ended.is_set():
             assert process.stderr is not None
-            return f"exit {process.wait()}: {process.stderr.read().strip()}"
+            return f"exit {process.wait(timeout=30)}: {process.stderr.read().strip()}"
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}{path}",
             data=json.dumps({"kafka": {"enabled": False, "events": []}}).encode() if method == "POST" else None,

@@ -175,9 +175,9 @@ def _consume(task: asyncio.Future[Any]) -> None:
 
 
 END_PROBE_QUIET_MS = 200
-"""How long a fetch past the broker's end offsets must stay empty before the end is taken as read."""
-END_PROBE_BOUND_S = 3.0
-"""The most time spent reading past the broker's end offsets."""
+"""How long a fetch past the last batch must stay empty before no later batch is looked for."""
+END_PROBE_BOUND_S = 10.0
+"""The most time spent finding where the records end (a cluster that stops answering meanwhile)."""
 
 
 async def read_end_offsets(
@@ -185,24 +185,30 @@ async def read_end_offsets(
 ) -> dict[TopicPartition, int]:
     """The end offset of each partition as its records show it, not as the broker counts it.
 
-    The test broker answers ListOffsets after batched produce with the last batch's first offset (a partition
-    holding offsets up to 599 in one batch answered 1), so ``-N`` started hundreds of records early and a time
-    after the last record still found records. So: ask, then read from the answer on until a fetch stays empty,
-    counting the records found past it. ``partitions`` must be assigned; their positions are left anywhere.
+    The test broker answers ListOffsets after batched produce with the last batch's first offset + 1 (a
+    partition holding offsets up to 599 in one batch answered 1), so ``-N`` started hundreds of records early
+    and a time after the last record still found records. So the record just before the answer is read: it
+    exists, so waiting for it waits for an answer, not for a silence that a slow fetch would fake; it comes with
+    its whole batch, whose last offset is the end. Then a short quiet read looks for any later batch.
+    ``partitions`` must be assigned; their positions are left anywhere.
     """
     wanted = list(partitions)
     ends: dict[TopicPartition, int] = dict(await client.end_offsets(wanted))
+    awaited = {tp for tp in wanted if ends[tp] > begin[tp]}
     for tp in wanted:
-        client.seek(tp, max(begin[tp], ends[tp]))
+        client.seek(tp, ends[tp] - 1 if tp in awaited else ends[tp])
     loop = asyncio.get_running_loop()
     deadline = loop.time() + END_PROBE_BOUND_S
+    last_look = False
     while loop.time() < deadline:
+        # Once every awaited record came, one more read: a batch written after them (a busy topic keeps
+        # writing; what comes later than that is newer than the start asked for anyway).
+        last_look = not awaited
         fetched = await client.getmany(*wanted, timeout_ms=END_PROBE_QUIET_MS)
-        found = False
         for tp, messages in fetched.items():
             if messages:
-                found = True
+                awaited.discard(tp)
                 ends[tp] = max(ends[tp], messages[-1].offset + 1)
-        if not found:
+        if last_look:
             break
     return ends
