@@ -36,10 +36,17 @@ from tui.kafka.streams import consumer
 
 pytestmark = pytest.mark.broker
 
-VALUES = {"event": "MESSAGES_UPSERT", "instance": "shop", "name": "shop"}
+GROUP = "ro-group"
+"""A consumer group with committed offsets on the seeded topic: what ``replay`` would move."""
+
+VALUES = {"event": "MESSAGES_UPSERT", "instance": "shop", "name": "shop", "group": GROUP}
 """Values of required parameters, by parameter name (``topics`` is the seeded topic)."""
 
-BOUNDS: dict[str, list[str]] = {"demo": ["--duration", "3"], "doctor": ["--timeout", "20"]}
+BOUNDS: dict[str, list[str]] = {
+    "demo": ["--duration", "3"],
+    "doctor": ["--timeout", "20"],
+    "replay": [GROUP, "--topics", "{topic}", "--by", "-2"],
+}
 """Options with a value that make a command end by itself (its flags, such as ``tail --exit`` and ``bench
 --quick``, are on anyway; ``--brokers`` is added where a command has it)."""
 
@@ -50,7 +57,7 @@ SERVERS: dict[str, tuple[list[str], str, str]] = {
 """Commands that run until stopped: their extra options, and the request made once they listen (``serve`` is
 asked to write); then they are stopped. ``web`` is run without its flags too (its ``--demo`` is refused)."""
 
-NOT_FLAGGED = {"--help", "--reveal"}
+NOT_FLAGGED = {"--help", "--reveal", "--dry-run"}
 """Flags left off: help prints only; revealing secrets changes nothing in the cluster but is not needed."""
 
 
@@ -88,11 +95,12 @@ def arguments(path: list[str], command: click.Command, topic: str, brokers: str)
                 args += [long, VALUES[param.name]]
             elif long == "--brokers":
                 args += [long, brokers]
-    return args + BOUNDS.get(path[0], [])
+    return args + [a.replace("{topic}", topic) for a in BOUNDS.get(path[0], [])]
 
 
-async def snapshot(options: ConnectionOptions) -> dict[str, int]:
-    """Every topic of the cluster, with the end offset of each partition (``topic/partition``)."""
+async def snapshot(options: ConnectionOptions, topic: str) -> dict[str, int]:
+    """Every topic of the cluster, with the end offset of each partition (``topic/partition``), and the offsets
+    :data:`GROUP` has committed on ``topic`` (``GROUP@topic/partition``)."""
     async with Admin(options) as admin:
         names = sorted(await admin.topic_names())
     reader = consumer(options)
@@ -104,6 +112,13 @@ async def snapshot(options: ConnectionOptions) -> dict[str, int]:
         await reader.stop()
     out = {f"{tp.topic}/{tp.partition}": int(end) for tp, end in ends.items()}
     out.update({f"{name}/": -1 for name in names})  # a topic without partitions still counts
+    group = options.group_consumer(GROUP)
+    await group.start()
+    try:
+        for tp in [tp for tp in partitions if tp.topic == topic]:
+            out[f"{GROUP}@{tp.topic}/{tp.partition}"] = await group.committed(tp) or -1
+    finally:
+        await group.stop()
     return out
 
 
@@ -116,9 +131,17 @@ async def seed(settings: KafkaSettings, registry_topic: str, topic: str) -> None
     await producer.start()
     try:
         for n in range(5):
-            await producer.send_and_wait(topic, key=b"shop", value=json.dumps({"n": n}).encode())
+            sent = await producer.send_and_wait(topic, key=b"shop", value=json.dumps({"n": n}).encode(), partition=0)
     finally:
         await producer.stop()
+    group = options.group_consumer(GROUP)
+    await group.start()
+    try:
+        tp = TopicPartition(topic, sent.partition)
+        group.assign([tp])
+        await group.commit({tp: sent.offset + 1})
+    finally:
+        await group.stop()
 
 
 def free_port() -> int:
@@ -181,8 +204,8 @@ def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, 
     brokers = ",".join(settings.brokers)
     options = ConnectionOptions.from_settings(settings)
     asyncio.run(seed(settings, registry_topic, topic))
-    before = asyncio.run(snapshot(options))
-    assert f"{topic}/0" in before and f"{registry_topic}/0" in before
+    before = asyncio.run(snapshot(options, topic))
+    assert before[f"{topic}/0"] == 5 and f"{registry_topic}/0" in before and before[f"{GROUP}@{topic}/0"] == 5
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_API_"))}
     env.update(
@@ -195,14 +218,16 @@ def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, 
         args = arguments(path, command, topic, brokers)
         # Once by the flag; the commands that used to slip through also by EVOKAFKA_READ_ONLY alone.
         ways = [(["--read-only", *args], env)]
-        if path[0] in ("demo", "bench", "publish", "topics", "instances"):
+        if path[0] in ("demo", "bench", "publish", "topics", "instances", "replay"):
             ways.append((args, dict(env, EVOKAFKA_READ_ONLY="true")))
         if path[0] == "web":
             ways.append((["--read-only", *path], env))
+        if path[0] == "replay":  # its other write: sending a record again
+            ways.append((["--read-only", *path, "--resend", f"{topic}:0:0", "--yes"], env))
         for argv, how in ways:
             if path[0] in SERVERS:
                 ran[" ".join(argv)] = run_server(path[0], argv, how)
-                after = asyncio.run(snapshot(options))
+                after = asyncio.run(snapshot(options, topic))
                 assert after == before, (argv, ran[" ".join(argv)], set(after.items()) ^ set(before.items()))
                 continue
             done = subprocess.run(
@@ -211,7 +236,7 @@ def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, 
             )
             assert "Traceback" not in done.stderr, (argv, done.stderr)
             ran[" ".join(argv)] = f"exit {done.returncode}: {done.stderr.strip()}"
-            after = asyncio.run(snapshot(options))
+            after = asyncio.run(snapshot(options, topic))
             assert after == before, (argv, ran[" ".join(argv)], set(after.items()) ^ set(before.items()))
     assert {p[0] for p, _ in leaf_commands()} <= {a.split()[1] if a.startswith("--") else a.split()[0] for a in ran}
     # The refusals say why, on one line, with exit 2.
@@ -221,10 +246,16 @@ def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, 
     assert any(outcome == "403" for outcome in ran.values()), ran
     print("\n".join(f"{line}  →  {outcome}" for line, outcome in ran.items()))
 
-    # The comparison can fail: the same kind of command without read-only does change the cluster.
+    # The comparison can fail: the same kind of commands without read-only do change the cluster.
+    moved = subprocess.run(
+        [sys.executable, "-m", "tui", "replay", GROUP, "--topics", topic, "--by", "-2", "--yes"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    assert moved.returncode == 0, moved.stderr
+    assert asyncio.run(snapshot(options, topic))[f"{GROUP}@{topic}/0"] == 3
     written = subprocess.run(
         [sys.executable, "-m", "tui", "instances", "disable", "shop"], capture_output=True, text=True, env=env,
         timeout=60, check=False,
     )
     assert written.returncode == 0, written.stderr
-    assert asyncio.run(snapshot(options)) != before
+    assert asyncio.run(snapshot(options, topic)) != before

@@ -147,7 +147,10 @@ class ConnectionOptions:
     def group_consumer(self, group: str, **extra: Any) -> AIOKafkaConsumer:
         """A consumer of ``group`` that never commits on its own (and cannot commit when read-only)."""
         kind = _ReadOnlyConsumer if self.refuses_writes else AIOKafkaConsumer
-        return kind(**self.client_kwargs(), group_id=group, enable_auto_commit=False, **extra)
+        kwargs: dict[str, Any] = {**self.client_kwargs(), "enable_auto_commit": False, **extra}
+        if self.refuses_writes:
+            kwargs["enable_auto_commit"] = False  # auto-commit would not pass through commit()
+        return kind(**kwargs, group_id=group)
 
     @classmethod
     def from_settings(cls, settings: KafkaSettings, *, read_only: bool = False) -> ConnectionOptions:

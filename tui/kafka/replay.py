@@ -60,10 +60,8 @@ async def _committed(client: AIOKafkaConsumer, partitions: Sequence[TopicPartiti
 
 
 def _group_consumer(options: ConnectionOptions, group: str, **extra: Any) -> AIOKafkaConsumer:
-    kwargs = options.client_kwargs()
-    kwargs.update(group_id=group, enable_auto_commit=False, auto_offset_reset="earliest")
-    kwargs.update(extra)
-    return AIOKafkaConsumer(**kwargs)
+    # Built at the one door of writes: a read-only process cannot commit the group's offsets, whoever asks.
+    return options.group_consumer(group, **{"auto_offset_reset": "earliest", **extra})
 
 
 async def plan_replay(
