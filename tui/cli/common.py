@@ -95,13 +95,13 @@ class Context:
 
 def enter_read_only() -> None:
     """Make the rest of this invocation read-only in the Kafka layer (every producer, admin client and group
-    consumer built from then on refuses writes), until the command ends."""
+    consumer built from then on refuses writes), until the command ends. Outside a command (a :class:`Context`
+    used as a library) there is no invocation to scope: the settings' own flag is what the services get."""
     from tui.kafka.options import read_only_scope
 
     ctx = click.get_current_context(silent=True)
-    if ctx is None:
-        raise RuntimeError("enter_read_only() outside a command")
-    ctx.find_root().with_resource(read_only_scope())
+    if ctx is not None:
+        ctx.find_root().with_resource(read_only_scope())
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import re
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from tui.kafka.metadata import cluster_partitions
 from tui.kafka.options import ConnectionOptions
@@ -53,12 +53,7 @@ class DemoReaders:
         """Read, commit, fall behind and catch up until cancelled."""
         loop = asyncio.get_running_loop()
         while True:
-            consumer = AIOKafkaConsumer(
-                **self.options.client_kwargs(),
-                group_id=self.group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            )
+            consumer = self.options.group_consumer(self.group, auto_offset_reset="earliest")
             assigned: set[TopicPartition] = set()
             next_scan = 0.0
             try:
