@@ -12,6 +12,7 @@ Pure domain module.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -317,6 +318,7 @@ def _deeper_than(data: bytes, body: Any, limit: int) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)  # a stream repeats the same few dozen names: asked once each
 def is_secret_name(name: str) -> bool:
     """Whether a JSON key or header named ``name`` holds a secret: ``apikey`` in any case, with or without
     ``_``/``-`` (``apiKey``, ``APIKEY``, ``api_key``)."""
@@ -324,27 +326,92 @@ def is_secret_name(name: str) -> bool:
     return 6 <= len(name) <= 7 and name.casefold().replace("_", "").replace("-", "") in SECRET_FIELDS
 
 
-def _has_secret(body: Any) -> bool:
-    # Iterative: orjson accepts 1,024 levels of nesting, more than Python's recursion allows.
-    stack = [body]
-    while stack:
-        item = stack.pop()
-        if type(item) is dict:
-            for key, value in item.items():
-                if value and is_secret_name(key):
-                    return True
-                if isinstance(value, dict | list):
-                    stack.append(value)
-        elif type(item) is list:
-            stack.extend(v for v in item if isinstance(v, dict | list))
-    return False
-
-
-def redact(body: Any, reveal: bool = False) -> Any:
+def redact(body: Any, reveal: bool = False, *, source: bytes | None = None) -> Any:
     """``body`` with the value of every key spelled ``apikey`` (any case, any depth, in lists too) masked,
-    unless ``reveal``. The body itself is returned when it holds no secret (nothing copied)."""
-    if reveal or not isinstance(body, dict | list) or not _has_secret(body):
+    unless ``reveal``. Copy on write: only the objects on the way to a secret are copied, and the body itself
+    is returned when it holds none.
+
+    ``source``, the JSON ``body`` was parsed from, lets the usual envelope skip the walk over every key: when
+    each place the text could spell a secret name is one of the body's own top-level keys, only those are
+    masked (an exact shortcut, see :func:`_top_level_only`)."""
+    if reveal or not isinstance(body, dict | list):
         return body
+    if source is not None and type(body) is dict:
+        top = _top_level_only(body, source)
+        if top is not None:
+            if not top:
+                return body
+            copy = dict(body)
+            for key in top:
+                copy[key] = MASK
+            return copy
+    return _masked(body, 0)
+
+
+_SPELLED_SECRET = re.compile(r"a[-_]?p[-_]?i[-_]?k[-_]?e[-_]?y")
+"""Matches wherever casefolded text could spell a secret name (:func:`is_secret_name`): a superset."""
+
+
+def _top_level_only(body: dict[Any, Any], source: bytes) -> list[Any] | None:
+    """The top-level keys of ``body`` to mask when no other key of it can be a secret, else None (walk it).
+
+    Exact: a key spelled ``apikey`` appears in the text, casefolded as the name test casefolds it, as a match
+    of :data:`_SPELLED_SECRET` of its own, unless it is written with ``\\u`` escapes (then: None). So when the
+    text holds as many matches as the body has secret top-level keys, every match is one of those keys, and no
+    deeper key can be a secret."""
+    if b"\\u" in source:
+        return None
+    try:
+        text = source.decode("utf-8").casefold()
+    except UnicodeDecodeError:
+        return None
+    found = len(_SPELLED_SECRET.findall(text))
+    if not found:
+        return []
+    top = [key for key, value in body.items() if type(key) is str and 6 <= len(key) <= 7 and is_secret_name(key)]
+    if len(top) != found:
+        return None
+    return [key for key in top if body[key]]
+
+
+_RECURSION_DEPTH = 400
+"""Deeper than this :func:`_masked` hands over to the iterative :func:`_masked_deep` (decoded bodies are at most
+:data:`MAX_DEPTH` deep, so the recursion is the usual path)."""
+
+
+def _masked(node: Any, depth: int) -> Any:
+    """``node`` with its secrets masked, or ``node`` itself when it holds none."""
+    if depth > _RECURSION_DEPTH:
+        return _masked_deep(node)
+    copy: Any = None
+    if type(node) is dict:
+        for key, value in node.items():
+            # The length first: nearly every key is not 6 or 7 characters long, and this runs for every key.
+            if value and type(key) is str and 6 <= len(key) <= 7 and is_secret_name(key):
+                new: Any = MASK
+            elif type(value) is dict or type(value) is list:
+                new = _masked(value, depth + 1)
+                if new is value:
+                    continue
+            else:
+                continue
+            if copy is None:
+                copy = dict(node)
+            copy[key] = new
+    elif type(node) is list:
+        for index, value in enumerate(node):
+            if type(value) is dict or type(value) is list:
+                new = _masked(value, depth + 1)
+                if new is not value:
+                    if copy is None:
+                        copy = list(node)
+                    copy[index] = new
+    return node if copy is None else copy
+
+
+def _masked_deep(body: Any) -> Any:
+    """:func:`_masked` without recursion, for bodies nested deeper than Python's recursion allows: the whole
+    body is copied."""
     root: Any = {} if isinstance(body, dict) else []
     stack: list[tuple[Any, Any]] = [(body, root)]
     while stack:
@@ -460,6 +527,9 @@ def redact_bytes(raw: bytes, reveal: bool = False) -> bytes:
 def redact_headers(headers: Sequence[tuple[str, str]], reveal: bool = False) -> list[tuple[str, str]]:
     """Decoded headers with the value of a header named ``apikey`` (any case) masked, and secrets inside any
     header value masked as in text, unless ``reveal``."""
-    if reveal or not any(is_secret_name(name) or _MAYBE_SECRET.search(value) for name, value in headers):
+    if reveal or (
+        not any(6 <= len(name) <= 7 and is_secret_name(name) for name, _ in headers)
+        and not _MAYBE_SECRET.search("\n".join([value for _, value in headers]))
+    ):
         return list(headers)
     return [(name, MASK if value and is_secret_name(name) else redact_text(value)) for name, value in headers]

@@ -3,11 +3,14 @@ invisible format characters made visible wherever control characters are."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui.envelope import MASK, decode, is_secret_name, redact, redact_bytes, redact_headers, redact_text
 from tui.records import Record, safe_json, to_json
@@ -115,3 +118,29 @@ def test_bidi_is_escaped_in_rows_and_in_json_lines() -> None:
     )
     line = safe_json({"t": text})
     assert not re.search(f"[{INVISIBLE}]", line) and orjson.loads(line)["t"] == text
+
+
+_KEYS = st.sampled_from(["apikey", "apiKey", "APIKEY", "api_key", "Api-Key", "_apikey", "apikey_", "api\u212aey",
+                         "key", "api", "apikeys", "name", "event", "data", "x\\u0061pikey"])
+_BODIES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10) | st.text(max_size=12) | st.sampled_from(["apikey", "a_pikey"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS | st.text(max_size=8), children,
+                                                                     max_size=5),
+    max_leaves=25,
+)
+
+
+@given(body=st.dictionaries(_KEYS, _BODIES, max_size=6), escape=st.booleans())
+def test_the_shortcut_from_the_source_answers_as_the_walk(body: dict[str, object], escape: bool) -> None:
+    source = json.dumps(body, ensure_ascii=escape).encode()
+    assert redact(body, source=source) == redact(body)
+    assert redact(body, source=orjson.dumps(body)) == redact(body)
+
+
+def test_the_shortcut_masks_only_the_top_level_when_nothing_deeper_can_be_a_secret() -> None:
+    body = {"event": "x", "apikey": "s3cret", "data": {"n": 1}}
+    masked = redact(body, source=orjson.dumps(body))
+    assert masked == {"event": "x", "apikey": MASK, "data": {"n": 1}}
+    assert masked["data"] is body["data"]  # shared, not copied
+    deeper = {"apikey": "a", "data": {"nested": {"APIKEY": "b"}}}
+    assert redact(deeper, source=orjson.dumps(deeper)) == {"apikey": MASK, "data": {"nested": {"APIKEY": MASK}}}

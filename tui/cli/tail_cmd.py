@@ -10,7 +10,7 @@ from tui.cli.common import Context, fail, pass_context, run
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.streams import StreamError
 from tui.kafka.tail import read
-from tui.records import safe_json, to_json
+from tui.records import safe_json_bytes, to_json
 from tui.selection import StartPosition
 
 
@@ -51,16 +51,19 @@ def command(
 
     async def tail() -> int:
         count = 0
+        sys.stdout.flush()
+        out = sys.stdout.buffer  # one write of bytes per batch, not a text write per record
         async for batch in read(options, list(topics), position, stop_at_end=stop_at_end):
-            for record in batch:
-                if key is not None and record.key_text != key:
-                    continue
-                sys.stdout.write(safe_json(to_json(record, reveal)) + "\n")
-                count += 1
-                if max_records is not None and count >= max_records:
-                    sys.stdout.flush()
-                    return count
-            sys.stdout.flush()
+            if key is not None:
+                batch = [record for record in batch if record.key_text == key]
+            if max_records is not None and count + len(batch) >= max_records:
+                batch = batch[: max_records - count]
+            if batch:
+                out.write(b"\n".join([safe_json_bytes(to_json(record, reveal)) for record in batch]) + b"\n")
+                out.flush()
+                count += len(batch)
+            if max_records is not None and count >= max_records:
+                return count
         return count
 
     try:
