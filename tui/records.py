@@ -18,7 +18,8 @@ from typing import Any
 
 import orjson
 
-from tui.envelope import Decoded, decode, redact, redact_bytes, redact_headers, redact_text
+from tui.envelope import Decoded, decode
+from tui.masking import redact, redact_bytes, redact_headers, redact_text
 from tui.summaries import CONTROL_CLASS
 
 _UNSAFE = re.compile(f"[{CONTROL_CLASS}]")

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui.address_book import AddressBook, is_group
-from tui.envelope import Decoded, redact_bytes, redact_text
+from tui.envelope import Decoded
+from tui.masking import redact_bytes, redact_text
 from tui.message_content import message_text
 
 MAX_SUMMARY = 160

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui import catalog
-from tui.envelope import MASK, build, decode, redact
+from tui.envelope import build, decode
+from tui.masking import MASK, redact
 from tui.records import Record, safe_json, to_json
 
 MOMENT = datetime(2024, 3, 4, 10, 30, 0, tzinfo=UTC)

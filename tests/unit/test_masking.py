@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.envelope import MASK, decode, is_secret_name, redact, redact_bytes, redact_headers, redact_text
+from tui.envelope import decode
+from tui.masking import MASK, is_secret_name, redact, redact_bytes, redact_headers, redact_text
 from tui.records import Record, safe_json, to_json
 from tui.summaries import INVISIBLE, summarize_decoded, visible
 

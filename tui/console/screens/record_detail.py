@@ -25,7 +25,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui.envelope import Decoded, decode, redact, redact_bytes, redact_headers, redact_text
+from tui.envelope import Decoded, decode
+from tui.masking import redact, redact_bytes, redact_headers, redact_text
 from tui.records import Record
 from tui.summaries import one_line, visible
 
