@@ -20,6 +20,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tui import catalog
+from tui.brokers import split_brokers
 from tui.config_errors import report
 from tui.evolution_env import (
     INT32_MAX,
@@ -141,14 +142,9 @@ class KafkaSettings(BaseSettings):
     @classmethod
     def _split_brokers(cls, value: Any) -> Any:
         if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+            return split_brokers(value)
         if isinstance(value, list):
-            if not value:
-                raise ValueError("no broker given; allowed: comma-separated host:port list")
-            for broker in value:
-                host, sep, port = str(broker).rpartition(":")
-                if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-                    raise ValueError(f"{broker!r} is not host:port; allowed: comma-separated host:port list")
+            return split_brokers(",".join(str(broker) for broker in value))
         return value
 
     @field_validator("sasl_mechanism", mode="before")

@@ -17,8 +17,8 @@ from tui import catalog
 from tui.config import KafkaSettings
 from tui.demo.broker import EmbeddedBroker
 from tui.instance_settings import InMemorySettings, InstanceSettings
-from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.status import PublisherState, PublisherStatus
 from tui.templates import template

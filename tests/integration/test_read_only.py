@@ -18,8 +18,8 @@ from tui.config import KafkaSettings, load_app_settings
 from tui.console.session import Session
 from tui.evolution_env import DOCUMENT_EVENT_BLOCK
 from tui.instance_settings import InMemorySettings, InstanceSettings
-from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 

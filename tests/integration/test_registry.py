@@ -18,8 +18,8 @@ from tui.config import KafkaSettings, load_settings
 from tui.demo.broker import EmbeddedBroker, free_port
 from tui.demo.linkproxy import LinkProxy
 from tui.instance_settings import InstanceSettings
-from tui.kafka.admin import Admin, ReadOnlyError
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.admin import Admin
+from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.tail import read

@@ -13,8 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tui.config import KafkaSettings
-from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.replay import group_members, plan_replay, reset_group
 from tui.replay_plan import RESENT_HEADER, ReplayTarget
 

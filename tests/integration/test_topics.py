@@ -15,8 +15,8 @@ from tui import catalog
 from tui.config import KafkaSettings
 from tui.evolution_env import DOCUMENT_EVENT_BLOCK
 from tui.instance_settings import InstanceSettings
-from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.topics import create_missing, diff, plan
 from tui.topology import Layout

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tui.config import load_settings
+from tui.diagnosis import Status
 from tui.instance_settings import InstanceSettings
 from tui.kafka.doctor.cluster import check_instances
-from tui.kafka.doctor.results import Status
 from tui.kafka.doctor.settings import check_settings
 
 

@@ -27,14 +27,9 @@ import pytest
 
 from tui import catalog
 from tui.evolution import models
-from tui.evolution.models import (
-    EVOLUTION_ALL_EVENTS,
-    ConnectionStatus,
-    EvolutionInstance,
-    EvolutionShapeError,
-    KafkaRecord,
-)
+from tui.evolution.models import ConnectionStatus, EvolutionInstance, EvolutionShapeError, KafkaRecord
 from tui.instance_settings import InstanceSettings
+from tui.routing import EVOLUTION_ALL_EVENTS
 
 FETCH_INSTANCES: list[dict[str, Any]] = [
     {

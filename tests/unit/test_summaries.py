@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from tui.address_book import AddressBook
 from tui.envelope import decode
-from tui.summaries import MAX_SUMMARY, message_text, summarize, summarize_decoded, visible
+from tui.message_content import message_text
+from tui.summaries import MAX_SUMMARY, summarize, summarize_decoded, visible
 
 
 def test_messages_upsert_conversation_with_sender() -> None:

@@ -35,9 +35,9 @@ from tui.evolution.source import (
     RegistrySource,
 )
 from tui.instance_source import DiscoveredInstance, InstanceSource, Origin, SourceInstance
-from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.admin import Admin
 from tui.kafka.discovery import discover
-from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError, ReadOnlyError
 from tui.routing import EVOLUTION_ALL_EVENTS
 from tui.topology import InstanceNameError, validate_instance
 

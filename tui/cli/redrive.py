@@ -48,8 +48,7 @@ def redrive_command(
     read_only = ctx.app_settings().read_only
 
     from tui.instance_settings import InMemorySettings
-    from tui.kafka.admin import ReadOnlyError
-    from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
+    from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError, ReadOnlyError
     from tui.kafka.publish.publisher import EventPublisher
     from tui.kafka.redrive import RedriveError, fetch_records, redrive, target_of
     from tui.kafka.streams import StreamError

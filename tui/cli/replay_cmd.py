@@ -73,8 +73,7 @@ def command(
     settings = ctx.settings()
     read_only = ctx.app_settings().read_only
 
-    from tui.kafka.admin import ReadOnlyError
-    from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
+    from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError, ReadOnlyError
     from tui.kafka.replay import ReplayError, plan_replay, reset_group
 
     try:

@@ -13,9 +13,8 @@ from tui import catalog
 from tui.cli.common import Context, fail, pass_context, run
 from tui.config import AppSettings, KafkaSettings
 from tui.instance_settings import InstanceSettings
-from tui.kafka.admin import ReadOnlyError
 from tui.kafka.doctor.probe import unreachable_reason
-from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError, ReadOnlyError
 from tui.kafka.topics import TopicDiff, cluster_diff, create_missing, plan, planned_json, registry_instances
 from tui.topology import Layout, PlannedTopic
 

@@ -51,8 +51,7 @@ from tui.evolution.models import (
 )
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import InstanceSource, Listener, Origin, SourceInstance
-from tui.kafka.admin import ReadOnlyError
-from tui.kafka.options import ClusterUnreachableError
+from tui.kafka.options import ClusterUnreachableError, ReadOnlyError
 from tui.kafka.registry import InstanceRegistry, RegistryError
 from tui.routing import EVOLUTION_ALL_EVENTS
 from tui.topology import InstanceNameError

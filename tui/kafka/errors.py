@@ -253,8 +253,7 @@ def _first_line(exc: BaseException) -> str:
 def diagnose(exc: BaseException) -> Diagnosis:
     """What ``exc`` (or the error that caused it) means for the operator."""
     # Our own errors already speak plainly; keep their words.
-    from tui.kafka.admin import ReadOnlyError
-    from tui.kafka.options import ClusterUnreachableError, ConnectionSetupError
+    from tui.kafka.options import ClusterUnreachableError, ConnectionSetupError, ReadOnlyError
 
     if isinstance(exc, ReadOnlyError):
         return Diagnosis(FailureKind.READ_ONLY, _first_line(exc), "run without --read-only / EVOKAFKA_READ_ONLY")

@@ -309,7 +309,8 @@ async def _sasl_refusal(options: ConnectionOptions, exc: BaseException) -> tuple
     if options.sasl_mechanism is None or isinstance(exc, TimeoutError):
         return None
     # Imported here: both modules build on this one.
-    from tui.kafka.doctor.probe import probe_connection, split_broker, step_timeout
+    from tui.brokers import split_broker
+    from tui.kafka.doctor.probe import probe_connection, step_timeout
     from tui.kafka.errors import FailureKind, diagnose
 
     broker = options.bootstrap_servers[0]

@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from aiokafka import TopicPartition
 
 from tui.envelope import iso_millis
-from tui.kafka.admin import ReadOnlyError
 from tui.kafka.metadata import every_topic
-from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
+from tui.kafka.options import ConnectionOptions, ReadOnlyError, start_client, stop_quietly
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.streams import StreamError, consumer, to_record
 from tui.records import Record

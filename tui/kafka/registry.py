@@ -30,8 +30,8 @@ from tui import catalog
 from tui.config import KafkaSettings
 from tui.instance_settings import InstanceSettings, InstanceSettingsError, check_stored_size
 from tui.kafka import metadata
-from tui.kafka.admin import Admin, ReadOnlyError, TopicSpec
-from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, reason, start_client
+from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ReadOnlyError, reason, start_client
 from tui.kafka.streams import consumer as groupless_consumer
 from tui.topology import InstanceNameError, validate_instance
 

@@ -22,9 +22,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 
-from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.admin import Admin
 from tui.kafka.metadata import every_topic
-from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
+from tui.kafka.options import ConnectionOptions, ReadOnlyError, start_client, stop_quietly
 from tui.kafka.streams import consumer, offset_for_time
 from tui.replay_plan import PartitionMove, ReplayPlan, ReplayTarget, target_offset
 

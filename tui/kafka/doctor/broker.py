@@ -9,16 +9,11 @@ import contextlib
 import socket
 import time
 
+from tui.brokers import split_broker
 from tui.config import KafkaSettings
 from tui.diagnosis import CheckResult, Status
 from tui.kafka.doctor.certificates import certificate_results, peer_certificate
-from tui.kafka.doctor.probe import (
-    kwargs_without_sasl,
-    open_broker_connection,
-    probe_connection,
-    split_broker,
-    step_timeout,
-)
+from tui.kafka.doctor.probe import kwargs_without_sasl, open_broker_connection, probe_connection, step_timeout
 from tui.kafka.doctor.results import failed_check
 from tui.kafka.errors import FailureKind, diagnose
 from tui.kafka.options import ConnectionOptions

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from aiokafka.protocol.transaction import InitProducerIdRequest
 
 from tui import catalog
+from tui.brokers import split_broker
 from tui.config import KafkaSettings
 from tui.diagnosis import CheckResult, Status
 from tui.instance_settings import InstanceSettings
-from tui.kafka.doctor.probe import kwargs_with_sasl, open_broker_connection, split_broker, step_timeout
+from tui.kafka.doctor.probe import kwargs_with_sasl, open_broker_connection, step_timeout
 from tui.kafka.doctor.results import failed_check
 from tui.kafka.errors import diagnose
 from tui.kafka.lag import group_lag

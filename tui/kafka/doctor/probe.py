@@ -13,14 +13,9 @@ from typing import Any
 
 from aiokafka.conn import AIOKafkaConnection, create_conn
 
+from tui.brokers import split_broker
 from tui.kafka.errors import diagnose
 from tui.kafka.options import ConnectionOptions
-
-
-def split_broker(broker: str) -> tuple[str, int]:
-    """``host:port`` → ``(host, port)`` (IPv6 ``[::1]:9092`` too)."""
-    host, _, port = broker.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 def kwargs_without_sasl(options: ConnectionOptions) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from tui import topology
 from tui.config import KafkaSettings
-from tui.kafka.admin import Admin, ReadOnlyError
-from tui.kafka.options import ClusterUnreachableError
+from tui.kafka.admin import Admin
+from tui.kafka.options import ClusterUnreachableError, ReadOnlyError
 from tui.kafka.publish.placement import Placement, TopicMissingError, topic_unknown
 from tui.status import Delivery
 

@@ -58,8 +58,8 @@ from tui import catalog, topology
 from tui.config import KafkaSettings
 from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
 from tui.instance_settings import InstanceSettings, SettingsLookup
-from tui.kafka.admin import Admin, ReadOnlyError
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.admin import Admin
+from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.outbox import (
     Lane,
