@@ -33,12 +33,14 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
 
     \b
     Scenarios and goals:
-      start    evokafka --help and the console's first paint, as ratios to `python -c pass`
+      start    evokafka --help; the console's first paint < 500 ms (against `python -c pass`)
       publish  EventPublisher vs awaiting each send (>= 10x) and vs raw aiokafka bytes (>= 0.8x)
-      ingest   a stream pane's pipeline vs raw getmany + json.loads (>= 0.9x)
-      flood    the console, three panes on a flooded topic: >= 20,000 records/s, key p99 < 100 ms, fps
+      ingest   a pane's pipeline vs raw getmany + json.loads (>= 0.9x); panes with a text and a
+               JSONPath filter vs getmany + orjson.loads (>= 0.9x)
+      flood    the console, three panes on a flooded topic: >= 20,000 records/s, key p99 < 50 ms, fps
       e2e      publish -> row visible in a pane at 1,000 records/s: p99 < 150 ms
-      memory   RSS growth after 1,000,000 records through the panes < 100 MB (fewer with --quick)
+      memory   RSS growth after 1,000,000 records through the panes < 50 MiB (fewer with --quick)
+    Figures with several rounds give median, worst and spread.
     """
     from tui.bench.runner import run_bench
     from tui.demo.broker import BrokerError
