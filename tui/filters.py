@@ -158,6 +158,8 @@ class RecordFilter:
     _needle: TextNeedle | None = field(init=False, default=None)
     _simple: SimplePath | None = field(init=False, default=None)
     _raw: bool = field(init=False, default=False)
+    _empty: bool = field(init=False, default=True)
+    _light: bool = field(init=False, default=False)
     _needs_identity: bool = field(init=False, default=False)
 
     @property
@@ -201,6 +203,8 @@ class RecordFilter:
         self._needle = TextNeedle(self._text, TEXT_SEARCH_LIMIT) if self._text else None
         self._simple = simple_path(self._path, self._wrap) if self._path is not None else None
         self._raw = self._path is None or self._simple is not None
+        self._empty = spec.empty
+        self._light = bool(spec.key or self._headers or self._needs_identity)
 
     def matches_record(self, record: Record, *, max_parse: int = PARSE_LIMIT) -> bool:
         """Whether a raw record passes, reading only what the criteria need (see the module docstring).
@@ -208,18 +212,18 @@ class RecordFilter:
         Same answer as ``matches(decode(record.value, record.headers, record.key, max_parse=max_parse))``, at a
         fraction of the cost when no criterion looks at the value's text. Never raises.
         """
-        if self.spec.empty:
+        if self._empty:
             return True
         try:
-            if self._needs_decode and not self._raw:
+            if not self._raw:
                 return self._matches(decode(record.value, record.headers, record.key, max_parse=max_parse))
-            if not self._matches_light(record, max_parse):
+            if self._light and not self._matches_light(record, max_parse):
                 return False
             if self._needle is not None and not self._needle.in_record(record.key, record.headers, record.value):
                 return False
             if self._simple is not None:
                 value = record.value
-                return value is not None and self._simple.matches_value(bytes(value), max_parse)
+                return value is not None and self._simple.matches_value(value, max_parse)
             return True
         except Exception:  # a hostile record must not stop a stream: it does not match
             return False

@@ -198,14 +198,18 @@ class SimplePath:
 
     def matches_body(self, body: Any) -> bool:
         """Whether jsonpath-ng would find something (the body already parsed)."""
-        return all(c.holds(body) for c in self.comparisons)
+        for comparison in self.comparisons:  # noqa: SIM110 - a loop: no generator per record on the hot path
+            if not comparison.holds(body):
+                return False
+        return True
 
     def matches_value(self, value: bytes, max_parse: int) -> bool:
         """Whether jsonpath-ng would find something in the parsed value (no match when not JSON or too large)."""
         if len(value) > max_parse:
             return False
-        if self.needles and b"\\" not in value:
-            for needle in self.needles:
+        needles = self.needles
+        if needles and b"\\" not in value:
+            for needle in needles:
                 if needle not in value:
                     return False
         try:
