@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 import importlib.resources
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.actions import SkipAction
@@ -20,28 +21,37 @@ from textual.worker import Worker
 from tui.console.screens.areas import AREAS
 from tui.console.screens.base import report_worker_failure
 from tui.console.screens.confirm_dialog import ConfirmDialog
-from tui.console.screens.doctor import DoctorScreen
-from tui.console.screens.groups import GroupsScreen
-from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.keys_help import KeysHelpScreen, key_rows
-from tui.console.screens.layout import LayoutScreen
-from tui.console.screens.main import MainScreen
 from tui.console.screens.profiles_dialog import ProfilesDialog
-from tui.console.screens.publish import PublishScreen
-from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
 from tui.console.session_app import SessionApp
 from tui.selection import PaneSpec
 
-SCREENS_BY_MODE: dict[str, type[Screen[None]]] = {
-    "home": MainScreen,
-    "instances": InstancesScreen,
-    "publish": PublishScreen,
-    "streams": StreamsScreen,
-    "layout": LayoutScreen,
-    "groups": GroupsScreen,
-    "doctor": DoctorScreen,
+if TYPE_CHECKING:
+    from tui.console.screens.streams import StreamsScreen
+
+SCREENS_BY_MODE: dict[str, str] = {
+    "home": "tui.console.screens.main:MainScreen",
+    "instances": "tui.console.screens.instances:InstancesScreen",
+    "publish": "tui.console.screens.publish:PublishScreen",
+    "streams": "tui.console.screens.streams:StreamsScreen",
+    "layout": "tui.console.screens.layout:LayoutScreen",
+    "groups": "tui.console.screens.groups:GroupsScreen",
+    "doctor": "tui.console.screens.doctor:DoctorScreen",
 }
+"""Each area's screen as ``module:Class``: a screen's module is imported when its area first opens, so the
+first frame waits only for the home screen's."""
+
+
+def screen_factory(path: str) -> Callable[[], Screen[None]]:
+    """A callable that imports ``module:Class`` (once) and makes the screen."""
+    module, _, name = path.partition(":")
+
+    def make() -> Screen[None]:
+        screen: type[Screen[None]] = getattr(importlib.import_module(module), name)
+        return screen()
+
+    return make
 SERVICE_WORKERS = "services"
 STOP_TIMEOUT_S = 10.0
 
@@ -58,7 +68,7 @@ class EvokafkaApp(SessionApp):
 
     TITLE = "evokafka"
     CSS_PATH = stylesheets()
-    MODES = {area.mode: SCREENS_BY_MODE[area.mode] for area in AREAS}
+    MODES = {area.mode: screen_factory(SCREENS_BY_MODE[area.mode]) for area in AREAS}
     DEFAULT_MODE = "home"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
@@ -105,6 +115,8 @@ class EvokafkaApp(SessionApp):
     async def open_panes(self, panes: Iterable[PaneSpec], *, grid: bool | None = None) -> StreamsScreen | None:
         """Switch to the streams area and open ``panes`` there (a grid when there are several, unless
         ``grid`` says otherwise); None when the streams screen is not the top of its area."""
+        from tui.console.screens.streams import StreamsScreen
+
         await self.switch_mode("streams")
         streams = self.screen
         if not isinstance(streams, StreamsScreen):
