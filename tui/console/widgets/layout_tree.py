@@ -85,6 +85,8 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
         self._branches: dict[str, TreeNode[TopicRow | _Branch | None]] = {}
         self._notes: dict[str, str] = {}
         self._shown_topics = False
+        self._styles: dict[str, Style] = {}
+        """Component styles looked up once per :meth:`show` (a lookup per label cost seconds at 6,000 topics)."""
 
     @property
     def rows(self) -> list[TopicRow]:
@@ -93,6 +95,7 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
 
     def show(self, rows: list[TopicRow], instances: Mapping[str, InstanceSettings]) -> None:
         """Show ``rows``; instances of the registry without topics still get a branch (with their note)."""
+        self._styles.clear()
         groups: dict[str, list[TopicRow]] = {}
         if any(r.layout is Layout.GLOBAL for r in rows):
             groups[GLOBAL] = []
@@ -142,10 +145,13 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
             self.move_cursor(target)
 
     def _style(self, component: str) -> Style:
-        try:
-            return self.get_component_rich_style(component)
-        except Exception:  # not mounted yet (no styles): plain text
-            return Style()
+        style = self._styles.get(component)
+        if style is None:
+            try:
+                style = self._styles[component] = self.get_component_rich_style(component)
+            except Exception:  # not mounted yet (no styles): plain text
+                return Style()
+        return style
 
     def _branch_label(self, group: str, members: list[TopicRow]) -> Text:
         label = Text(group, style="bold")
