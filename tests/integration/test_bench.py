@@ -144,3 +144,23 @@ def test_rounds_report_median_worst_and_spread_the_right_way_round() -> None:
     out = latency.to_json()
     assert out["worst"] == 60.0 and out["worst_holds"] is False
     assert "median" not in Figure("one", 1.0, "ms", "", samples=[1.0]).to_json()
+
+
+@pytest.mark.broker
+def test_scale_scenario_names_its_size_and_every_figure_of_the_issue() -> None:
+    done = _bench("--quick", "--scenario", "scale")
+    assert done.returncode == 0, done.stderr[-2000:]
+    scale = json.loads(done.stdout)["scenarios"]["scale"]
+    assert scale["status"] == "ok", scale["status"]
+    figures = {f["name"]: f for f in scale["figures"]}
+    assert {
+        "scale_first_paint", "scale_instances_list", "scale_topics_diff", "scale_layout_screen", "scale_discovery",
+        "scale_rss",
+    } <= set(figures)
+    for figure in scale["figures"]:
+        _check_figure(figure)
+    details = scale["details"]
+    assert details["topics"] == details["instances"] * details["events_per_instance"]
+    assert details["discovered"] == details["instances"]  # every instance's topics were found
+    assert "1,000 instances" in details["size_note"]
+    assert all(c["registry_entries"] == details["instances"] for c in details["console"])
