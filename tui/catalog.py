@@ -120,6 +120,9 @@ WIRE_NAMES: frozenset[str] = frozenset(BY_WIRE)
 
 def find(name: str) -> Event | None:
     """The event named ``name`` in either form (settings or wire, any case), or None."""
+    exact = BY_NAME.get(name)
+    if exact is not None:  # the common case (a registry replay resolves every stored name): one dict lookup
+        return exact
     key = name.strip()
     upper = key.upper().replace("-", "_").replace(".", "_")
     if key.upper() in BY_NAME:

@@ -12,8 +12,9 @@ checks it and returns a :class:`RecordFilter` that tests decoded records. Every 
 
 A stream pane tests raw records with :meth:`RecordFilter.matches_record`, which reads only what the criteria
 need: nothing for an empty filter, the key or the headers for key and header criteria, the body's ``event`` and
-``instance`` (one parse, no text made) for those, and a full :func:`~tui.envelope.decode` only for free text and
-JSONPath. It answers exactly as :meth:`RecordFilter.matches` on the decoded record would.
+``instance`` (one parse, no text made) for those; free text is searched in the raw bytes and the simple JSONPath
+shapes are evaluated on the parsed body (:mod:`tui.rawmatch`), a full :func:`~tui.envelope.decode` only for other
+JSONPaths. It answers exactly as :meth:`RecordFilter.matches` on the decoded record would.
 
 Pure domain module: no I/O, no Textual, no aiokafka.
 """
@@ -32,6 +33,7 @@ from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from tui import catalog
 from tui.envelope import Decoded, decode
+from tui.rawmatch import SimplePath, TextNeedle, simple_path
 from tui.records import Record
 
 TEXT_SEARCH_LIMIT = 4 * 1024 * 1024
@@ -153,6 +155,11 @@ class RecordFilter:
     _path: Any = field(init=False, default=None)
     _wrap: bool = field(init=False, default=False)
     _needs_decode: bool = field(init=False, default=False)
+    _needle: TextNeedle | None = field(init=False, default=None)
+    _simple: SimplePath | None = field(init=False, default=None)
+    _raw: bool = field(init=False, default=False)
+    _empty: bool = field(init=False, default=True)
+    _light: bool = field(init=False, default=False)
     _needs_identity: bool = field(init=False, default=False)
 
     @property
@@ -192,6 +199,12 @@ class RecordFilter:
         # at the body's identity only; key and headers at neither.
         self._needs_decode = bool(self._text or self._path is not None)
         self._needs_identity = bool(self._instances or self._events)
+        # The raw tests answer as decode() + _matches would, for free text and the simple JSONPath shapes.
+        self._needle = TextNeedle(self._text, TEXT_SEARCH_LIMIT) if self._text else None
+        self._simple = simple_path(self._path, self._wrap) if self._path is not None else None
+        self._raw = self._path is None or self._simple is not None
+        self._empty = spec.empty
+        self._light = bool(spec.key or self._headers or self._needs_identity)
 
     def matches_record(self, record: Record, *, max_parse: int = PARSE_LIMIT) -> bool:
         """Whether a raw record passes, reading only what the criteria need (see the module docstring).
@@ -199,12 +212,19 @@ class RecordFilter:
         Same answer as ``matches(decode(record.value, record.headers, record.key, max_parse=max_parse))``, at a
         fraction of the cost when no criterion looks at the value's text. Never raises.
         """
-        if self.spec.empty:
+        if self._empty:
             return True
         try:
-            if self._needs_decode:
+            if not self._raw:
                 return self._matches(decode(record.value, record.headers, record.key, max_parse=max_parse))
-            return self._matches_light(record, max_parse)
+            if self._light and not self._matches_light(record, max_parse):
+                return False
+            if self._needle is not None and not self._needle.in_record(record.key, record.headers, record.value):
+                return False
+            if self._simple is not None:
+                value = record.value
+                return value is not None and self._simple.matches_value(value, max_parse)
+            return True
         except Exception:  # a hostile record must not stop a stream: it does not match
             return False
 

@@ -41,6 +41,13 @@ def _check_figure(figure: dict[str, Any]) -> None:
             assert figure["ratio"] == pytest.approx(figure["value"] / figure["baseline"]["value"], rel=0.01)
     if "goal" in figure:
         assert figure["holds"] in (True, False, None)
+    if len(figure.get("samples", [])) > 1:
+        samples = figure["samples"]
+        assert min(samples) <= figure["median"] <= max(samples)
+        assert figure["worst"] in (min(samples), max(samples))
+        assert figure["spread"] == pytest.approx(max(samples) - min(samples), rel=0.01, abs=0.1)  # all rounded
+        if "goal" in figure:
+            assert figure["worst_holds"] in (True, False, None)
 
 
 @pytest.mark.broker
@@ -67,8 +74,23 @@ def test_quick_bench_prints_one_json_object_with_figures_baselines_and_machine()
     assert publish["status"] == "ok", publish["status"]
     names = {f["name"] for f in publish["figures"]}
     assert names == {"publisher_vs_await_each", "publisher_vs_raw"}
+    ingest = report["scenarios"]["ingest"]
+    assert ingest["status"] == "ok", ingest["status"]
+    ingest_figures = {f["name"]: f for f in ingest["figures"]}
+    assert set(ingest_figures) == {
+        "pane_pipeline_vs_raw",
+        "pane_pipeline_text_filter_vs_raw_orjson",
+        "pane_pipeline_jsonpath_filter_vs_raw_orjson",
+        "pane_pipeline_filtered_vs_raw_orjson",
+    }
+    filtered = ingest_figures["pane_pipeline_filtered_vs_raw_orjson"]
+    assert filtered["baseline"]["name"] == "raw aiokafka getmany + orjson.loads"
+    slower = min(ingest_figures[f"pane_pipeline_{n}_filter_vs_raw_orjson"]["value"] for n in ("text", "jsonpath"))
+    assert filtered["value"] == pytest.approx(slower, rel=0.01)  # one round in --quick: the slower of the two
+    assert ingest["details"]["pipeline"]["text"]["matched"] < ingest["details"]["pipeline"]["text"]["received"]
     goals = {(g["scenario"], g["figure"]) for g in report["goals"]}
     assert ("publish", "publisher_vs_raw") in goals
+    assert ("ingest", "pane_pipeline_filtered_vs_raw_orjson") in goals
     assert all(isinstance(g["holds"], bool) for g in report["goals"])
 
 
@@ -77,9 +99,15 @@ def test_start_scenario_reports_help_against_the_bare_interpreter() -> None:
     done = _bench("--quick", "--scenario", "start")
     assert done.returncode == 0, done.stderr[-2000:]
     start = json.loads(done.stdout)["scenarios"]["start"]
-    help_figure = next(f for f in start["figures"] if f["name"] == "help")
+    figures = {f["name"]: f for f in start["figures"]}
+    help_figure = figures["help"]
     assert help_figure["baseline"]["name"] == "python -c pass"
     assert help_figure["unit"] == "ms"
+    paint = figures["console_first_paint"]
+    assert paint["unit"] == "ms" and paint["goal"] == "< 500 ms"
+    assert len(paint["samples"]) == 3 and paint["worst"] == max(paint["samples"])  # a latency: worst is highest
+    for figure in start["figures"]:
+        _check_figure(figure)
 
 
 def test_unknown_scenario_is_one_line_and_exit_2() -> None:
@@ -105,3 +133,34 @@ def test_goals_and_percentiles_judge_as_the_issue_states() -> None:
     assert percentile([float(n) for n in range(1, 101)], 99) == 99.0
     assert percentile([5.0], 99) == 5.0
     assert percentile([], 99) == 0.0
+
+
+def test_rounds_report_median_worst_and_spread_the_right_way_round() -> None:
+    rate = Figure("r", 2.0, "records/s", "", samples=[1.0, 2.0, 4.0], goal=Goal(GoalKind.VALUE_AT_LEAST, 1.5, ">= 1.5"))
+    out = rate.to_json()
+    assert (out["median"], out["worst"], out["spread"]) == (2.0, 1.0, 3.0)
+    assert out["holds"] is True and out["worst_holds"] is False  # the median clears the bar, one round does not
+    latency = Figure("l", 20.0, "ms", "", samples=[10.0, 20.0, 60.0], goal=Goal(GoalKind.VALUE_BELOW, 50.0, "< 50"))
+    out = latency.to_json()
+    assert out["worst"] == 60.0 and out["worst_holds"] is False
+    assert "median" not in Figure("one", 1.0, "ms", "", samples=[1.0]).to_json()
+
+
+@pytest.mark.broker
+def test_scale_scenario_names_its_size_and_every_figure_of_the_issue() -> None:
+    done = _bench("--quick", "--scenario", "scale")
+    assert done.returncode == 0, done.stderr[-2000:]
+    scale = json.loads(done.stdout)["scenarios"]["scale"]
+    assert scale["status"] == "ok", scale["status"]
+    figures = {f["name"]: f for f in scale["figures"]}
+    assert {
+        "scale_first_paint", "scale_instances_list", "scale_topics_diff", "scale_layout_screen", "scale_discovery",
+        "scale_rss",
+    } <= set(figures)
+    for figure in scale["figures"]:
+        _check_figure(figure)
+    details = scale["details"]
+    assert details["topics"] == details["instances"] * details["events_per_instance"]
+    assert details["discovered"] == details["instances"]  # every instance's topics were found
+    assert "1,000 instances" in details["size_note"]
+    assert all(c["registry_entries"] == details["instances"] for c in details["console"])

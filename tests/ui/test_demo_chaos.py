@@ -185,7 +185,8 @@ async def test_demo_opens_both_layouts_and_the_layout_screen_marks_missing_topic
 
         # Enter on an existing topic opens a stream pane on it.
         live = next(r for r in tree.rows if r.messages and r.instance == first)
-        node = tree._leaves[live.topic]
+        node = tree.leaf(live.topic)
+        assert node is not None
         if node.parent is not None:
             node.parent.expand()
         await pilot.pause()

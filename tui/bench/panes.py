@@ -13,6 +13,7 @@ import asyncio
 from typing import Any
 
 from tui.console.widgets.stream_pane import BATCH_MAX, StreamPane
+from tui.filters import FilterSpec
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.subscription import StreamSubscription
 from tui.selection import PaneSpec, Selection
@@ -22,10 +23,19 @@ PANE_CAPACITY = 5000
 
 
 class PanePipeline:
-    """One pane's pipeline reading ``topic`` from its beginning, with the pane's default (empty) filter."""
+    """One pane's pipeline reading ``topic`` from its beginning, with ``filter`` (default: none)."""
 
-    def __init__(self, options: ConnectionOptions, topic: str, *, prefix: str, capacity: int = PANE_CAPACITY) -> None:
-        spec = PaneSpec("bench", Selection(topics=(topic,)), start="earliest")
+    def __init__(
+        self,
+        options: ConnectionOptions,
+        topic: str,
+        *,
+        prefix: str,
+        capacity: int = PANE_CAPACITY,
+        filter: FilterSpec | None = None,
+    ) -> None:
+        self.filter = filter or FilterSpec()
+        spec = PaneSpec("bench", Selection(topics=(topic,)), start="earliest", filter=self.filter)
         self.pane = StreamPane(spec, prefix=prefix, capacity=capacity, reading=False)
         self.subscription = StreamSubscription(
             options, spec.selection, prefix=prefix, start=self.pane.start_position, batch_max=BATCH_MAX
@@ -63,5 +73,7 @@ class PanePipeline:
             "batches": self.batches,
             "batch_max": self.batch_max,
             "capacity": counters.capacity,
-            "filter": "the pane's default (none): every record is still decoded and tested",
+            "filter": self.filter.describe()
+            if not self.filter.empty
+            else "the pane's default (none): nothing is decoded at ingest",
         }

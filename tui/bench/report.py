@@ -65,6 +65,28 @@ class Figure:
     goal: Goal | None = None
     samples: list[float] = field(default_factory=list)
     """The individual rounds behind ``value`` (the median of them), when there were several."""
+    higher_is_better: bool | None = None
+    """Which way is better, for ``worst``; None: from the goal, else from the unit (``…/s`` is a rate)."""
+
+    @property
+    def better_high(self) -> bool:
+        """Whether a higher value is the better one (a rate), as opposed to a latency or a size."""
+        if self.higher_is_better is not None:
+            return self.higher_is_better
+        if self.goal is not None:
+            return self.goal.kind is not GoalKind.VALUE_BELOW
+        return self.unit.endswith("/s")
+
+    def rounds(self) -> dict[str, float]:
+        """``median``, ``worst`` (the lowest rate, the highest latency) and ``spread`` (max - min) of the rounds."""
+        if not self.samples:
+            return {}
+        worst = min(self.samples) if self.better_high else max(self.samples)
+        return {
+            "median": median(self.samples),
+            "worst": worst,
+            "spread": max(self.samples) - min(self.samples),
+        }
 
     @property
     def ratio(self) -> float | None:
@@ -94,6 +116,13 @@ class Figure:
             out["holds"] = self.goal.holds(self.value, ratio)
         if len(self.samples) > 1:
             out["samples"] = [_round(s) for s in self.samples]
+            out.update({k: _round(v) for k, v in self.rounds().items()})
+            if self.goal is not None:
+                # Every round must clear the bar, not only the median: the worst round is judged too (a ratio
+                # against the baseline's median: the baseline's own rounds are not paired with these).
+                worst = self.rounds()["worst"]
+                worst_ratio = None if not self.baseline_value else worst / self.baseline_value
+                out["worst_holds"] = self.goal.holds(worst, worst_ratio)
         return out
 
 

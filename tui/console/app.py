@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import gc
 import importlib.resources
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.actions import SkipAction
@@ -20,28 +20,73 @@ from textual.worker import Worker
 from tui.console.screens.areas import AREAS
 from tui.console.screens.base import report_worker_failure
 from tui.console.screens.confirm_dialog import ConfirmDialog
-from tui.console.screens.doctor import DoctorScreen
-from tui.console.screens.groups import GroupsScreen
-from tui.console.screens.instances import InstancesScreen
 from tui.console.screens.keys_help import KeysHelpScreen, key_rows
-from tui.console.screens.layout import LayoutScreen
-from tui.console.screens.main import MainScreen
 from tui.console.screens.profiles_dialog import ProfilesDialog
-from tui.console.screens.publish import PublishScreen
-from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
 from tui.console.session_app import SessionApp
 from tui.selection import PaneSpec
 
-SCREENS_BY_MODE: dict[str, type[Screen[None]]] = {
-    "home": MainScreen,
-    "instances": InstancesScreen,
-    "publish": PublishScreen,
-    "streams": StreamsScreen,
-    "layout": LayoutScreen,
-    "groups": GroupsScreen,
-    "doctor": DoctorScreen,
+if TYPE_CHECKING:
+    from tui.console.screens.streams import StreamsScreen
+
+# Each area's screen module is imported when its area first opens (plain imports, visible to mypy), so the first
+# frame waits only for the home screen's.
+
+
+def _home() -> Screen[None]:
+    from tui.console.screens.main import MainScreen
+
+    return MainScreen()
+
+
+def _instances() -> Screen[None]:
+    from tui.console.screens.instances import InstancesScreen
+
+    return InstancesScreen()
+
+
+def _publish() -> Screen[None]:
+    from tui.console.screens.publish import PublishScreen
+
+    return PublishScreen()
+
+
+def _streams() -> Screen[None]:
+    from tui.console.screens.streams import StreamsScreen
+
+    return StreamsScreen()
+
+
+def _layout() -> Screen[None]:
+    from tui.console.screens.layout import LayoutScreen
+
+    return LayoutScreen()
+
+
+def _groups() -> Screen[None]:
+    from tui.console.screens.groups import GroupsScreen
+
+    return GroupsScreen()
+
+
+def _doctor() -> Screen[None]:
+    from tui.console.screens.doctor import DoctorScreen
+
+    return DoctorScreen()
+
+
+SCREENS_BY_MODE: dict[str, Callable[[], Screen[None]]] = {
+    "home": _home,
+    "instances": _instances,
+    "publish": _publish,
+    "streams": _streams,
+    "layout": _layout,
+    "groups": _groups,
+    "doctor": _doctor,
 }
+"""Each area's screen, made on first use."""
+
+
 SERVICE_WORKERS = "services"
 STOP_TIMEOUT_S = 10.0
 
@@ -105,6 +150,8 @@ class EvokafkaApp(SessionApp):
     async def open_panes(self, panes: Iterable[PaneSpec], *, grid: bool | None = None) -> StreamsScreen | None:
         """Switch to the streams area and open ``panes`` there (a grid when there are several, unless
         ``grid`` says otherwise); None when the streams screen is not the top of its area."""
+        from tui.console.screens.streams import StreamsScreen
+
         await self.switch_mode("streams")
         streams = self.screen
         if not isinstance(streams, StreamsScreen):

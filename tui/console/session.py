@@ -39,9 +39,7 @@ from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, DiscoveredInstance, InstanceSource, Origin, SourceInstance
 from tui.kafka.admin import Admin
 from tui.kafka.discovery import discover
-from tui.kafka.doctor.cluster import RegistryReading
 from tui.kafka.doctor.probe import accepts_connection
-from tui.kafka.doctor.runner import run_doctor
 from tui.kafka.errors import explain
 from tui.kafka.lag import LagMonitor, consumer_groups, group_overview
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
@@ -319,6 +317,10 @@ class Session:
     async def run_doctor(self, sink: Callable[[CheckResult], None]) -> DoctorReport:
         """Every doctor check once, each result to ``sink`` as it is known; the registry the console follows
         already is read from memory (no second reader)."""
+        # Imported here: the doctor's checks (and the certificate parser they load) wait until asked for.
+        from tui.kafka.doctor.cluster import RegistryReading
+        from tui.kafka.doctor.runner import run_doctor
+
         return await run_doctor(
             self.settings,
             options=self.options,

@@ -12,10 +12,9 @@ import logging
 import ssl
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import aiohttp
 from pydantic import SecretStr
 
 from tui.evolution.models import (
@@ -26,6 +25,9 @@ from tui.evolution.models import (
     parse_instances,
     parse_kafka_find,
 )
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger("tui.evolution")
 
@@ -145,6 +147,9 @@ class EvolutionClient:
             self._session = None
 
     def _http(self) -> aiohttp.ClientSession:
+        # aiohttp is imported on first use: only an Evolution API source needs it (the console starts faster).
+        import aiohttp
+
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
@@ -197,6 +202,8 @@ class EvolutionClient:
             raise
 
     async def _request(self, method: str, path: str, *, what: str, json_body: Any = None) -> Any:
+        import aiohttp
+
         url = self.url + path
         headers = {"apikey": self._apikey.get_secret_value(), "Accept": "application/json"}
         where = self.display_url

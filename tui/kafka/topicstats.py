@@ -63,8 +63,10 @@ class TopicStatsReader:
                 raise
             self._consumer = client
         partitions = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
-        begin: dict[TopicPartition, int] = await client.beginning_offsets(partitions)
-        end: dict[TopicPartition, int] = await client.end_offsets(partitions)
+        # Both asked at once: at thousands of partitions each is a broker round trip of a few hundred ms.
+        begin: dict[TopicPartition, int]
+        end: dict[TopicPartition, int]
+        begin, end = await asyncio.gather(client.beginning_offsets(partitions), client.end_offsets(partitions))
         counts: dict[str, int] = dict.fromkeys(topics, 0)
         for tp in partitions:
             counts[tp.topic] += max(int(end.get(tp, 0)) - int(begin.get(tp, 0)), 0)

@@ -54,6 +54,7 @@ class MainScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self._unsubscribe: Unsubscribe | None = None
+        self._overview_due = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="overview")
@@ -80,7 +81,14 @@ class MainScreen(ConsoleScreen):
     @on(ClusterChanged)
     @on(RegistryStateChanged)
     @on(RegistryEntryUpdated)
+    def _overview_changed(self) -> None:
+        # A registry replay posts one message per record (10,000 at scale): draw once after the queued ones.
+        if not self._overview_due:
+            self._overview_due = True
+            self.call_later(self._refresh_overview)
+
     def _refresh_overview(self) -> None:
+        self._overview_due = False
         self.query_one("#overview", Static).update(overview(self.session))
 
     @on(OptionList.OptionSelected, "#areas")

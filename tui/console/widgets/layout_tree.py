@@ -6,6 +6,8 @@ missing, existing ones that nothing plans are marked unplanned. Selecting a topi
 
 :func:`tui.topic_rows.layout_rows` (pure) joins the plan with what the cluster holds; :class:`LayoutTree`
 shows the rows and updates their labels in place, so the cursor stays where it is while the numbers move.
+A branch gets its topic nodes when it is first expanded: at a thousand instances the tree holds a thousand
+branches, not 31,000 nodes.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
         self._branches: dict[str, TreeNode[TopicRow | _Branch | None]] = {}
         self._notes: dict[str, str] = {}
         self._shown_topics = False
+        self._styles: dict[str, Style] = {}
+        """Component styles looked up once per :meth:`show` (a lookup per label cost seconds at 6,000 topics)."""
 
     @property
     def rows(self) -> list[TopicRow]:
@@ -93,6 +97,7 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
 
     def show(self, rows: list[TopicRow], instances: Mapping[str, InstanceSettings]) -> None:
         """Show ``rows``; instances of the registry without topics still get a branch (with their note)."""
+        self._styles.clear()
         groups: dict[str, list[TopicRow]] = {}
         if any(r.layout is Layout.GLOBAL for r in rows):
             groups[GLOBAL] = []
@@ -102,7 +107,10 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
             groups[row.group].append(row)
         notes = {g: ("global layout" if g == GLOBAL else instance_note(instances.get(g))) for g in groups}
         structure = [(g, [r.topic for r in members]) for g, members in groups.items()]
-        current = [(g, [t for t in self._rows if self._rows[t].group == g]) for g in self._branches]
+        shown: dict[str, list[str]] = {}
+        for topic, row in self._rows.items():
+            shown.setdefault(row.group, []).append(topic)
+        current = [(g, shown.get(g, [])) for g in self._branches]
         self._rows = {r.topic: r for members in groups.values() for r in members}
         self._notes = notes
         if structure != current:
@@ -111,8 +119,31 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
             for group, members in groups.items():
                 self._branches[group].set_label(self._branch_label(group, members))
                 for row in members:
-                    self._leaves[row.topic].data = row
-                    self._leaves[row.topic].set_label(self._leaf_label(row))
+                    node = self._leaves.get(row.topic)
+                    if node is not None:  # None: its branch was never expanded (made from _rows when it is)
+                        node.data = row
+                        node.set_label(self._leaf_label(row))
+
+    def leaf(self, topic: str) -> TreeNode[TopicRow | _Branch | None] | None:
+        """The node of ``topic`` (its branch's nodes made if they were not yet), or None when not shown."""
+        row = self._rows.get(topic)
+        if row is None:
+            return None
+        branch = self._branches.get(row.group)
+        if branch is not None:
+            self._populate(branch)
+        return self._leaves.get(topic)
+
+    def _populate(self, branch: TreeNode[TopicRow | _Branch | None]) -> None:
+        data = branch.data
+        if not isinstance(data, _Branch) or branch.children:
+            return
+        for row in self._rows.values():
+            if row.group == data.name:
+                self._leaves[row.topic] = branch.add_leaf(self._leaf_label(row), row)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[TopicRow | _Branch | None]) -> None:
+        self._populate(event.node)
 
     def _rebuild(self, groups: Mapping[str, list[TopicRow]]) -> None:
         cursor = self.cursor_node.data if self.cursor_node is not None else None
@@ -125,12 +156,11 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
         self._branches.clear()
         self._leaves.clear()
         for group, members in groups.items():
-            branch = self.root.add(self._branch_label(group, members), _Branch(group))
+            branch = self.root.add(self._branch_label(group, members), _Branch(group), allow_expand=bool(members))
             self._branches[group] = branch
-            for row in members:
-                self._leaves[row.topic] = branch.add_leaf(self._leaf_label(row), row)
             # Global and the first instance open on first sight; later, what the operator opened stays open.
             if (first_build and (group == GLOBAL or len(self._branches) <= 2)) or group in expanded:
+                self._populate(branch)
                 branch.expand()
         self.root.expand()
         target: TreeNode[TopicRow | _Branch | None] | None = None
@@ -142,10 +172,13 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
             self.move_cursor(target)
 
     def _style(self, component: str) -> Style:
-        try:
-            return self.get_component_rich_style(component)
-        except Exception:  # not mounted yet (no styles): plain text
-            return Style()
+        style = self._styles.get(component)
+        if style is None:
+            try:
+                style = self._styles[component] = self.get_component_rich_style(component)
+            except Exception:  # not mounted yet (no styles): plain text
+                return Style()
+        return style
 
     def _branch_label(self, group: str, members: list[TopicRow]) -> Text:
         label = Text(group, style="bold")
@@ -184,7 +217,9 @@ class LayoutTree(Tree[TopicRow | _Branch | None]):
         start = order.index(current.topic) if isinstance(current, TopicRow) and current.topic in order else -1
         for topic in order[start + 1 :] + order[: start + 1]:
             if self._rows[topic].missing:
-                leaf = self._leaves[topic]
+                leaf = self.leaf(topic)
+                if leaf is None:
+                    continue
                 if leaf.parent is not None:
                     leaf.parent.expand()
                 self.move_cursor(leaf)
