@@ -15,22 +15,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaTimeoutError, ProducerClosed
+from aiokafka.errors import ProducerClosed
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from tui import topology
 from tui.config import KafkaSettings
 from tui.kafka.admin import Admin, ReadOnlyError
-from tui.kafka.options import ClusterUnreachableError
+from tui.kafka.publish.losses import LossWatch, digest
 from tui.kafka.publish.placement import Placement, TopicMissingError, topic_unknown
-from tui.status import Delivery
+from tui.kafka.publish.records import Counters, Lane, OutboundRecord, outcome_unknown, retriable, why
 
 # The publisher's logger: `evokafka publish` quiets it by this name, whichever module of the publisher speaks.
 log = logging.getLogger("tui.kafka.publish.publisher")
@@ -67,77 +66,6 @@ class ProducerLink(Protocol):
         """Counters moved: tell observers (at a bounded rate)."""
 
 
-class Lane:
-    """A route's target with what the pump needs of it, made once per cached route (not per record)."""
-
-    __slots__ = ("key", "name", "target")
-
-    def __init__(self, target: topology.Target) -> None:
-        self.target = target
-        self.name = (target.topic, target.key)
-        """Records of one lane (topic and key) go to one partition and are acknowledged in hand-over order."""
-        self.key = target.key.encode()
-
-
-class OutboundRecord:
-    """One record on its way: queued, in flight, waiting for another attempt, or settled.
-
-    The outcome is kept as plain fields; the :class:`~tui.kafka.publish.delivery.Delivery` is made only when a ticket
-    is read.
-    """
-
-    __slots__ = (
-        "attempts",
-        "error",
-        "headers",
-        "key",
-        "lane",
-        "offset",
-        "partition",
-        "seq",
-        "settled",
-        "target",
-        "value",
-        "waiters",
-    )
-
-    def __init__(self, seq: int, lane: Lane, value: bytes, headers: tuple[tuple[str, bytes], ...]) -> None:
-        self.seq = seq
-        self.target = lane.target
-        self.lane = lane.name
-        self.key = lane.key
-        self.value = value
-        self.headers = headers
-        self.attempts = 0
-        self.settled = False
-        self.partition: int | None = None
-        self.offset: int | None = None
-        self.error: str | None = None
-        self.waiters: list[asyncio.Future[None]] | None = None
-
-    def delivery(self) -> Delivery:
-        """What became of the record, for its ticket."""
-        return Delivery(self.target.topic, self.target.key, self.partition, self.offset, self.error)
-
-    def wake_waiters(self) -> None:
-        """Resolve everyone waiting on this record (it has settled)."""
-        waiters, self.waiters = self.waiters, None
-        if waiters:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-
-
-@dataclass(slots=True)
-class Counters:
-    """The publisher's record counters (see :class:`~tui.kafka.publish.delivery.PublisherStatus`)."""
-
-    sent: int = 0
-    acknowledged: int = 0
-    retried: int = 0
-    failed: int = 0
-
-
 class Outbox:
     """Queues records, hands them to the producer in ordered batches, and settles each one exactly once."""
 
@@ -146,6 +74,11 @@ class Outbox:
         self.placement = placement
         self.link = link
         self.counters = Counters()
+        self.losses = LossWatch()
+        """Where acknowledged records sit, and which ones the cluster lost since."""
+        self.last_answer = time.monotonic()
+        """``time.monotonic()`` of the last answer to a batch (acknowledgement or error)."""
+        self._sent_at: dict[int, float] = {}
         self.unsettled = 0
         """Records handed over and not settled yet (queued, being handed over or in flight)."""
         self.closed = False
@@ -215,10 +148,12 @@ class Outbox:
     def _settle_acked(self, records: Sequence[OutboundRecord], partition: int, base_offset: int) -> None:
         """A batch was acknowledged: its records sit at ``base_offset``, ``base_offset + 1``, ... in order."""
         lane_acked = self._lane_acked
-        count = 0
+        count = uncertain = 0
         offset = base_offset
         for record in records:
             if not record.settled:
+                if record.uncertain:
+                    uncertain += 1
                 record.settled = True
                 record.partition = partition
                 record.offset = offset
@@ -228,8 +163,12 @@ class Outbox:
                     record.wake_waiters()
                 count += 1
             offset += 1
+        self.counters.resent += uncertain
         if count:
             self.counters.acknowledged += count
+            self.losses.acked(
+                records[0].target.topic, partition, base_offset, [digest(r.key, r.value) for r in records]
+            )
             self._settled(count)
 
     def settle_failed(self, record: OutboundRecord, error: str) -> None:
@@ -260,6 +199,7 @@ class Outbox:
             for record in records:
                 self.settle_failed(record, error)
         self._in_flight.clear()
+        self._sent_at.clear()
         while self._pending:
             self.settle_failed(self._pending.popleft(), error)
 
@@ -398,15 +338,47 @@ class Outbox:
             self._batch_serial += 1
             serial = self._batch_serial
             self._in_flight[serial] = members
+            self._sent_at[serial] = time.monotonic()
             future.add_done_callback(functools.partial(self._on_batch, serial))
+
+    def stalled_for(self, now: float) -> float:
+        """Seconds the oldest batch in flight has waited with no answer to any batch since (0: none waits)."""
+        if not self._sent_at:
+            return 0.0
+        oldest = next(iter(self._sent_at.values()))
+        return max(0.0, now - max(oldest, self.last_answer))
+
+    def in_flight_uncertain(self) -> None:
+        """The link stalled or broke while batches were in flight: the Kafka client may send them again by
+        itself, so each may end up in the topic twice."""
+        for records in self._in_flight.values():
+            for record in records:
+                record.uncertain = True
+
+    def abandon_in_flight(self, error: str) -> None:
+        """The connection is being dropped: batches still unanswered get another attempt, outcome unknown."""
+        abandoned = list(self._in_flight.values())
+        self._in_flight.clear()
+        self._sent_at.clear()
+        for records in abandoned:
+            for record in records:
+                record.uncertain = True
+            self._attempt_error(records, ProducerClosed(error))
 
     def _on_batch(self, serial: int, future: asyncio.Future[Any]) -> None:
         records = self._in_flight.pop(serial, None)
+        self._sent_at.pop(serial, None)
         if records is None:
             return
+        self.last_answer = time.monotonic()
         if future.cancelled():
+            for record in records:
+                record.uncertain = True
             self._attempt_error(records, ProducerClosed())
         elif (exc := future.exception()) is not None:
+            if outcome_unknown(exc):
+                for record in records:
+                    record.uncertain = True
             self._attempt_error(records, exc)
         else:
             metadata = future.result()
@@ -418,6 +390,8 @@ class Outbox:
     ) -> None:
         """An attempt of ``records`` failed: another attempt when it was the link, else reported failed."""
         if topic_unknown(exc):
+            for topic in {record.target.topic for record in records}:
+                self.losses.topic_vanished(topic)
             self.placement.forget(self.link.current_producer())
         elif not (always_retriable or retriable(exc)):
             reason = why(exc)
@@ -477,21 +451,3 @@ def _too_large(record: OutboundRecord) -> str | None:
         f"MessageSizeTooLargeError: the record is {size} bytes when serialized, larger than the "
         f"{MAX_REQUEST_BYTES}-byte maximum request size"
     )
-
-
-def retriable(exc: BaseException) -> bool:
-    """A failure of the link (worth another attempt), not of the record itself."""
-    if isinstance(exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed):
-        return True
-    return bool(getattr(exc, "retriable", False))
-
-
-def why(exc: BaseException) -> str:
-    """The reason ``exc`` gives, on one line, for a record's error or the status."""
-    if isinstance(exc, ClusterUnreachableError):
-        return str(exc)
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = exc.__class__.__name__
-    return f"{name}: {text}" if text and text != name else name
