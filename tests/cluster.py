@@ -1,169 +1,17 @@
-"""A durable test cluster: ``moto_server`` (S3 on loopback) and Tansu brokers storing on one bucket.
-
-Several brokers sharing the bucket form one cluster (each answers metadata as the only node), and a broker
-killed (-9) and started again keeps its data (test-broker.md, "A durable cluster of several brokers"). Each
-process is started by the test and stopped by its own handle, never by name.
-"""
+"""The durable three-broker cluster of the fault tests: :mod:`tui.demo.durable` (moto_server + Tansu on S3),
+shared with ``evokafka bench --scenario faults``; here only what the tests add to it."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
-from types import TracebackType
-
-from tui.demo.broker import broker_binary, free_port, wait_for_port
-
-BUCKET = "tansu"
-START_TIMEOUT_S = 30.0
+from tui.demo.durable import DurableBroker, DurableCluster
 
 
-class S3Server:
-    """``moto_server`` on a free loopback port, with the bucket made."""
-
-    def __init__(self, log_path: Path) -> None:
-        self.port = free_port()
-        self.log_path = log_path
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        """What a broker needs to store on this bucket."""
-        return {
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT": self.endpoint,
-            "AWS_ALLOW_HTTP": "true",
-        }
-
-    def start(self) -> S3Server:
-        server = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
-        with open(self.log_path, "ab") as out:
-            self._process = subprocess.Popen(
-                [server, "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
-        if not wait_for_port("127.0.0.1", self.port, START_TIMEOUT_S):
-            self.stop()
-            raise RuntimeError(f"moto_server did not start on port {self.port}")
-        import boto3
-
-        client = boto3.client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-            region_name="us-east-1",
-        )
-        client.create_bucket(Bucket=BUCKET)
-        return self
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+def kill_all(cluster: DurableCluster) -> None:
+    """``kill -9`` every broker of ``cluster`` (the bucket keeps their data)."""
+    for broker in cluster.brokers:
+        broker.kill()
 
 
-class DurableBroker:
-    """One Tansu broker storing on the S3 bucket; :meth:`kill` is a ``kill -9``, :meth:`start` brings it back."""
-
-    def __init__(self, s3: S3Server, log_path: Path, *, port: int | None = None) -> None:
-        self.s3 = s3
-        self.port = port or free_port()
-        self.log_path = log_path
-        self._process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def start(self) -> DurableBroker:
-        if self.running:
-            return self
-        args = [
-            broker_binary(), "broker",
-            "--listener-url", f"tcp://127.0.0.1:{self.port}",
-            "--advertised-listener-url", f"tcp://127.0.0.1:{self.port}",
-            "--storage-engine", f"s3://{BUCKET}/",
-        ]
-        with open(self.log_path, "ab") as out:
-            self._process = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.s3.env()},
-            )
-        if not wait_for_port("127.0.0.1", self.port, START_TIMEOUT_S):
-            code = self._process.poll()
-            self.kill()
-            raise RuntimeError(f"the durable broker did not start on port {self.port} (exit code {code})")
-        self.starts += 1
-        return self
-
-    def kill(self) -> None:
-        """``kill -9``: no flush, no goodbye."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-
-    def restart(self) -> DurableBroker:
-        self.kill()
-        return self.start()
-
-
-class DurableCluster:
-    """An S3 server and ``size`` brokers on its bucket."""
-
-    def __init__(self, directory: Path, size: int = 3) -> None:
-        self.s3 = S3Server(directory / "moto.log")
-        self.brokers = [DurableBroker(self.s3, directory / f"tansu{n}.log") for n in range(size)]
-
-    @property
-    def bootstrap(self) -> str:
-        """Every broker, comma-separated (``KAFKA_BROKERS=a,b,c``)."""
-        return ",".join(b.bootstrap for b in self.brokers)
-
-    def start(self) -> DurableCluster:
-        self.s3.start()
-        try:
-            for broker in self.brokers:
-                broker.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        for broker in self.brokers:
-            broker.kill()
-        self.s3.stop()
-
-    def __enter__(self) -> DurableCluster:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-
-def wait_port(port: int, timeout: float = START_TIMEOUT_S) -> None:
-    """Fail unless ``127.0.0.1:port`` accepts a connection within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    if not wait_for_port("127.0.0.1", port, max(0.0, deadline - time.monotonic())):
-        raise AssertionError(f"nothing listens on port {port} after {timeout}s")
+def start_all(cluster: DurableCluster) -> list[DurableBroker]:
+    """Start every broker again on its port and the same bucket."""
+    return [broker.start() for broker in cluster.brokers]

@@ -18,9 +18,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.cluster import DurableCluster
 from tests.foreign import read_all
 from tui.demo.broker import EmbeddedBroker, free_port
+from tui.demo.durable import DurableCluster
 from tui.demo.linkproxy import LinkProxy
 
 

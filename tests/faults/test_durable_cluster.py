@@ -12,11 +12,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.cluster import DurableCluster
+from tests.cluster import kill_all, start_all
 from tests.conftest import async_wait_until
 from tests.faults.conftest import start_publish
 from tests.foreign import read_all
 from tui.config import load_settings
+from tui.demo.durable import DurableCluster
 from tui.instance_settings import InMemorySettings
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
@@ -43,13 +44,11 @@ async def test_every_broker_killed_and_restarted_during_20000_records(
     )
     try:
         await async_wait_until(lambda: run.acknowledged() >= 4000, timeout=60)
-        for broker in durable_cluster.brokers:
-            broker.kill()
+        kill_all(durable_cluster)
         killed_at = asyncio.get_running_loop().time()
         await async_wait_until(lambda: run.said("publisher: stalled", after=killed_at) is not None
                                or run.said("publisher: reconnecting", after=killed_at) is not None, timeout=10)
-        for broker in durable_cluster.brokers:
-            broker.start()
+        start_all(durable_cluster)
         code = await run.wait(timeout=300)
     finally:
         run.kill()
@@ -111,11 +110,9 @@ async def test_registry_kept_across_restarts(durable_cluster: DurableCluster, pr
         for name in ("ana", "bob", "cid"):
             await console.set_request(name, True, ["MESSAGES_UPSERT"])
         held = console.all()
-        for broker in durable_cluster.brokers:
-            broker.kill()
+        kill_all(durable_cluster)
         await async_wait_until(lambda: console.health.state is RegistryHealthState.NOT_ANSWERING, timeout=10)
-        for broker in durable_cluster.brokers:
-            broker.start()
+        start_all(durable_cluster)
         await async_wait_until(lambda: console.synced, timeout=90)
         assert console.all() == held
         assert RegistryHealthState.LOST not in states
