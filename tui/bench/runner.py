@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.bench import console, ingest, publish, start, tail
+from tui.bench import console, faults, ingest, publish, start, tail
 from tui.bench.report import SCHEMA, ScenarioResult, machine
 from tui.bench.workload import BenchContext, Progress, stderr_progress
 
@@ -28,6 +28,7 @@ SCENARIOS: dict[str, Scenario] = {
     "flood": console.run_flood,
     "e2e": console.run_end_to_end,
     "memory": console.run_memory,
+    "faults": faults.run,
 }
 """Every scenario, in the order a full run takes them (ingest before flood: flood compares with it)."""
 
@@ -39,6 +40,7 @@ LIMITS_S: dict[str, tuple[float, float]] = {
     "flood": (40, 180),
     "e2e": (40, 120),
     "memory": (40, 900),
+    "faults": (600, 900),
 }
 """(quick, full) bound on each scenario's wall time."""
 

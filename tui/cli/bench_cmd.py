@@ -8,7 +8,7 @@ import click
 
 from tui.cli.common import Context, fail, pass_context
 
-SCENARIO_NAMES = ("start", "publish", "ingest", "tail", "flood", "e2e", "memory")
+SCENARIO_NAMES = ("start", "publish", "ingest", "tail", "flood", "e2e", "memory", "faults")
 """Kept here so ``--help`` needs no import of the bench (the list is checked against the runner in tests)."""
 
 WRITING_SCENARIOS = {
@@ -51,6 +51,7 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
       flood    the console, three panes on a flooded topic: >= 20,000 records/s, key p99 < 100 ms, fps
       e2e      publish -> row visible in a pane at 1,000 records/s: p99 < 150 ms
       memory   RSS growth after 1,000,000 records through the panes < 100 MB (fewer with --quick)
+      faults   silent/reset cut, empty/durable restart, 1 of 3 lost: state changed < 3 s, resumed, counts
     """
     from tui.bench.runner import run_bench
     from tui.demo.broker import BrokerError
