@@ -23,23 +23,29 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import ProducerClosed
 from aiokafka.producer.message_accumulator import BatchBuilder
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from tui.config import KafkaSettings
 from tui.kafka.admin import Admin, ReadOnlyError
 from tui.kafka.publish.losses import LossWatch, digest
 from tui.kafka.publish.placement import Placement, TopicMissingError, topic_unknown
-from tui.kafka.publish.records import Counters, Lane, OutboundRecord, outcome_unknown, retriable, why
+from tui.kafka.publish.records import (
+    Counters,
+    Lane,
+    OutboundRecord,
+    by_seq,
+    outcome_unknown,
+    retriable,
+    too_large,
+    why,
+)
 
 # The publisher's logger: `evokafka publish` quiets it by this name, whichever module of the publisher speaks.
 log = logging.getLogger("tui.kafka.publish.publisher")
 
 MAX_UNSETTLED = 100_000
 """Records in the publisher (queued or in flight) before :meth:`Outbox.put` waits for room."""
-MAX_REQUEST_BYTES = 1024 * 1024
-"""aiokafka's ``max_request_size`` (its default): a record larger than this is refused before sending."""
 LARGE_VALUE_BYTES = 64 * 1024
-"""Values above this are measured exactly against :data:`MAX_REQUEST_BYTES` before they are batched."""
+"""Values above this are measured exactly against the maximum request size before they are batched."""
 MAX_HAND_OVER = 20_000
 """Records the pump hands over in one go before it lets the rest of the loop run."""
 
@@ -79,6 +85,8 @@ class Outbox:
         self.last_answer = time.monotonic()
         """``time.monotonic()`` of the last answer to a batch (acknowledgement or error)."""
         self._sent_at: dict[int, float] = {}
+        self._handing_since: float | None = None
+        """``time.monotonic()`` when the hand-over under way began (it waits on the producer: metadata, room)."""
         self.unsettled = 0
         """Records handed over and not settled yet (queued, being handed over or in flight)."""
         self.closed = False
@@ -226,6 +234,7 @@ class Outbox:
             else:
                 taken = [pending.popleft() for _ in range(MAX_HAND_OVER)]
             self._current = deque([taken])
+            self._handing_since = time.monotonic()
             try:
                 await self._hand_over(taken)
             except asyncio.CancelledError:
@@ -237,6 +246,7 @@ class Outbox:
                     for record in group:
                         self.settle_failed(record, why(exc))
             self._current = None
+            self._handing_since = None
             self._maybe_finish_drain()
             # Hand-overs need not wait for anything: let the sender, the callbacks and the rest of the
             # application run between two of them.
@@ -245,7 +255,7 @@ class Outbox:
     def _put_back(self, records: list[OutboundRecord]) -> None:
         """Records not handed over after all: back to the front of the queue, in hand-over order."""
         if records:
-            records.sort(key=_by_seq)
+            records.sort(key=by_seq)
             self._pending.extendleft(reversed(records))
 
     async def _hand_over(self, taken: list[OutboundRecord]) -> None:
@@ -279,8 +289,8 @@ class Outbox:
                     self._put_back(taken[resolved + 1 :])
                     del taken[resolved:]
                     break
-            if len(record.value) > LARGE_VALUE_BYTES and (too_large := _too_large(record)) is not None:
-                self.settle_failed(record, too_large)
+            if len(record.value) > LARGE_VALUE_BYTES and (oversize := too_large(record)) is not None:
+                self.settle_failed(record, oversize)
             resolved += 1
         # 2. One batch per partition (more when one fills up), records in hand-over order.
         by_partition: dict[tuple[str, int | None], list[tuple[BatchBuilder, list[OutboundRecord]]]] = {}
@@ -342,11 +352,12 @@ class Outbox:
             future.add_done_callback(functools.partial(self._on_batch, serial))
 
     def stalled_for(self, now: float) -> float:
-        """Seconds the oldest batch in flight has waited with no answer to any batch since (0: none waits)."""
-        if not self._sent_at:
+        """Seconds the oldest batch in flight (or the hand-over under way: it waits for the producer's metadata
+        when the broker it knew is gone) has waited with no answer to any batch since (0: nothing waits)."""
+        waiting = [t for t in (self._handing_since, next(iter(self._sent_at.values()), None)) if t is not None]
+        if not waiting:
             return 0.0
-        oldest = next(iter(self._sent_at.values()))
-        return max(0.0, now - max(oldest, self.last_answer))
+        return max(0.0, now - max(min(waiting), self.last_answer))
 
     def in_flight_uncertain(self) -> None:
         """The link stalled or broke while batches were in flight: the Kafka client may send them again by
@@ -430,24 +441,10 @@ class Outbox:
         # Back to the front, in hand-over order (records put back untried may sit there already).
         if again:
             again.extend(self._pending)
-            again.sort(key=_by_seq)
+            again.sort(key=by_seq)
             self._pending = deque(again)
         self._draining = False
         if lost_error is not None:
             self.link.lose(lost_error)
         self._wake.set()
         self.link.changed()
-
-
-def _by_seq(record: OutboundRecord) -> int:
-    return record.seq
-
-
-def _too_large(record: OutboundRecord) -> str | None:
-    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, list(record.headers))
-    if size <= MAX_REQUEST_BYTES:
-        return None
-    return (
-        f"MessageSizeTooLargeError: the record is {size} bytes when serialized, larger than the "
-        f"{MAX_REQUEST_BYTES}-byte maximum request size"
-    )

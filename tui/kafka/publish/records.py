@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, ProducerClosed, RequestTimedOutError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from tui import topology
 from tui.kafka.options import ClusterUnreachableError
@@ -116,3 +117,23 @@ def why(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     name = exc.__class__.__name__
     return f"{name}: {text}" if text and text != name else name
+
+
+MAX_REQUEST_BYTES = 1024 * 1024
+"""aiokafka's ``max_request_size`` (its default): a record larger than this is refused before sending."""
+
+
+def by_seq(record: OutboundRecord) -> int:
+    """Hand-over order."""
+    return record.seq
+
+
+def too_large(record: OutboundRecord) -> str | None:
+    """Why ``record`` cannot be sent (larger than a request may be), or None."""
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, list(record.headers))
+    if size <= MAX_REQUEST_BYTES:
+        return None
+    return (
+        f"MessageSizeTooLargeError: the record is {size} bytes when serialized, larger than the "
+        f"{MAX_REQUEST_BYTES}-byte maximum request size"
+    )
