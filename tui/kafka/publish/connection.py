@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
@@ -18,6 +19,28 @@ from tui.kafka.options import ConnectionOptions
 from tui.kafka.publish.records import why
 
 log = logging.getLogger("tui.kafka.publish.publisher")
+
+class ProducerLink(Protocol):
+    """What the outbox needs of the publisher's connection."""
+
+    def sending_producer(self) -> AIOKafkaProducer | None:
+        """The producer while connected and not lost; None while nothing may be handed over."""
+
+    def current_producer(self) -> AIOKafkaProducer | None:
+        """The producer of the current connection, whatever its state."""
+
+    def current_admin(self) -> Admin | None:
+        """The admin client of the current connection."""
+
+    def refusal(self) -> str | None:
+        """Why a record handed over now cannot be queued (the publisher has failed), or None."""
+
+    def lose(self, error: str) -> None:
+        """Records ran out of attempts: count the connection as lost, with ``error``."""
+
+    def changed(self) -> None:
+        """Counters moved: tell observers (at a bounded rate)."""
+
 
 LINGER_MS = 5
 MAX_BATCH_BYTES = 256 * 1024

@@ -18,14 +18,15 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import ProducerClosed
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from tui.config import KafkaSettings
-from tui.kafka.admin import Admin, ReadOnlyError
+from tui.kafka.admin import ReadOnlyError
+from tui.kafka.publish.connection import ProducerLink
 from tui.kafka.publish.losses import LossWatch, digest
 from tui.kafka.publish.placement import Placement, TopicMissingError, topic_unknown
 from tui.kafka.publish.records import (
@@ -50,28 +51,6 @@ MAX_HAND_OVER = 20_000
 """Records the pump hands over in one go before it lets the rest of the loop run."""
 
 
-class ProducerLink(Protocol):
-    """What the outbox needs of the publisher's connection."""
-
-    def sending_producer(self) -> AIOKafkaProducer | None:
-        """The producer while connected and not lost; None while nothing may be handed over."""
-
-    def current_producer(self) -> AIOKafkaProducer | None:
-        """The producer of the current connection, whatever its state."""
-
-    def current_admin(self) -> Admin | None:
-        """The admin client of the current connection."""
-
-    def refusal(self) -> str | None:
-        """Why a record handed over now cannot be queued (the publisher has failed), or None."""
-
-    def lose(self, error: str) -> None:
-        """Records ran out of attempts: count the connection as lost, with ``error``."""
-
-    def changed(self) -> None:
-        """Counters moved: tell observers (at a bounded rate)."""
-
-
 class Outbox:
     """Queues records, hands them to the producer in ordered batches, and settles each one exactly once."""
 
@@ -86,6 +65,7 @@ class Outbox:
         """``time.monotonic()`` of the last answer to a batch (acknowledgement or error)."""
         self._sent_at: dict[int, float] = {}
         self._handing_since: float | None = None
+        self._handing: asyncio.Future[None] | None = None
         """``time.monotonic()`` when the hand-over under way began (it waits on the producer: metadata, room)."""
         self.unsettled = 0
         """Records handed over and not settled yet (queued, being handed over or in flight)."""
@@ -235,17 +215,25 @@ class Outbox:
                 taken = [pending.popleft() for _ in range(MAX_HAND_OVER)]
             self._current = deque([taken])
             self._handing_since = time.monotonic()
+            self._handing = handing = asyncio.ensure_future(self._hand_over(taken))
             try:
-                await self._hand_over(taken)
+                await handing
             except asyncio.CancelledError:
-                # stop() cancelled us mid-hand-over: what is still in _current is reported failed.
-                raise
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    # stop() cancelled us mid-hand-over: what is still in _current is reported failed.
+                    handing.cancel()
+                    raise
+                # interrupt(): the connection was dropped while the hand-over waited on its producer.
+                for group in self._current or ():
+                    self._attempt_error(group, ProducerClosed("the connection was dropped during the hand-over"))
             except Exception as exc:  # a bug here must not strand the records
                 log.exception("publisher: handing over records failed")
                 for group in self._current or ():
                     for record in group:
                         self.settle_failed(record, why(exc))
             self._current = None
+            self._handing = None
             self._handing_since = None
             self._maybe_finish_drain()
             # Hand-overs need not wait for anything: let the sender, the callbacks and the rest of the
@@ -365,6 +353,12 @@ class Outbox:
         for records in self._in_flight.values():
             for record in records:
                 record.uncertain = True
+
+    def interrupt(self) -> None:
+        """The connection was dropped: a hand-over waiting on its producer (for metadata of a broker that is
+        gone, up to the request timeout) stops now; its records get another attempt on the next connection."""
+        if self._handing is not None and not self._handing.done():
+            self._handing.cancel()
 
     def abandon_in_flight(self, error: str) -> None:
         """The connection is being dropped: batches still unanswered get another attempt, outcome unknown."""

@@ -338,6 +338,8 @@ class EventPublisher(ConnectionWatch):
             await self._connect_with_backoff(immediate)
             self.policy.reset()
             self._last_error = None
+            # A new connection starts with a clean slate: silence is measured from now, not from the old one.
+            self._outbox.last_answer = time.monotonic()
             self._set_state(PublisherState.CONNECTED)
             self._outbox.wake()
             if not immediate:
@@ -410,10 +412,11 @@ class EventPublisher(ConnectionWatch):
             await admin.close()
         # Batches the old producer never answered get another attempt; their outcome is unknown.
         self._outbox.abandon_in_flight("the connection was dropped before the cluster answered")
+        self._outbox.interrupt()
 
 
 class _Link:
-    """The publisher's connection as its outbox sees it (a :class:`~tui.kafka.publish.outbox.ProducerLink`)."""
+    """The publisher's connection as its outbox sees it (a :class:`~tui.kafka.publish.connection.ProducerLink`)."""
 
     __slots__ = ("_publisher",)
 

@@ -71,6 +71,7 @@ class ConnectionWatch:
         probe: asyncio.Task[None] | None = None
         probe_started = 0.0
         next_probe = loop.time() + self.probe_interval_s
+        answer_mark = 0.0
         try:
             while True:
                 try:
@@ -86,8 +87,8 @@ class ConnectionWatch:
                     next_probe = now + self.probe_interval_s
                     if failure is None:
                         self.probes += 1
-                        if stalled:
-                            self._unstall()
+                        if stalled and self._outbox.stalled_for(now) == 0.0:
+                            self._unstall()  # nothing of ours waits any more, and the cluster answers
                             stalled = False
                     elif stalled or not self._outbox.unsettled:
                         # Records in flight settle through their own attempts unless the cluster is silent.
@@ -96,12 +97,18 @@ class ConnectionWatch:
                 waiting = max(self._outbox.stalled_for(now), now - probe_started if probe is not None else 0.0)
                 if self._state is PublisherState.CONNECTED and waiting >= self.stall_s:
                     self._stalled_since = now - waiting
+                    answer_mark = self._outbox.last_answer
                     log.warning("publisher: stalled: no answer from the cluster for %.1fs", waiting)
                     self._outbox.in_flight_uncertain()
                     self._set_state(PublisherState.STALLED)
                 elif stalled:
-                    if self._outbox.last_answer > self._stalled_since:
-                        self._unstall()
+                    if self._outbox.last_answer != answer_mark:
+                        self._unstall()  # a batch was answered
+                    elif now - self._stalled_since >= self.stall_s + max(self.options.connect_timeout_s, 1.0):
+                        # The cluster may answer the probe through another broker while this producer still
+                        # waits on the one it knew: a new connection bootstraps from every broker again.
+                        self._last_error = f"no answer to the records sent for {now - self._stalled_since:.1f}s"
+                        return
                     else:
                         self._changed()  # the stall's length moves on
                 if probe is None and self._admin is not None and (
