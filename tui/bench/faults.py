@@ -119,7 +119,7 @@ CASES: dict[str, Callable[[], Awaitable[Setup]]] = {
 async def run(ctx: BenchContext) -> ScenarioResult:
     """Every case in turn; a case that fails says why and the others still run."""
     result = ScenarioResult(NAME)
-    total = 1500 if ctx.quick else 5000
+    total = 2500 if ctx.quick else 5000  # records keep coming through the whole fault (5 s at 500/s)
     result.details = {"records_per_case": total, "rate": RATE, "fault_at_s": FAULT_AT_S, "fault_for_s": FAULT_FOR_S}
     for case, make in CASES.items():
         if case.startswith(("durable", "one_of")) and not s3_available():
@@ -218,7 +218,12 @@ async def _drive(publisher: EventPublisher, setup: Setup, total: int) -> tuple[f
         if delay > 0:
             await asyncio.sleep(delay)  # pacing at the stated rate, not waiting for a condition
         await publisher.publish("CALL", "bench", {"n": n})
+    if not fault_at:
+        await setup.fault()
+        fault_at = loop.time()
     if not mended_at:
+        # The fault lasts its stated time even when the records ran out first (pacing the schedule).
+        await asyncio.sleep(max(0.0, fault_at + FAULT_FOR_S - loop.time()))
         await setup.mend()
         mended_at = loop.time()
     return fault_at, mended_at
