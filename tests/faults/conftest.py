@@ -22,6 +22,7 @@ from tests.foreign import read_all
 from tui.demo.broker import EmbeddedBroker, free_port
 from tui.demo.durable import DurableCluster
 from tui.demo.linkproxy import LinkProxy
+from tui.evolution_env import DOCUMENT_EVENT_BLOCK
 
 
 @pytest.fixture
@@ -108,6 +109,7 @@ class Run:
 async def start_publish(bootstrap: str, prefix: str, cwd: Path, *args: str, **env: str) -> Run:
     """Start ``python -m tui --brokers BOOTSTRAP publish ARGS`` with a clean environment of the test's own."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_"))}
+    clean.update(DOCUMENT_EVENT_BLOCK)  # Evolution reads a missing KAFKA_EVENTS_* as false
     clean.update(
         KAFKA_TOPIC_PREFIX=prefix,
         KAFKA_AUTO_CREATE_TOPICS="true",

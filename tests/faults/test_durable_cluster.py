@@ -18,6 +18,7 @@ from tests.faults.conftest import start_publish
 from tests.foreign import read_all
 from tui.config import load_settings
 from tui.demo.durable import DurableCluster
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.instance_settings import InMemorySettings
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
@@ -43,7 +44,7 @@ async def test_every_broker_killed_and_restarted_during_20000_records(
         KAFKA_RECONNECT_INITIAL_DELAY_MS="500", KAFKA_CONNECTION_TIMEOUT="2000",
     )
     try:
-        await async_wait_until(lambda: run.acknowledged() >= 4000, timeout=60)
+        await async_wait_until(lambda: run.acknowledged() >= 4000, timeout=180)
         kill_all(durable_cluster)
         killed_at = asyncio.get_running_loop().time()
         await async_wait_until(lambda: run.said("publisher: stalled", after=killed_at) is not None
@@ -72,6 +73,7 @@ async def test_one_broker_lost_for_good_the_others_carry_on(durable_cluster: Dur
     settings = load_settings(
         None, environ={}, brokers=durable_cluster.bootstrap, topic_prefix=prefix, global_enabled="true",
         auto_create_topics="true", reconnect_initial_delay_ms="200", connection_timeout="2000",
+        **DOCUMENT_EVENT_FIELDS,  # Evolution reads a missing KAFKA_EVENTS_* as false
     )
     registry = InstanceRegistry(settings, topic=f"reg_{prefix}")
     await registry.start()
