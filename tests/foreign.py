@@ -21,8 +21,11 @@ class ForeignRecord:
     headers: list[tuple[str, bytes]]
 
 
-def read_all(bootstrap: str, topics: list[str], expected: int, timeout: float = 20.0) -> list[ForeignRecord]:
-    """Read ``topics`` from the beginning until ``expected`` records arrived or ``timeout`` passed."""
+def read_all(
+    bootstrap: str, topics: list[str], expected: int, timeout: float = 20.0, quiet: float | None = None
+) -> list[ForeignRecord]:
+    """Read ``topics`` from the beginning until ``expected`` records arrived or ``timeout`` passed (or, with
+    ``quiet``, nothing arrived for that many seconds)."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -46,10 +49,14 @@ def read_all(bootstrap: str, topics: list[str], expected: int, timeout: float = 
                 time.sleep(0.1)
         consumer.assign(assignment)
         out: list[ForeignRecord] = []
+        last = time.monotonic()
         while len(out) < expected and time.monotonic() < deadline:
             msg = consumer.poll(0.2)
             if msg is None or msg.error():
+                if quiet is not None and time.monotonic() - last >= quiet:
+                    break
                 continue
+            last = time.monotonic()
             out.append(
                 ForeignRecord(
                     msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(),

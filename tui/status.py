@@ -45,6 +45,50 @@ class ClusterView:
         return self.error is None and self.cluster_id is not None
 
 
+# The registry's own account of itself (the Kafka layer's; RegistryView above is the console's start loop).
+
+
+class RegistryHealthState(StrEnum):
+    """The registry's health, as :attr:`tui.kafka.registry.InstanceRegistry.health` tells it: STARTING (being
+    replayed), SYNCED (replayed, and the cluster answered a check a moment ago), NOT_ANSWERING (checks fail or
+    get no answer for 2.5 s), LOST (the cluster lost entries it held: the topic vanished, was re-created or went
+    back, and a replay no longer finds them; the registry keeps that copy and can restore it)."""
+
+    STARTING = "starting"
+    SYNCED = "synced"
+    NOT_ANSWERING = "not answering"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class RegistryHealth:
+    """A snapshot of the registry's health, for displays."""
+
+    state: RegistryHealthState
+    topic: str
+    detail: str | None = None
+    """Why (the reader's error, or how the loss showed)."""
+    lost_at: float | None = None
+    """``time.time()`` when the loss was found (LOST only)."""
+    held: int = 0
+    """Entries of the copy this registry holds and can restore (LOST only)."""
+    missing: tuple[str, ...] = ()
+    """Instances of that copy the cluster does not hold as they were (LOST only)."""
+
+    def describe(self) -> str:
+        """One line: ``registry lost by the cluster at 12:03:07 (…); 5 instances held here can be restored``."""
+        if self.state is RegistryHealthState.LOST:
+            when = time.strftime("%H:%M:%S", time.localtime(self.lost_at or time.time()))
+            why = f" ({self.detail})" if self.detail else ""
+            return (
+                f"registry lost by the cluster at {when}{why}; {len(self.missing)} of {self.held} instance(s) "
+                "held here can be restored"
+            )
+        if self.state is RegistryHealthState.NOT_ANSWERING:
+            return f"registry not answering ({self.detail or 'no answer'})"
+        return f"registry {self.state.value}"
+
+
 @dataclass(frozen=True)
 class RegistryView:
     """The registry's state as the console shows it."""
@@ -86,6 +130,9 @@ class PublisherState(StrEnum):
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     CONNECTED = "connected"
+    STALLED = "stalled"
+    """Connected, but requests (or the idle probe) have had no answer for the stall threshold: the cluster is
+    not answering. New records wait; the first answer brings CONNECTED back, a failed probe RECONNECTING."""
     RECONNECTING = "reconnecting"
     FAILED = "failed"
 
@@ -113,35 +160,65 @@ class PublisherStatus:
     """Records reported failed (with their error); never silently dropped."""
     idempotence: bool | None
     """None: not known yet; False: the broker refused it, carrying on with acks=all and one in flight."""
+    lost: int = 0
+    """Records acknowledged once and since lost by the cluster (no longer counted in ``acknowledged``)."""
+    resent: int = 0
+    """Records acknowledged after an attempt whose outcome was unknown (no answer, a stall, a broken link), sent
+    again by evokafka or by the Kafka client itself: each may be in the topic twice ("resent, may be
+    duplicated"); ``duplicates_seen`` says how many are, once read back."""
+    stalled_s: float = 0.0
+    """How long the cluster has not answered (while STALLED), in seconds."""
+    stall_threshold_s: float = 2.0
+    """No answer for this long to requests in flight (or to the idle probe) makes the publisher STALLED."""
+    duplicates_seen: int | None = None
+    """Extra copies of acknowledged records found when everything written was last read back (None: not
+    read back yet; see :meth:`~tui.kafka.publish.publisher.EventPublisher.verify`)."""
+    last_loss: str | None = None
+    """The last loss found, on one line ("N acknowledged record(s) of T partition P lost by the cluster at
+    HH:MM:SS: why"), or None."""
 
     @property
     def in_flight(self) -> int:
-        """Records handed over and not settled yet."""
-        return self.sent - self.acknowledged - self.failed
+        """Records handed over and not settled yet (queued or waiting for an answer)."""
+        return self.sent - self.acknowledged - self.failed - self.lost
 
-    def describe(self) -> str:
-        """One loggable line."""
-        if self.state is PublisherState.RECONNECTING:
+    def headline(self) -> str:
+        """The state on one line, without the counters (what the CLI narrates on each change)."""
+        if self.state is PublisherState.RECONNECTING and self.attempt == 0:
+            head = "reconnecting: the connection was lost; closing it"
+        elif self.state is PublisherState.RECONNECTING:
             head = f"reconnecting: attempt {self.attempt}/{self.max_attempts}, delay {self.delay_ms} ms"
             if self.next_try_at is not None:
                 head += f", next try in {max(0.0, self.next_try_at - time.time()):.1f}s"
             else:
                 head += ", trying now"
+        elif self.state is PublisherState.STALLED:
+            head = (
+                f"stalled: no answer from the cluster for {self.stalled_s:.1f}s "
+                f"(stall threshold {self.stall_threshold_s:.1f}s); new records wait"
+            )
         elif self.state is PublisherState.FAILED:
             head = f"failed after {self.max_attempts} reconnect attempts; retry to reconnect"
         else:
             head = self.state.value
         if self.last_error and self.state is not PublisherState.CONNECTED:
             head += f" (last error: {self.last_error})"
+        return head
+
+    def describe(self) -> str:
+        """One loggable line."""
+        head = self.headline()
         idem = {
             None: "idempotence unknown",
             True: "idempotence on",
             False: "idempotence OFF (refused by the broker; acks=all, 1 request in flight)",
         }[self.idempotence]
-        return (
-            f"{head}; sent {self.sent}, acknowledged {self.acknowledged}, retried {self.retried}, "
-            f"failed {self.failed}, in flight {self.in_flight}; {idem}"
+        counts = (
+            f"sent {self.sent}, acknowledged {self.acknowledged}, retried {self.retried}, "
+            f"resent {self.resent} (may be duplicated), failed {self.failed}, lost by the cluster {self.lost}, "
+            f"in flight {self.in_flight}"
         )
+        return f"{head}; {counts}; {idem}"
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,12 @@ def test_data_inline_file_and_stdin_with_body_fields(cli: Cli, broker: EmbeddedB
         (["messages.upsert", "-i", "bad/name"], "illegal instance name 'bad/name'"),
         (["messages.upsert", "-i", "global"], "illegal instance name 'global'"),
         (["messages.upsert", "-i", "acme", "--count", "0"], "--count"),
+        (["messages.upsert", "-i", "acme", "--count", "1000000001"], "--count"),
+        (["messages.upsert", "-i", "acme", "--count", "99999999999999999999999"], "--count"),
+        (["messages.upsert", "-i", "acme", "--rate", "nan"], "--rate"),
+        (["messages.upsert", "-i", "acme", "--rate", "1e-300"], "--rate"),
+        (["messages.upsert", "-i", "acme", "--rate", "inf"], "--rate"),
+        (["messages.upsert", "-i", "acme", "--rate", "-5"], "--rate"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli: Cli, args: list[str], says: str) -> None:

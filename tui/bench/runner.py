@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.bench import console, ingest, publish, scale, start, tail
+from tui.bench import console, faults, ingest, publish, scale, start, tail
 from tui.bench.report import SCHEMA, ScenarioResult, machine
 from tui.bench.workload import BenchContext, Progress, stderr_progress
 
@@ -29,6 +29,7 @@ SCENARIOS: dict[str, Scenario] = {
     "e2e": console.run_end_to_end,
     "memory": console.run_memory,
     "scale": scale.run,
+    "faults": faults.run,
 }
 """Every scenario, in the order a full run takes them (ingest before flood: flood compares with it)."""
 
@@ -41,6 +42,7 @@ LIMITS_S: dict[str, tuple[float, float]] = {
     "e2e": (40, 120),
     "memory": (40, 900),
     "scale": (60, 1200),
+    "faults": (600, 900),
 }
 """(quick, full) bound on each scenario's wall time."""
 

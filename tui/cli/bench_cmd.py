@@ -8,7 +8,7 @@ import click
 
 from tui.cli.common import Context, fail, pass_context
 
-SCENARIO_NAMES = ("start", "publish", "ingest", "tail", "flood", "e2e", "memory", "scale")
+SCENARIO_NAMES = ("start", "publish", "ingest", "tail", "flood", "e2e", "memory", "scale", "faults")
 """Kept here so ``--help`` needs no import of the bench (the list is checked against the runner in tests)."""
 
 WRITING_SCENARIOS = {
@@ -54,6 +54,7 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
       memory   RSS growth after 1,000,000 records through the panes < 50 MiB (fewer with --quick)
       scale    200 instances x 31 topics, 10,000 registry records: first paint < 1 s, instances
                list < 1 s, topics diff < 2 s, layout < 2 s, discovery < 2 s, RSS < 300 MiB
+      faults   silent/reset cut, empty/durable restart, 1 of 3 lost: state changed < 3 s, resumed, counts
     Figures with several rounds give median, worst and spread.
     """
     from tui.bench.runner import run_bench

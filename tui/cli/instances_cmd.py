@@ -361,3 +361,10 @@ async def _close(source: InstanceSource) -> None:
 
 def _any_rejected(names: list[str]) -> bool:
     return any(n not in EVOLUTION_ALL_EVENTS and evolution_rejects(catalog.lookup(n)) for n in names)
+
+
+# A copy of the registry and its restore (after a broker lost its data): tui/cli/instances_backup.py.
+from tui.cli.instances_backup import export_command, import_command  # noqa: E402
+
+command.add_command(export_command)
+command.add_command(import_command)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import sys
 import time
@@ -20,6 +21,7 @@ import orjson
 
 from tui import catalog
 from tui.cli.common import Context, fail, pass_context, run
+from tui.cli.publish_report import Report, route_line
 from tui.config import KafkaSettings
 from tui.envelope import DEFAULT_SERVER_URL
 from tui.instance_settings import SettingsLookup
@@ -28,8 +30,7 @@ from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, Connec
 from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.records import safe_json
-from tui.status import Delivery, PublisherState
+from tui.status import PublisherState
 from tui.templates import template
 from tui.topology import InstanceNameError, Layout, Route, route, validate_instance
 
@@ -66,24 +67,15 @@ def _read_data(spec: str | None) -> tuple[Any, bool]:
         fail(f"invalid JSON in {source} ({where}): {exc.msg}")
 
 
-def _route_line(found: Route) -> str:
-    return f"{found.where}: {'; '.join(found.reasons)}"
+MAX_COUNT = 10**9
+RATE_MIN, RATE_MAX = 0.001, 1_000_000.0
+"""``--rate`` bounds, records per second: one every 1000 s at the slowest."""
 
 
-def _record_line(delivery: Delivery, as_json: bool) -> str:
-    if as_json:
-        return safe_json(
-            {
-                "topic": delivery.topic,
-                "partition": delivery.partition,
-                "offset": delivery.offset,
-                "key": delivery.key,
-                "error": delivery.error,
-            }
-        )
-    if delivery.ok:
-        return f"{delivery.topic} partition={delivery.partition} offset={delivery.offset} key={delivery.key}"
-    return f"{delivery.topic} FAILED key={delivery.key} error={delivery.error}"
+def _check_rate(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and RATE_MIN <= value <= RATE_MAX):
+        raise click.BadParameter(f"{value} is not a rate from {RATE_MIN} to {RATE_MAX:,.0f} records per second")
+    return value
 
 
 @click.command()
@@ -95,8 +87,14 @@ def _record_line(delivery: Delivery, as_json: bool) -> str:
     metavar="JSON|@FILE|-",
     help="The event's data: inline JSON, @file, or - for stdin. Default: a realistic template for EVENT.",
 )
-@click.option("--count", "-n", type=click.IntRange(min=1), help="Send N events (progress bar and summary).")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most R events per second.")
+@click.option(
+    "--count", "-n", type=click.IntRange(min=1, max=MAX_COUNT),
+    help=f"Send N events, 1 to {MAX_COUNT:,} (progress bar, a line per record, a summary that accounts for each).",
+)
+@click.option(
+    "--rate", type=float, callback=_check_rate,
+    help=f"At most R events per second ({RATE_MIN} to {RATE_MAX:,.0f}).",
+)
 @click.option("--sender", help="The body's sender field (e.g. 5511999999999).")
 @click.option("--server-url", default=DEFAULT_SERVER_URL, show_default=True, help="The body's server_url.")
 @click.option("--apikey", help="The body's apikey field.")
@@ -215,7 +213,7 @@ class _Job:
                 click.echo(f"nowhere: {'; '.join(found.reasons)}", err=True)
                 click.echo(f"evokafka: nothing sent; {self._how_to_send()}", err=True)
                 return 0
-            click.echo(f"route: {_route_line(found)}", err=True)
+            click.echo(f"route: {route_line(found)}", err=True)
             return await self._publish(lookup)
         finally:
             if registry is not None:
@@ -245,7 +243,11 @@ class _Job:
             # This command reports the publisher's state itself, in its own lines.
             logging.getLogger("tui.kafka.publish.publisher").setLevel(logging.ERROR)
         publisher = EventPublisher(self.settings, lookup, options=self.options, server_url=self.server_url)
+        report = Report(as_json=self.as_json)
         await publisher.start()
+        unsubscribe = publisher.subscribe(report.state)
+        unsubscribe_losses = publisher.subscribe_losses(report.loss)
+        checked: str | None = None
         try:
             await self._wait_connected(publisher)
             if publisher.status.idempotence is False:
@@ -255,8 +257,8 @@ class _Job:
                 )
             total = self.count or 1
             started = time.monotonic()
-            tickets: asyncio.Queue[PublishTicket | None] = asyncio.Queue()
-            printer = asyncio.create_task(self._print(tickets, total))
+            tickets: asyncio.Queue[tuple[int, PublishTicket] | None] = asyncio.Queue()
+            printer = asyncio.create_task(self._print(tickets, total, report))
             for n in range(total):
                 if self.rate is not None:
                     # Pacing, not waiting for a condition: the operator asked for this rate.
@@ -267,17 +269,27 @@ class _Job:
                 ticket = await publisher.publish(
                     self.event, self.instance, self._data_for(n), sender=self.sender, apikey=self.apikey
                 )
-                tickets.put_nowait(ticket)
+                report.route(n, ticket.route)
+                tickets.put_nowait((n, ticket))
             tickets.put_nowait(None)
             await publisher.flush()
             await printer
+            # Acknowledged is not enough: is it all still there? (A broker that restarted empty lost it.)
+            try:
+                await publisher.verify(timeout=max(self.options.request_timeout_ms / 1000, 30.0))
+            except Exception as exc:
+                checked = explain(exc)
             elapsed = max(time.monotonic() - started, 1e-6)
             status = publisher.status
         finally:
+            unsubscribe()
+            unsubscribe_losses()
             await publisher.stop()
         if self.count is not None:
-            self._summary(status.sent, status.acknowledged, status.failed, elapsed, status.describe())
-        return 1 if status.failed else 0
+            report.summary(total, status, elapsed, checked=checked)
+        elif report.lost:
+            click.echo(f"publisher: {status.describe()}", err=True)
+        return 0 if report.all_acknowledged() and checked is None else 1
 
     async def _wait_connected(self, publisher: EventPublisher) -> None:
         changed = asyncio.Event()
@@ -303,52 +315,32 @@ class _Job:
                 raise _Unreachable(why)
             raise _Unreachable(f"cannot reach the cluster at {servers}: {why}")
 
-    async def _print(self, tickets: asyncio.Queue[PublishTicket | None], total: int) -> None:
+    async def _print(
+        self, tickets: asyncio.Queue[tuple[int, PublishTicket] | None], total: int, report: Report
+    ) -> None:
         if self.count is None:
-            await self._print_records(tickets, None)
+            await self._print_records(tickets, None, report)
             return
         with click.progressbar(
             length=total, label="publishing", file=sys.stderr, show_pos=True, show_eta=False
         ) as bar:
-            await self._print_records(tickets, bar)
+            await self._print_records(tickets, bar, report)
 
     async def _print_records(
-        self, tickets: asyncio.Queue[PublishTicket | None], bar: ProgressBar[Any] | None
+        self, tickets: asyncio.Queue[tuple[int, PublishTicket] | None], bar: ProgressBar[Any] | None, report: Report
     ) -> None:
         # In hand-over order, so the lines of one key come out in the order they were sent.
         while True:
-            ticket = await tickets.get()
-            if ticket is None:
+            item = await tickets.get()
+            if item is None:
                 return
-            lines = [_record_line(delivery, self.as_json) for delivery in await ticket.wait()]
-            if lines:
-                sys.stdout.write("\n".join(lines) + "\n")
+            n, ticket = item
+            if not ticket.route.targets:
+                report.skip(n, ticket.route)
+            else:
+                report.settled(n, await ticket.wait())
             if bar is not None:
                 bar.update(1)
-
-    def _summary(self, sent: int, acked: int, failed: int, elapsed: float, state: str) -> None:
-        rate = acked / elapsed
-        if self.as_json:
-            sys.stdout.write(
-                safe_json(
-                    {
-                        "summary": {
-                            "sent": sent,
-                            "acknowledged": acked,
-                            "failed": failed,
-                            "seconds": round(elapsed, 3),
-                            "rate": round(rate, 1),
-                        }
-                    }
-                )
-                + "\n"
-            )
-        sys.stdout.flush()
-        click.echo(
-            f"sent {sent}, acknowledged {acked}, failed {failed} in {elapsed:.2f}s ({rate:,.0f} records/s)",
-            err=True,
-        )
-        click.echo(f"publisher: {state}", err=True)
 
 
 class _NoSettings:

@@ -2,8 +2,11 @@
 
 Killing the in-memory broker loses every record; a real network fault does not. The proxy sits between the
 clients and the broker (the broker advertises the proxy's port, so metadata sends clients back through it):
-:meth:`LinkProxy.cut` drops every open connection and refuses new ones, :meth:`LinkProxy.restore` listens
-again on the same port. Used by the fault tests and by ``evokafka bench``.
+:meth:`LinkProxy.cut` drops every open connection and refuses new ones (a reset: clients notice at once),
+:meth:`LinkProxy.cut_silently` keeps every connection open and accepts new ones but forwards nothing, in either
+direction (a pulled cable or a dropping firewall: clients notice only by the silence), and
+:meth:`LinkProxy.restore` ends either kind (after a silent cut, what was held flows on, as TCP retransmits
+would deliver it). Used by the fault tests and by ``evokafka bench``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class LinkProxy:
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._cut = False
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.connections = 0
         """Connections accepted since start (for tests and the bench)."""
 
@@ -37,8 +42,13 @@ class LinkProxy:
 
     @property
     def is_cut(self) -> bool:
-        """Whether the link is cut."""
-        return self._cut
+        """Whether the link is cut (either kind)."""
+        return self._cut or not self._flowing.is_set()
+
+    @property
+    def is_silent(self) -> bool:
+        """Whether the link is cut silently (connections held, nothing forwarded)."""
+        return not self._flowing.is_set()
 
     async def start(self) -> LinkProxy:
         """Listen (on a free port when none was given)."""
@@ -49,17 +59,24 @@ class LinkProxy:
     async def stop(self) -> None:
         """Close the listener and every connection."""
         await self._drop_all()
+        self._flowing.set()
 
     async def cut(self) -> None:
         """Drop every open connection and refuse new ones, as a pulled cable would."""
         self._cut = True
         await self._drop_all()
 
+    async def cut_silently(self) -> None:
+        """Forward nothing any more, in either direction, and answer nothing, but keep every connection open
+        and accept new ones: no reset, no FIN, only silence."""
+        self._flowing.clear()
+
     async def restore(self) -> None:
-        """Accept connections again, on the same port."""
+        """Accept connections again, on the same port; after a silent cut, let what was held flow on."""
         if self._server is None:
             await self._listen()
         self._cut = False
+        self._flowing.set()
 
     async def __aenter__(self) -> LinkProxy:
         return await self.start()
@@ -98,6 +115,12 @@ class LinkProxy:
             _abort(client_writer)
             return
         self.connections += 1
+        self._writers.add(client_writer)
+        # Silent: the connection is accepted (the kernel did that already) but nothing goes upstream yet.
+        await self._flowing.wait()
+        if self._cut:
+            _abort(client_writer)
+            return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
@@ -105,8 +128,8 @@ class LinkProxy:
             return
         self._writers.update((client_writer, upstream_writer))
         pipes = (
-            asyncio.create_task(_pump(client_reader, upstream_writer)),
-            asyncio.create_task(_pump(upstream_reader, client_writer)),
+            asyncio.create_task(_pump(client_reader, upstream_writer, self._flowing)),
+            asyncio.create_task(_pump(upstream_reader, client_writer, self._flowing)),
         )
         self._pipes.update(pipes)
         try:
@@ -121,10 +144,13 @@ class LinkProxy:
             self._pipes.difference_update(pipes)
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event) -> None:
     with contextlib.suppress(ConnectionError, OSError, asyncio.IncompleteReadError):
         while True:
+            await flowing.wait()
             chunk = await reader.read(65536)
+            # A chunk read just before a silent cut is held too: nothing crosses a cut link.
+            await flowing.wait()
             if not chunk:
                 return
             writer.write(chunk)

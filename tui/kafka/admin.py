@@ -11,8 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from tui.kafka.options import ClusterUnreachableError as ClusterUnreachableError
-from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
-from tui.kafka.options import ReadOnlyError as ReadOnlyError
+from tui.kafka.options import ConnectionOptions, ReadOnlyError, start_client, stop_quietly
 
 
 @dataclass(frozen=True, slots=True)

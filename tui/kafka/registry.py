@@ -19,50 +19,47 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 
 from tui import catalog
 from tui.config import KafkaSettings
-from tui.instance_settings import InstanceSettings, InstanceSettingsError, check_stored_size
-from tui.kafka import metadata
+from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ReadOnlyError, reason, start_client
+from tui.kafka.options import (
+    ClusterUnreachableError,
+    ConnectionOptions,
+    ReadOnlyError,
+    reason,
+    start_client,
+    stop_quietly,
+)
+from tui.kafka.registry_reader import RegistryProblem, RegistryReader, Subscriber, _cancelling, _settle
 from tui.kafka.streams import consumer as groupless_consumer
-from tui.topology import InstanceNameError, validate_instance
+from tui.status import RegistryHealth, RegistryHealthState
+from tui.topology import validate_instance
 
 DEFAULT_TOPIC = "__evokafka_instances"
-MAX_PROBLEMS = 1000
-"""Problems kept (the newest); a topic full of junk must not grow memory without bound."""
-CHECK_INTERVAL_S = 1.0
-"""How often the live reader checks that the topic it reads is still the one in the cluster."""
+NOT_ANSWERING_S = 2.5
+"""No completed check of the topic for this long (checks run every second): the registry is not answering."""
+HEALTH_TICK_S = 0.25
+"""How often the registry looks at its health, to tell subscribers of a change within a second."""
 FRESH_CHECK_S = 0.25
 RECENT_KEPT = 1000
 """A write right after a check goes ahead without asking for another."""
 
 log = logging.getLogger(__name__)
 
-Subscriber = Callable[[str, InstanceSettings | None], None]
-
-
-@dataclass(frozen=True)
-class RegistryProblem:
-    """A registry record that could not be used, and why. It was skipped."""
-
-    offset: int
-    key: str | None
-    reason: str
-
-
 class RegistryError(RuntimeError):
     """The registry cannot do what was asked (not started, a write not seen back in time)."""
 
 
-class InstanceRegistry:
+class InstanceRegistry(RegistryReader):
     """Per-instance settings held in a compacted topic; satisfies :class:`tui.instance_settings.SettingsLookup`.
 
     ``get`` and ``all`` answer from memory (the replayed topic); writes produce with ``acks=all`` and return
@@ -103,7 +100,14 @@ class InstanceRegistry:
         self._recent: deque[tuple[int, int, int]] = deque(maxlen=RECENT_KEPT)
         """(partition, offset, hash of key and value) of the records read lately: whether a write was read,
         or the reader is past its offset because it read another topic of the same name before."""
-        """Names held before a re-attach, not seen again yet; those left when the replay ends are dropped."""
+        self._last_answer = 0.0
+        self._lost_at: float | None = None
+        self._lost_detail: str | None = None
+        self._last_copy: dict[str, InstanceSettings] = {}
+        self._reattach_why: str | None = None
+        self._health_subscribers: list[Callable[[RegistryHealth], None]] = []
+        self._told: RegistryHealth | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -124,6 +128,7 @@ class InstanceRegistry:
         self._consumer = client
         await self._attach(wait=not self.read_only)
         self._task = asyncio.create_task(self._follow(), name=f"registry:{self.topic}")
+        self._watchdog = asyncio.create_task(self._watch_health(), name=f"registry-health:{self.topic}")
         try:
             await self.wait_synced(timeout=max(self.options.request_timeout_ms / 1000, 10.0))
         except TimeoutError:
@@ -138,10 +143,11 @@ class InstanceRegistry:
         """
         before = _cancelling()
         cancelled = False
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            cancelled |= await _settle(task, before)
+        for running in (self._watchdog, self._task):
+            if running is not None:
+                running.cancel()
+                cancelled |= await _settle(running, before)
+        self._task = self._watchdog = None
         for _, _, future in self._waiters:
             if not future.done():
                 future.set_exception(RegistryError("the registry was stopped"))
@@ -169,8 +175,75 @@ class InstanceRegistry:
 
     @property
     def synced(self) -> bool:
-        """Whether the replay reached the end the topic had at start."""
-        return self._synced.is_set()
+        """Whether the registry holds what the cluster holds: replayed to the end, answering, nothing lost."""
+        return self.health.state is RegistryHealthState.SYNCED
+
+    # -- health: never "synced" while not ----------------------------------------------------------------
+
+    @property
+    def health(self) -> RegistryHealth:
+        """Where the registry stands (see :class:`tui.status.RegistryHealthState`)."""
+        if self._lost_at is not None:
+            missing = tuple(sorted(n for n, s in self._last_copy.items() if self._items.get(n) != s))
+            if missing:
+                return RegistryHealth(
+                    RegistryHealthState.LOST, self.topic, self._lost_detail, self._lost_at, len(self._last_copy), missing
+                )
+            self._lost_at = self._lost_detail = None  # the cluster holds the copy again (restored)
+            self._last_copy = {}
+        if not self._synced.is_set() or self._task is None:
+            return RegistryHealth(RegistryHealthState.STARTING, self.topic, self.last_error)
+        quiet = time.monotonic() - self._last_answer  # the loop's clock (asyncio's loop.time() is monotonic)
+        if self.last_error is not None or quiet > NOT_ANSWERING_S:
+            return RegistryHealth(RegistryHealthState.NOT_ANSWERING, self.topic, self.last_error or f"no answer for {quiet:.1f}s")
+        return RegistryHealth(RegistryHealthState.SYNCED, self.topic)
+
+    def subscribe_health(self, callback: Callable[[RegistryHealth], None]) -> Callable[[], None]:
+        """Call ``callback`` with the health each time its state changes; returns the unsubscribe."""
+        self._health_subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._health_subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _health_changed(self) -> None:
+        health = self.health
+        told = self._told
+        if told is not None and (told.state, told.lost_at, told.missing) == (health.state, health.lost_at, health.missing):
+            return
+        self._told = health
+        log.info("registry: %s", health.describe())
+        for callback in list(self._health_subscribers):
+            try:
+                callback(health)
+            except Exception:  # a subscriber's bug must not stop the registry
+                log.exception("registry health subscriber failed")
+
+    async def _watch_health(self) -> None:
+        while True:
+            self._health_changed()
+            await asyncio.sleep(HEALTH_TICK_S)
+
+    def last_copy(self) -> dict[str, InstanceSettings]:
+        """The entries the cluster lost, as this registry held them (empty when nothing was lost)."""
+        return dict(sorted(self._last_copy.items()))
+
+    async def restore(self, entries: dict[str, InstanceSettings] | None = None) -> list[str]:
+        """Write back ``entries`` (default: the copy held since the loss) where the cluster differs; returns
+        the names written. :class:`~tui.kafka.admin.ReadOnlyError` when read-only."""
+        if self.read_only:
+            raise ReadOnlyError(f"restore the instance registry {self.topic}")
+        wanted = self.last_copy() if entries is None else dict(sorted(entries.items()))
+        written: list[str] = []
+        for name, stored in wanted.items():
+            validate_instance(name, self.settings.topic_prefix)
+            if self._items.get(name) != stored:
+                await self._write(name, stored)
+                written.append(name)
+        self._health_changed()
+        return written
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -260,7 +333,16 @@ class InstanceRegistry:
         # The topic may have vanished or changed since the last look: write where this registry reads.
         await self._checked()
         value = orjson.dumps(stored.to_json()) if stored is not None else None
-        metadata = await producer.send_and_wait(self.topic, key=instance.encode(), value=value)
+        try:
+            metadata = await producer.send_and_wait(self.topic, key=instance.encode(), value=value)
+        except (NodeNotReadyError, KafkaConnectionError, KafkaTimeoutError) as exc:
+            # The broker this producer knew is gone: a fresh one asks every broker of KAFKA_BROKERS. Writing the
+            # same value twice is harmless in a compacted topic.
+            log.info("registry write: %s; trying again through a new connection", reason(exc))
+            self._producer = None
+            await stop_quietly(producer, timeout=self._connect_timeout())
+            producer = await self._started_producer()
+            metadata = await producer.send_and_wait(self.topic, key=instance.encode(), value=value)
         if metadata.partition not in {tp.partition for tp in self._partitions}:
             await self._checked()  # someone re-created it with more partitions meanwhile: read them all
         await self._seen(metadata.partition, metadata.offset, hash((instance.encode(), value)))
@@ -306,217 +388,5 @@ class InstanceRegistry:
         finally:
             self._waiters = [w for w in self._waiters if w[2] is not future]
 
-    # -- the live reader -------------------------------------------------------------------------------
-
-    async def _attach(self, *, wait: bool) -> bool:
-        """Assign every partition of the topic from the beginning; False while the topic does not exist."""
-        assert self._consumer is not None
-        client = self._consumer
-        loop = asyncio.get_running_loop()
-        # Metadata may lag a topic's creation by a moment: ask again, bounded.
-        deadline = loop.time() + (max(self.options.connect_timeout_s, 2.0) if wait else 0.0)
-        while True:
-            await metadata.refresh(client)
-            found = client.partitions_for_topic(self.topic)
-            if found:
-                break
-            if loop.time() >= deadline:
-                if wait:
-                    raise ClusterUnreachableError(f"the registry topic {self.topic} did not appear")
-                self._synced.set()  # no topic yet: an empty registry, fully read
-                return False
-            await asyncio.sleep(0.1)
-        self._partitions = [TopicPartition(self.topic, p) for p in sorted(found)]
-        client.assign(self._partitions)
-        await client.seek_to_beginning(*self._partitions)
-        ends = await client.end_offsets(self._partitions)
-        self._sync_targets = {tp.partition: ends[tp] for tp in self._partitions}
-        self._positions = {tp.partition: 0 for tp in self._partitions}
-        self._recent.clear()
-        self._last_check = loop.time()
-        self._check_synced()
-        self._finish_replay()
-        return True
-
-    async def _check_topic(self, attached: bool) -> bool:
-        """Whether the reader follows the topic as it is now; re-attach when it vanished, was re-created or
-        changed partitions. Returns whether it is attached afterwards."""
-        assert self._consumer is not None
-        client = self._consumer
-        self._last_check = asyncio.get_running_loop().time()
-        await metadata.refresh(client)
-        found = client.partitions_for_topic(self.topic)
-        if not found:
-            if self.read_only:
-                if attached:
-                    log.info("registry topic %s vanished; its entries are dropped", self.topic)
-                    self._partitions, self._positions, self._sync_targets = [], {}, {}
-                    client.assign([])
-                    self._forget(set(self._items))
-                self._synced.set()  # no topic: an empty registry, fully read
-                return False
-            if attached:
-                log.info("registry topic %s vanished (a broker restarted empty?); creating it again", self.topic)
-            async with Admin(self.options) as admin:
-                await admin.create_topics([TopicSpec(self.topic, configs={"cleanup.policy": "compact"})])
-            return await self._reattach()
-        if self._reread:
-            return await self._reattach()
-        if not attached or set(found) != {tp.partition for tp in self._partitions}:
-            if attached:
-                log.info("registry topic %s now has partitions %s; reading them all", self.topic, sorted(found))
-            return await self._reattach()
-        ends = await client.end_offsets(self._partitions)
-        # A compacted topic's end never moves back: one that did is a new topic under the same name.
-        if any(ends[tp] < self._positions.get(tp.partition, 0) for tp in self._partitions):
-            log.info("registry topic %s was re-created; reading it again", self.topic)
-            return await self._reattach()
-        return True
-
-    async def _reattach(self) -> bool:
-        # Entries not found again by the end of the replay are gone with the old topic.
-        self._replaying = set(self._items)
-        self._reread = False
-        # A fresh consumer: aiokafka's fetcher kept the old topic's state and never fetched the new one.
-        fresh = groupless_consumer(self.options, fetch_max_wait_ms=50)
-        try:
-            await asyncio.wait_for(fresh.start(), timeout=self._connect_timeout())
-        except BaseException:
-            await _settle(fresh.stop(), _cancelling())
-            raise
-        old, self._consumer = self._consumer, fresh
-        if old is not None and await _settle(old.stop(), _cancelling()):
-            raise asyncio.CancelledError
-        return await self._attach(wait=not self.read_only)
-
-    async def _follow(self) -> None:
-        assert self._consumer is not None
-        attached = bool(self._partitions)
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                if not attached or self._check_requests or self._reread or loop.time() - self._last_check >= CHECK_INTERVAL_S:
-                    attached = await self._check_topic(attached)
-                    self._release_checks()
-                    if not attached:
-                        # Read-only and the topic is missing: look for it now and then.
-                        await asyncio.sleep(CHECK_INTERVAL_S)
-                        continue
-                client = self._consumer
-                assert client is not None
-                batches = await client.getmany(timeout_ms=100, max_records=1000)
-                for tp_read, messages in batches.items():
-                    for message in messages:
-                        digest = hash((message.key, message.value))
-                        self._recent.append((tp_read.partition, message.offset, digest))
-                        self._apply(message.offset, message.key, message.value)
-                for tp in self._partitions:
-                    self._positions[tp.partition] = await client.position(tp)
-                self.last_error = None
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the reader must outlive a broken connection; aiokafka reconnects
-                self.last_error = reason(exc)
-                log.info("registry reader: %s", self.last_error)
-                self._release_checks()  # a write waiting for a check goes on, and succeeds or fails on its own
-                await asyncio.sleep(0.5)
-                continue
-            self._check_synced()
-            self._finish_replay()
-            self._release_waiters()
-
-    def _apply(self, offset: int, key: bytes | None, value: bytes | None) -> None:
-        name: str | None = None
-        try:
-            if key is None:
-                raise InstanceSettingsError("record without a key")
-            try:
-                name = bytes(key).decode("utf-8")
-            except UnicodeDecodeError:
-                raise InstanceSettingsError("key is not UTF-8") from None
-            validate_instance(name, self.settings.topic_prefix)
-            check_stored_size(value)
-            if value is None:
-                settings: InstanceSettings | None = None
-            else:
-                try:
-                    parsed = orjson.loads(value)
-                except orjson.JSONDecodeError:
-                    raise InstanceSettingsError("value is not JSON") from None
-                settings = InstanceSettings.from_json(parsed)
-        except (InstanceSettingsError, InstanceNameError) as exc:
-            self.problems.append(RegistryProblem(offset, name, str(exc)))
-            del self.problems[:-MAX_PROBLEMS]
-            log.info("registry record at offset %d skipped: %s", offset, exc)
-            return
-        if self._replaying is not None:
-            self._replaying.discard(name)
-        if settings is None:
-            if self._items.pop(name, None) is None:
-                return  # a tombstone for an entry never seen: nothing changed
-        else:
-            if self._items.get(name) == settings:
-                return
-            self._items[name] = settings
-        self._notify(name, settings)
-
-    def _notify(self, name: str, settings: InstanceSettings | None) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(name, settings)
-            except Exception:  # a subscriber's bug must not stop the registry
-                log.exception("registry subscriber failed")
-
-    def _forget(self, names: Iterable[str]) -> None:
-        for name in sorted(names):
-            if self._items.pop(name, None) is not None:
-                self._notify(name, None)
-
-    def _finish_replay(self) -> None:
-        if self._replaying is not None and all(
-            self._positions.get(p, 0) >= end for p, end in self._sync_targets.items()
-        ):
-            stale, self._replaying = self._replaying, None
-            self._forget(stale)
-
-    def _release_checks(self) -> None:
-        requests, self._check_requests = self._check_requests, []
-        for future in requests:
-            if not future.done():
-                future.set_result(None)
-
-    def _check_synced(self) -> None:
-        if not self._synced.is_set() and all(
-            self._positions.get(p, 0) >= end for p, end in self._sync_targets.items()
-        ):
-            self._synced.set()
-
-    def _release_waiters(self) -> None:
-        for partition, offset, future in self._waiters:
-            if not future.done() and self._positions.get(partition, 0) > offset:
-                future.set_result(None)
-
     def _connect_timeout(self) -> float:
         return max(self.options.connect_timeout_s, 1.0) * 3
-
-
-def _cancelling() -> int:
-    current = asyncio.current_task()
-    return current.cancelling() if current is not None else 0
-
-
-async def _settle(closing: Awaitable[object], before: int) -> bool:
-    """Await a cancelled task or a client's ``stop()``; True when the caller itself was cancelled meanwhile.
-
-    aiokafka's ``AIOKafkaConsumer.stop()`` cancels the fetch that sleeps in its retry backoff, awaits it and
-    lets that CancelledError out: it is not the caller's, so it stays here (as do the clients' errors). The
-    caller's own cancellation shows in its task's ``cancelling()`` count.
-    """
-    try:
-        await closing
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        return current is not None and current.cancelling() > before
-    except Exception as exc:
-        log.debug("while stopping the registry: %s", reason(exc))
-    return False

@@ -26,6 +26,7 @@ _STATE_COLOUR: dict[PublisherState, str] = {
     PublisherState.DISCONNECTED: "$text-muted",
     PublisherState.CONNECTING: "$warning",
     PublisherState.CONNECTED: "$success",
+    PublisherState.STALLED: "$warning",
     PublisherState.RECONNECTING: "$warning",
     PublisherState.FAILED: "$error",
 }

@@ -19,6 +19,7 @@ _LOOK: dict[PublisherState, tuple[str, str]] = {
     PublisherState.DISCONNECTED: ("○", "$text-muted"),
     PublisherState.CONNECTING: ("◌", "$warning"),
     PublisherState.CONNECTED: ("●", "$success"),
+    PublisherState.STALLED: ("◌", "$warning"),
     PublisherState.RECONNECTING: ("◌", "$warning"),
     PublisherState.FAILED: ("✖", "$error"),
 }

@@ -30,13 +30,37 @@ LAG_WARN = 1000
 """Total lag of the consumer group above which the doctor warns."""
 
 
-def check_instances(instances: Mapping[str, InstanceSettings] | None, registry_note: str = "") -> list[CheckResult]:
-    """Each instance of the registry: enabled or not, and for which events."""
-    if instances is None:
+RESTORE_FIX = (
+    "if instances were configured before, the cluster lost them (a broker restarted without its data): restore "
+    "them with `evokafka instances import FILE` (a copy from `evokafka instances export`) or from a console that "
+    "still holds them; otherwise enable instances: evokafka instances enable <name>"
+)
+
+
+def check_instances(
+    instances: Mapping[str, InstanceSettings] | None, registry_note: str = "", *, topic_exists: bool | None = None
+) -> list[CheckResult]:
+    """Each instance of the registry: enabled or not, and for which events.
+
+    ``topic_exists`` (from the cluster's metadata) tells an unreadable or missing registry topic apart from an
+    empty one, so the fix names the real cause.
+    """
+    if instances is None and topic_exists is not False:
         return [
             CheckResult(
-                "registry.instances", Status.WARN, f"the instance registry cannot be read{registry_note}",
-                "check that the registry topic exists (any console or `evokafka instances` creates it)",
+                "registry.instances", Status.WARN,
+                f"the registry topic{registry_note} exists but could not be read to its end: its partitions do "
+                "not answer with the records they claim (the cluster may have lost their data)",
+                "check that the broker serving it is up and kept its storage; if its data is gone, restore the "
+                "registry with `evokafka instances import FILE` (from `evokafka instances export`)",
+            )
+        ]
+    if not instances and topic_exists is False:  # None too: a console whose registry was lost
+        return [
+            CheckResult(
+                "registry.instances", Status.WARN,
+                f"the registry topic{registry_note} does not exist: no instance settings are stored in this cluster",
+                RESTORE_FIX,
             )
         ]
     if not instances:

@@ -122,7 +122,9 @@ class Doctor:
         )
         source = self.instances or registry_source(self.settings, options, self.registry_topic)
         instances = await source()
-        self._add(*check_instances(instances, f" ({self.registry_topic})"))
+        self._add(
+            *check_instances(instances, f" ({self.registry_topic})", topic_exists=self.registry_topic in existing)
+        )
         if isinstance(source, RegistryReading):
             self._add(*check_skipped(source.skipped, self.registry_topic))
         self._add(*check_planned_topics(self.settings, instances or {}, existing))

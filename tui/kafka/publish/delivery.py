@@ -15,7 +15,7 @@ from tui import topology
 from tui.status import Delivery
 
 if TYPE_CHECKING:
-    from tui.kafka.publish.outbox import OutboundRecord
+    from tui.kafka.publish.records import OutboundRecord
 
 
 class PublishTicket:

@@ -15,127 +15,40 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaTimeoutError, ProducerClosed
+from aiokafka.errors import ProducerClosed
 from aiokafka.producer.message_accumulator import BatchBuilder
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from tui import topology
 from tui.config import KafkaSettings
-from tui.kafka.admin import Admin
-from tui.kafka.options import ClusterUnreachableError, ReadOnlyError
+from tui.kafka.options import ReadOnlyError
+from tui.kafka.publish.connection import ProducerLink
+from tui.kafka.publish.losses import LossWatch, digest
 from tui.kafka.publish.placement import Placement, TopicMissingError, topic_unknown
-from tui.status import Delivery
+from tui.kafka.publish.records import (
+    Counters,
+    Lane,
+    OutboundRecord,
+    by_seq,
+    outcome_unknown,
+    retriable,
+    too_large,
+    why,
+)
 
 # The publisher's logger: `evokafka publish` quiets it by this name, whichever module of the publisher speaks.
 log = logging.getLogger("tui.kafka.publish.publisher")
 
 MAX_UNSETTLED = 100_000
 """Records in the publisher (queued or in flight) before :meth:`Outbox.put` waits for room."""
-MAX_REQUEST_BYTES = 1024 * 1024
-"""aiokafka's ``max_request_size`` (its default): a record larger than this is refused before sending."""
 LARGE_VALUE_BYTES = 64 * 1024
-"""Values above this are measured exactly against :data:`MAX_REQUEST_BYTES` before they are batched."""
+"""Values above this are measured exactly against the maximum request size before they are batched."""
 MAX_HAND_OVER = 20_000
 """Records the pump hands over in one go before it lets the rest of the loop run."""
-
-
-class ProducerLink(Protocol):
-    """What the outbox needs of the publisher's connection."""
-
-    def sending_producer(self) -> AIOKafkaProducer | None:
-        """The producer while connected and not lost; None while nothing may be handed over."""
-
-    def current_producer(self) -> AIOKafkaProducer | None:
-        """The producer of the current connection, whatever its state."""
-
-    def current_admin(self) -> Admin | None:
-        """The admin client of the current connection."""
-
-    def refusal(self) -> str | None:
-        """Why a record handed over now cannot be queued (the publisher has failed), or None."""
-
-    def lose(self, error: str) -> None:
-        """Records ran out of attempts: count the connection as lost, with ``error``."""
-
-    def changed(self) -> None:
-        """Counters moved: tell observers (at a bounded rate)."""
-
-
-class Lane:
-    """A route's target with what the pump needs of it, made once per cached route (not per record)."""
-
-    __slots__ = ("key", "name", "target")
-
-    def __init__(self, target: topology.Target) -> None:
-        self.target = target
-        self.name = (target.topic, target.key)
-        """Records of one lane (topic and key) go to one partition and are acknowledged in hand-over order."""
-        self.key = target.key.encode()
-
-
-class OutboundRecord:
-    """One record on its way: queued, in flight, waiting for another attempt, or settled.
-
-    The outcome is kept as plain fields; the :class:`~tui.kafka.publish.delivery.Delivery` is made only when a ticket
-    is read.
-    """
-
-    __slots__ = (
-        "attempts",
-        "error",
-        "headers",
-        "key",
-        "lane",
-        "offset",
-        "partition",
-        "seq",
-        "settled",
-        "target",
-        "value",
-        "waiters",
-    )
-
-    def __init__(self, seq: int, lane: Lane, value: bytes, headers: tuple[tuple[str, bytes], ...]) -> None:
-        self.seq = seq
-        self.target = lane.target
-        self.lane = lane.name
-        self.key = lane.key
-        self.value = value
-        self.headers = headers
-        self.attempts = 0
-        self.settled = False
-        self.partition: int | None = None
-        self.offset: int | None = None
-        self.error: str | None = None
-        self.waiters: list[asyncio.Future[None]] | None = None
-
-    def delivery(self) -> Delivery:
-        """What became of the record, for its ticket."""
-        return Delivery(self.target.topic, self.target.key, self.partition, self.offset, self.error)
-
-    def wake_waiters(self) -> None:
-        """Resolve everyone waiting on this record (it has settled)."""
-        waiters, self.waiters = self.waiters, None
-        if waiters:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-
-
-@dataclass(slots=True)
-class Counters:
-    """The publisher's record counters (see :class:`~tui.kafka.publish.delivery.PublisherStatus`)."""
-
-    sent: int = 0
-    acknowledged: int = 0
-    retried: int = 0
-    failed: int = 0
 
 
 class Outbox:
@@ -146,6 +59,14 @@ class Outbox:
         self.placement = placement
         self.link = link
         self.counters = Counters()
+        self.losses = LossWatch()
+        """Where acknowledged records sit, and which ones the cluster lost since."""
+        self.last_answer = time.monotonic()
+        """``time.monotonic()`` of the last answer to a batch (acknowledgement or error)."""
+        self._sent_at: dict[int, float] = {}
+        self._handing_since: float | None = None
+        self._handing: asyncio.Future[None] | None = None
+        """``time.monotonic()`` when the hand-over under way began (it waits on the producer: metadata, room)."""
         self.unsettled = 0
         """Records handed over and not settled yet (queued, being handed over or in flight)."""
         self.closed = False
@@ -215,10 +136,12 @@ class Outbox:
     def _settle_acked(self, records: Sequence[OutboundRecord], partition: int, base_offset: int) -> None:
         """A batch was acknowledged: its records sit at ``base_offset``, ``base_offset + 1``, ... in order."""
         lane_acked = self._lane_acked
-        count = 0
+        count = uncertain = 0
         offset = base_offset
         for record in records:
             if not record.settled:
+                if record.uncertain:
+                    uncertain += 1
                 record.settled = True
                 record.partition = partition
                 record.offset = offset
@@ -228,8 +151,12 @@ class Outbox:
                     record.wake_waiters()
                 count += 1
             offset += 1
+        self.counters.resent += uncertain
         if count:
             self.counters.acknowledged += count
+            self.losses.acked(
+                records[0].target.topic, partition, base_offset, [digest(r.key, r.value) for r in records]
+            )
             self._settled(count)
 
     def settle_failed(self, record: OutboundRecord, error: str) -> None:
@@ -260,6 +187,7 @@ class Outbox:
             for record in records:
                 self.settle_failed(record, error)
         self._in_flight.clear()
+        self._sent_at.clear()
         while self._pending:
             self.settle_failed(self._pending.popleft(), error)
 
@@ -286,17 +214,27 @@ class Outbox:
             else:
                 taken = [pending.popleft() for _ in range(MAX_HAND_OVER)]
             self._current = deque([taken])
+            self._handing_since = time.monotonic()
+            self._handing = handing = asyncio.ensure_future(self._hand_over(taken))
             try:
-                await self._hand_over(taken)
+                await handing
             except asyncio.CancelledError:
-                # stop() cancelled us mid-hand-over: what is still in _current is reported failed.
-                raise
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    # stop() cancelled us mid-hand-over: what is still in _current is reported failed.
+                    handing.cancel()
+                    raise
+                # interrupt(): the connection was dropped while the hand-over waited on its producer.
+                for group in self._current or ():
+                    self._attempt_error(group, ProducerClosed("the connection was dropped during the hand-over"))
             except Exception as exc:  # a bug here must not strand the records
                 log.exception("publisher: handing over records failed")
                 for group in self._current or ():
                     for record in group:
                         self.settle_failed(record, why(exc))
             self._current = None
+            self._handing = None
+            self._handing_since = None
             self._maybe_finish_drain()
             # Hand-overs need not wait for anything: let the sender, the callbacks and the rest of the
             # application run between two of them.
@@ -305,7 +243,7 @@ class Outbox:
     def _put_back(self, records: list[OutboundRecord]) -> None:
         """Records not handed over after all: back to the front of the queue, in hand-over order."""
         if records:
-            records.sort(key=_by_seq)
+            records.sort(key=by_seq)
             self._pending.extendleft(reversed(records))
 
     async def _hand_over(self, taken: list[OutboundRecord]) -> None:
@@ -339,8 +277,8 @@ class Outbox:
                     self._put_back(taken[resolved + 1 :])
                     del taken[resolved:]
                     break
-            if len(record.value) > LARGE_VALUE_BYTES and (too_large := _too_large(record)) is not None:
-                self.settle_failed(record, too_large)
+            if len(record.value) > LARGE_VALUE_BYTES and (oversize := too_large(record)) is not None:
+                self.settle_failed(record, oversize)
             resolved += 1
         # 2. One batch per partition (more when one fills up), records in hand-over order.
         by_partition: dict[tuple[str, int | None], list[tuple[BatchBuilder, list[OutboundRecord]]]] = {}
@@ -398,15 +336,54 @@ class Outbox:
             self._batch_serial += 1
             serial = self._batch_serial
             self._in_flight[serial] = members
+            self._sent_at[serial] = time.monotonic()
             future.add_done_callback(functools.partial(self._on_batch, serial))
+
+    def stalled_for(self, now: float) -> float:
+        """Seconds the oldest batch in flight (or the hand-over under way: it waits for the producer's metadata
+        when the broker it knew is gone) has waited with no answer to any batch since (0: nothing waits)."""
+        waiting = [t for t in (self._handing_since, next(iter(self._sent_at.values()), None)) if t is not None]
+        if not waiting:
+            return 0.0
+        return max(0.0, now - max(min(waiting), self.last_answer))
+
+    def in_flight_uncertain(self) -> None:
+        """The link stalled or broke while batches were in flight: the Kafka client may send them again by
+        itself, so each may end up in the topic twice."""
+        for records in self._in_flight.values():
+            for record in records:
+                record.uncertain = True
+
+    def interrupt(self) -> None:
+        """The connection was dropped: a hand-over waiting on its producer (for metadata of a broker that is
+        gone, up to the request timeout) stops now; its records get another attempt on the next connection."""
+        if self._handing is not None and not self._handing.done():
+            self._handing.cancel()
+
+    def abandon_in_flight(self, error: str) -> None:
+        """The connection is being dropped: batches still unanswered get another attempt, outcome unknown."""
+        abandoned = list(self._in_flight.values())
+        self._in_flight.clear()
+        self._sent_at.clear()
+        for records in abandoned:
+            for record in records:
+                record.uncertain = True
+            self._attempt_error(records, ProducerClosed(error))
 
     def _on_batch(self, serial: int, future: asyncio.Future[Any]) -> None:
         records = self._in_flight.pop(serial, None)
+        self._sent_at.pop(serial, None)
         if records is None:
             return
+        self.last_answer = time.monotonic()
         if future.cancelled():
+            for record in records:
+                record.uncertain = True
             self._attempt_error(records, ProducerClosed())
         elif (exc := future.exception()) is not None:
+            if outcome_unknown(exc):
+                for record in records:
+                    record.uncertain = True
             self._attempt_error(records, exc)
         else:
             metadata = future.result()
@@ -418,6 +395,8 @@ class Outbox:
     ) -> None:
         """An attempt of ``records`` failed: another attempt when it was the link, else reported failed."""
         if topic_unknown(exc):
+            for topic in {record.target.topic for record in records}:
+                self.losses.topic_vanished(topic)
             self.placement.forget(self.link.current_producer())
         elif not (always_retriable or retriable(exc)):
             reason = why(exc)
@@ -456,42 +435,10 @@ class Outbox:
         # Back to the front, in hand-over order (records put back untried may sit there already).
         if again:
             again.extend(self._pending)
-            again.sort(key=_by_seq)
+            again.sort(key=by_seq)
             self._pending = deque(again)
         self._draining = False
         if lost_error is not None:
             self.link.lose(lost_error)
         self._wake.set()
         self.link.changed()
-
-
-def _by_seq(record: OutboundRecord) -> int:
-    return record.seq
-
-
-def _too_large(record: OutboundRecord) -> str | None:
-    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, list(record.headers))
-    if size <= MAX_REQUEST_BYTES:
-        return None
-    return (
-        f"MessageSizeTooLargeError: the record is {size} bytes when serialized, larger than the "
-        f"{MAX_REQUEST_BYTES}-byte maximum request size"
-    )
-
-
-def retriable(exc: BaseException) -> bool:
-    """A failure of the link (worth another attempt), not of the record itself."""
-    if isinstance(exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed):
-        return True
-    return bool(getattr(exc, "retriable", False))
-
-
-def why(exc: BaseException) -> str:
-    """The reason ``exc`` gives, on one line, for a record's error or the status."""
-    if isinstance(exc, ClusterUnreachableError):
-        return str(exc)
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = exc.__class__.__name__
-    return f"{name}: {text}" if text and text != name else name

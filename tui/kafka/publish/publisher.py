@@ -11,6 +11,8 @@ The module is split by concern, and this one re-exports the public names of the 
   :class:`Delivery`, :class:`PublishTicket`);
 - :mod:`tui.kafka.publish.outbox`: the records on their way, and the pump that sends them in batches, in order;
 - :mod:`tui.kafka.publish.placement`: topics made or checked, and the partition of each key;
+- :mod:`tui.kafka.publish.records`, :mod:`~tui.kafka.publish.connection`, :mod:`~tui.kafka.publish.watch` (a
+  stall within seconds, probes) and :mod:`~tui.kafka.publish.losses` (records lost by the cluster);
 - here: :class:`EventPublisher`, its routing and its connection (reconnects, backoff, idle probes).
 
 Speed: a pump task takes everything queued at once, groups it into one record batch per partition (aiokafka's
@@ -60,13 +62,13 @@ from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
 from tui.instance_settings import InstanceSettings, SettingsLookup
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions, ReadOnlyError
+from tui.kafka.publish.connection import close_producer, open_connection
 from tui.kafka.publish.delivery import PublishTicket
-from tui.kafka.publish.outbox import (
-    Lane,
-    Outbox,
-    why,
-)
+from tui.kafka.publish.losses import Loss
+from tui.kafka.publish.outbox import Outbox
 from tui.kafka.publish.placement import Placement
+from tui.kafka.publish.records import Lane, why
+from tui.kafka.publish.watch import STALL_S, ConnectionWatch
 from tui.kafka.reconnect import ReconnectPolicy
 from tui.status import PublisherState, PublisherStatus
 
@@ -74,15 +76,13 @@ log = logging.getLogger(__name__)
 
 STATUS_INTERVAL_S = 0.1
 """Counter-only changes reach subscribers at most this often; state changes reach them at once."""
-LINGER_MS = 5
-PROBE_INTERVAL_S = 5.0
+PROBE_INTERVAL_S = 1.0
 """How often an idle, connected publisher checks that the cluster still answers."""
-MAX_BATCH_BYTES = 256 * 1024
 VALID_INSTANCES_MAX = 10_000
 ROUTES_MAX = 10_000
 
 
-class EventPublisher:
+class EventPublisher(ConnectionWatch):
     """Publishes Evolution API events to Kafka with visible reconnect and backoff; loses nothing silently."""
 
     def __init__(
@@ -96,6 +96,7 @@ class EventPublisher:
         apikey: str | None = None,
         origin: str = DEFAULT_ORIGIN,
         probe_interval_s: float = PROBE_INTERVAL_S,
+        stall_s: float = STALL_S,
     ) -> None:
         self.settings = settings
         self.lookup = lookup
@@ -108,6 +109,11 @@ class EventPublisher:
         """While idle and connected, ask the cluster this often whether it is still there."""
         self.probes = 0
         """Probes the cluster answered (for the logs and the tests)."""
+        self.stall_s = stall_s
+        """No answer for this long to requests in flight (or to the probe): STALLED."""
+        self._stalled_since = 0.0
+        self._loss_subscribers: list[Callable[[Loss], None]] = []
+        self._verifier: asyncio.Task[int] | None = None
         self.policy = ReconnectPolicy.from_settings(settings)
         self._state = PublisherState.DISCONNECTED
         self._delay_ms = 0
@@ -129,6 +135,7 @@ class EventPublisher:
         self._pump: asyncio.Task[None] | None = None
         self._placement = Placement(settings, self.options)
         self._outbox = Outbox(settings, self._placement, _Link(self))
+        self._outbox.losses.on_loss = self._on_loss
 
     # -- observing -------------------------------------------------------------------------------------
 
@@ -136,7 +143,9 @@ class EventPublisher:
     def status(self) -> PublisherStatus:
         """The current snapshot."""
         c = self._outbox.counters
+        losses = self._outbox.losses
         reconnecting = self._state is PublisherState.RECONNECTING
+        stalled = self._state is PublisherState.STALLED
         return PublisherStatus(
             state=self._state,
             attempt=self.policy.attempt if reconnecting else 0,
@@ -145,10 +154,16 @@ class EventPublisher:
             next_try_at=self._next_try_at if reconnecting else None,
             last_error=self._last_error,
             sent=c.sent,
-            acknowledged=c.acknowledged,
+            acknowledged=c.acknowledged - losses.lost,
             retried=c.retried,
             failed=c.failed,
             idempotence=self._idempotence,
+            lost=losses.lost,
+            resent=c.resent,
+            stalled_s=max(0.0, time.monotonic() - self._stalled_since) if stalled else 0.0,
+            stall_threshold_s=self.stall_s,
+            duplicates_seen=losses.duplicates,
+            last_loss=losses.losses[-1].describe() if losses.losses else None,
         )
 
     def subscribe(self, callback: Callable[[PublisherStatus], None]) -> Callable[[], None]:
@@ -221,6 +236,11 @@ class EventPublisher:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._supervisor = self._pump = None
+        if self._verifier is not None:
+            self._verifier.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._verifier
+            self._verifier = None
         # The producer flushes what it holds; each record settles through its callback.
         await self._disconnect()
         self._outbox.fail_everything("publisher stopped before the record was acknowledged")
@@ -318,35 +338,22 @@ class EventPublisher:
             await self._connect_with_backoff(immediate)
             self.policy.reset()
             self._last_error = None
+            # A new connection starts with a clean slate: silence is measured from now, not from the old one.
+            self._outbox.last_answer = time.monotonic()
             self._set_state(PublisherState.CONNECTED)
             self._outbox.wake()
+            if not immediate:
+                # Back after losing the connection: whatever was acknowledged may be gone (a broker that
+                # restarted without its data). Read it back while publishing goes on.
+                for where in self._outbox.losses.written():
+                    self._outbox.losses.topic_vanished(where[0])
             await self._watch_connection()
             log.warning("publisher: connection lost: %s", self._last_error)
-            await self._disconnect()
+            # Not connected any more from now on, even while the old clients take their time to close.
+            self._set_state(PublisherState.RECONNECTING)
+            await self._disconnect(bound=max(self.options.connect_timeout_s, 1.0))
             self._lost.clear()
             immediate = False
-
-    async def _watch_connection(self) -> None:
-        """Return when the connection is lost: by failed sends, or, while idle, by an unanswered probe.
-
-        Without the probe an idle console would show "connected" long after the broker went away.
-        """
-        while True:
-            try:
-                await asyncio.wait_for(self._lost.wait(), timeout=self.probe_interval_s)
-                return
-            except TimeoutError:
-                pass
-            if self._outbox.unsettled or self._admin is None:
-                continue  # records in flight tell us soon enough
-            try:
-                await asyncio.wait_for(self._admin.cluster(), timeout=max(self.options.connect_timeout_s, 1.0))
-                self.probes += 1
-            except Exception as exc:
-                # Declared lost only if still idle: records handed over meanwhile settle through their attempts.
-                if not self._outbox.unsettled and not self._lost.is_set():
-                    self._last_error = f"the cluster stopped answering ({why(exc)})"
-                    self._lost.set()
 
     async def _connect_with_backoff(self, immediate: bool) -> None:
         while True:
@@ -385,65 +392,31 @@ class EventPublisher:
         self.policy.reset()
 
     async def _connect(self) -> None:
-        timeout = max(self.options.connect_timeout_s, 1.0)
-        admin = Admin(self.options, read_only=self.read_only)
-        await admin.start()
-        producer: AIOKafkaProducer | None = None
-        try:
-            if not self._idempotence_refused:
-                try:
-                    producer = await self._started_producer(idempotent=True, timeout=timeout)
-                    self._idempotence = True
-                except Exception as exc:
-                    if _is_connection_error(exc):
-                        raise
-                    # The cluster answered (the admin connected) but would not give a producer id.
-                    self._idempotence_refused = True
-                    log.warning(
-                        "publisher: the broker refused idempotence (%s); carrying on with acks=all and "
-                        "one request in flight",
-                        why(exc),
-                    )
-            if producer is None:
-                producer = await self._started_producer(idempotent=False, timeout=timeout)
-                self._idempotence = False
-        except BaseException:
-            await admin.close()
-            raise
+        admin, producer, idempotent = await open_connection(
+            self.options, read_only=self.read_only, try_idempotence=not self._idempotence_refused
+        )
+        if not idempotent:
+            self._idempotence_refused = True
+        self._idempotence = idempotent
         self._admin, self._producer = admin, producer
         # A broker that restarted may have lost its topics: make (or check) them again.
         self._placement.reset()
 
-    async def _started_producer(self, *, idempotent: bool, timeout: float) -> AIOKafkaProducer:
-        producer = self.options.producer(
-            acks="all",
-            enable_idempotence=idempotent,
-            linger_ms=LINGER_MS,
-            max_batch_size=MAX_BATCH_BYTES,
-        )
-        try:
-            await asyncio.wait_for(producer.start(), timeout=timeout)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), timeout=timeout)
-            raise
-        return producer
-
-    async def _disconnect(self) -> None:
+    async def _disconnect(self, *, bound: float | None = None) -> None:
         producer, self._producer = self._producer, None
         admin, self._admin = self._admin, None
         if producer is not None:
-            bound = self.options.request_timeout_ms / 1000 + 5
-            try:
-                await asyncio.wait_for(producer.stop(), timeout=bound)
-            except Exception as exc:
-                log.warning("publisher: closing the producer: %s", why(exc))
+            bound = bound if bound is not None else self.options.request_timeout_ms / 1000 + 5
+            await close_producer(producer, bound=bound)
         if admin is not None:
             await admin.close()
+        # Batches the old producer never answered get another attempt; their outcome is unknown.
+        self._outbox.abandon_in_flight("the connection was dropped before the cluster answered")
+        self._outbox.interrupt()
 
 
 class _Link:
-    """The publisher's connection as its outbox sees it (a :class:`~tui.kafka.publish.outbox.ProducerLink`)."""
+    """The publisher's connection as its outbox sees it (a :class:`~tui.kafka.publish.connection.ProducerLink`)."""
 
     __slots__ = ("_publisher",)
 
@@ -476,10 +449,3 @@ class _Link:
         self._publisher._changed()
 
 
-def _is_connection_error(exc: BaseException) -> bool:
-    from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
-
-    return isinstance(exc, KafkaConnectionError | NodeNotReadyError | OSError)
-
-
-# Names from the split-out modules stay importable from here: callers and tests import them as before.
