@@ -75,6 +75,12 @@ def _doctor() -> Screen[None]:
     return DoctorScreen()
 
 
+def _matrix() -> Screen[None]:
+    from tui.console.screens.matrix import MatrixScreen
+
+    return MatrixScreen()
+
+
 SCREENS_BY_MODE: dict[str, Callable[[], Screen[None]]] = {
     "home": _home,
     "instances": _instances,
@@ -83,6 +89,7 @@ SCREENS_BY_MODE: dict[str, Callable[[], Screen[None]]] = {
     "layout": _layout,
     "groups": _groups,
     "doctor": _doctor,
+    "matrix": _matrix,
 }
 """Each area's screen, made on first use."""
 
@@ -315,6 +322,9 @@ class EvokafkaApp(SessionApp):
         for area in AREAS:
             yield SystemCommand(f"Open {area.title}", area.help, lambda mode=area.mode: self.action_open_area(mode))
         yield SystemCommand("Retry producer", "Reconnect the publisher after it failed", self.action_retry_producer)
+        from tui.console.screens.flow_actions import flow_commands  # with the palette, not at start-up
+
+        yield from flow_commands(self)
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding

@@ -24,4 +24,5 @@ AREAS: tuple[Area, ...] = (
     Area("layout", "Topic layout", "l", "Topics the configuration implies"),
     Area("groups", "Consumer groups", "g", "The cluster's consumer groups: state, members, lag"),
     Area("doctor", "Doctor", "d", "The reference's troubleshooting checks"),
+    Area("matrix", "Matrix", "m", "Instance x event matrix, live"),
 )

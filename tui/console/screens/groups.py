@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from tui.console.screens.base import ConsoleScreen
+from tui.console.screens.flow_actions import ask_replay
 from tui.console.widgets.stream_lag import LagPanel
 from tui.group_lag import GroupSummary
 from tui.summaries import one_line
@@ -40,6 +41,7 @@ class GroupsScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_group", "Lag of group", id="groups-open"),
         Binding("r", "reload", "Reload", id="groups-reload"),
+        Binding("R", "replay", "Replay", id="groups-replay"),
         Binding("escape", "app.open_area('home')", "Back", id="groups-back"),
     ]
 
@@ -90,6 +92,11 @@ class GroupsScreen(ConsoleScreen):
             f"{len(self.groups)} groups · {behind} behind · Enter: lag per partition{why}"
             if self.groups else "no consumer groups in the cluster"
         )
+
+    def action_replay(self) -> None:
+        """Move the group under the cursor back: the dry run first, then one confirmation (not read-only)."""
+        if self.current is not None:
+            ask_replay(self.app, group=self.current)
 
     @property
     def current(self) -> str | None:

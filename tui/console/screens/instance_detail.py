@@ -26,6 +26,7 @@ from tui.console.bridge import listen
 from tui.console.messages import InstanceUpdated
 from tui.console.screens.base import ConsoleScreen
 from tui.console.screens.confirm_dialog import ConfirmDialog
+from tui.console.screens.explain import ExplainScreen
 from tui.console.screens.publish import PublishScreen
 from tui.console.screens.streams import StreamsScreen
 from tui.console.widgets.event_toggles import EventToggles
@@ -76,6 +77,7 @@ class InstanceDetailScreen(ConsoleScreen):
         Binding("t", "stream_instance", "Stream instance", id="stream-instance"),
         Binding("T", "stream_event", "Stream this event", id="stream-event"),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("x", "explain_event", "Explain", id="explain-event"),
     ]
 
     def __init__(self, instance: str) -> None:
@@ -342,6 +344,12 @@ class InstanceDetailScreen(ConsoleScreen):
         """Publish a test envelope of the highlighted event for this instance."""
         event = self.query_one(EventToggles).event
         await self.app.push_screen(PublishScreen(instance=self.instance, event=event))
+
+    async def action_explain_event(self) -> None:
+        """Why the highlighted event of this instance did or did not arrive, checked live."""
+        event = self.query_one(EventToggles).event
+        if event is not None:
+            await self.app.push_screen(ExplainScreen(self.instance, event))
 
     @work(group=WRITES, exclusive=False, exit_on_error=False, name="instance write")
     async def _write(self, change: Change, event: catalog.Event | None = None) -> None:

@@ -25,6 +25,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from tui.console.screens.flow_actions import redrive_record
 from tui.envelope import Decoded, decode
 from tui.masking import redact, redact_bytes, redact_headers, redact_text
 from tui.records import Record
@@ -117,6 +118,7 @@ class RecordDetailScreen(ModalScreen[None]):
         Binding("m", "more", "Show more", id="detail-more"),
         Binding("r", "reveal", "Reveal secrets", id="detail-reveal"),
         Binding("c", "copy", "Copy value", id="detail-copy"),
+        Binding("R", "resend", "Re-send", show=False, id="detail-resend"),
         Binding("n,right_square_bracket", "step(1)", "Next", key_display="n", id="detail-next"),
         Binding("p,left_square_bracket", "step(-1)", "Previous", key_display="p", id="detail-previous"),
     ]
@@ -232,3 +234,7 @@ class RecordDetailScreen(ModalScreen[None]):
         """Copy the value (as shown: secrets masked unless revealed) to the clipboard."""
         self.app.copy_to_clipboard(self.rendered)
         self.notify(f"copied {len(self.rendered):,} characters", timeout=2)
+
+    def action_resend(self) -> None:
+        """Send this record again through the publisher, marked re-sent (refused when read-only)."""
+        redrive_record(self, self.record)

@@ -3,7 +3,8 @@
 Keys: ``n`` new pane, ``e`` edit the pane, ``w`` close it, ``[``/``]`` previous/next pane, ``a`` tabs/grid,
 ``z`` maximise the pane, ``+``/``-`` resize it in the grid, ``space`` pause/resume, ``f`` follow, ``c`` clear,
 ``enter`` record detail, ``/`` narrow the rows, ``:`` jump to partition/offset, ``y`` copy the row, ``x`` export
-(``X`` with secrets), ``g`` lag panel, ``ctrl+s`` save the view, ``o`` open a saved view.
+(``X`` with secrets), ``g`` lag panel, ``ctrl+s`` save the view, ``o`` open a saved view; on the row under the
+cursor ``t`` trace its message, ``E`` explain its event, ``R`` re-send it.
 
 A grid never leaves a pane under :data:`MIN_PANE_ROWS` rows of records: when the panes do not fit, they are
 shown as tabs until they do (the grid comes back by itself when the terminal grows or a pane closes).
@@ -27,6 +28,7 @@ from textual.widgets import Input, Static, Tab, Tabs
 
 from tui.address_book import AddressBook
 from tui.console.screens.base import ConsoleScreen
+from tui.console.screens.flow_actions import explain_record, redrive_record, trace_record
 from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.screens.record_detail import RecordDetailScreen
 from tui.console.screens.subscription_dialog import SubscriptionDialog
@@ -82,6 +84,9 @@ class StreamsScreen(ConsoleScreen):
         Binding("g", "lag", "Lag", id="streams-lag"),
         Binding("ctrl+s", "save_view", "Save view", id="streams-save-view"),
         Binding("o", "open_view", "Open view", id="streams-open-view"),
+        Binding("t", "row('trace')", "Trace message", id="streams-trace"),
+        Binding("E", "row('explain')", "Explain event", show=False, id="streams-explain"),
+        Binding("R", "row('redrive')", "Re-send record", show=False, id="streams-redrive"),
         # Priority: the app runs these as soon as the key arrives, instead of handing the key to the focused
         # table and letting it bubble up pane by pane (under a flood each hop waits behind the readers).
         Binding("]", "next_pane", "Next pane", show=False, priority=True, id="streams-next"),
@@ -331,6 +336,15 @@ class StreamsScreen(ConsoleScreen):
             return
         pane.table.move_to(index)
         pane.table.focus()
+
+    def action_row(self, what: str) -> None:
+        """Trace (``t``), explain (``E``) or re-send (``R``) the active pane's record under the cursor."""
+        pane = self.active_pane
+        row = pane.table.selected() if pane is not None else None
+        if row is None:
+            self.notify("no record under the cursor", severity="warning", timeout=3)
+            return
+        {"trace": trace_record, "explain": explain_record, "redrive": redrive_record}[what](self, row.record)
 
     def action_next_pane(self) -> None:
         """Activate the next pane."""
