@@ -84,7 +84,7 @@ class StreamsScreen(ConsoleScreen):
         Binding("g", "lag", "Lag", id="streams-lag"),
         Binding("ctrl+s", "save_view", "Save view", id="streams-save-view"),
         Binding("o", "open_view", "Open view", id="streams-open-view"),
-        Binding("t", "row('trace')", "Trace message", id="streams-trace"),
+        Binding("t", "row('trace')", "Trace message", show=False, id="streams-trace"),
         Binding("E", "row('explain')", "Explain event", show=False, id="streams-explain"),
         Binding("R", "row('redrive')", "Re-send record", show=False, id="streams-redrive"),
         # Priority: the app runs these as soon as the key arrives, instead of handing the key to the focused
