@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, stop
 from tests.ui.test_streams_ui import open_streams, send_event
 from tui import catalog
 from tui.console.screens.explain import ExplainScreen
-from tui.console.screens.flow_actions import ask_explain, ask_replay
+from tui.console.screens.flow_actions import ask_explain, ask_replay, ask_trace
+from tui.console.screens.groups import GroupsScreen
 from tui.console.screens.instance_detail import InstanceDetailScreen
 from tui.console.screens.matrix import MatrixScreen
 from tui.console.screens.prompt_dialog import PromptDialog
@@ -308,3 +309,50 @@ async def test_replay_is_refused_read_only(
             await async_wait_until(lambda: any("nothing reset" in n for n in read_only.notes))
     finally:
         await stop(read_only)
+
+
+async def test_replay_from_the_consumer_groups_screen(
+    console: Console, producer: AIOKafkaProducer, prefix: str
+) -> None:
+    for n in range(3):
+        await send_event(producer, prefix, Layout.INSTANCE, "gs", "messages.upsert", {"key": {"id": f"G{n}"}})
+    topic = topic_name(prefix, Layout.INSTANCE, "gs", catalog.lookup("messages.upsert"))
+    group = f"grp-gs-{prefix}"
+    await _commit_end(console, topic, group)
+    app = console.app
+    async with app.run_test(size=(100, 30), message_hook=console.hook) as pilot:
+        await console.ready()
+        await pilot.press("g")
+        screen = app.screen
+        assert isinstance(screen, GroupsScreen)
+        await async_wait_until(lambda: screen.groups is not None and any(g.group == group for g in screen.groups),
+                               timeout=20)
+        table = screen.query_one(DataTable)
+        while screen.current != group:
+            await pilot.press("down")
+        await pilot.press("R")
+        await _answer_replay(app, pilot, [topic, "-1"])  # the group is the one under the cursor: not asked
+        await async_wait_until(lambda: isinstance(app.screen, ReplayDialog), timeout=20)
+        dialog = app.screen
+        assert isinstance(dialog, ReplayDialog)
+        assert dialog.plan.group == group and dialog.plan.again == 1
+        await pilot.press("escape")
+        await async_wait_until(lambda: any("nothing reset" in n for n in console.notes))
+        assert table.row_count >= 1
+
+
+async def test_trace_from_palette_asks_message_and_instance(
+    console: Console, producer: AIOKafkaProducer, prefix: str
+) -> None:
+    await a_message_life(producer, prefix, "pal")
+    app = console.app
+    async with app.run_test(size=(100, 30)) as pilot:
+        await console.ready()
+        ask_trace(app)
+        for answer in (MESSAGE_ID, "pal"):
+            await async_wait_until(lambda: isinstance(app.screen, PromptDialog))
+            app.screen.query_one(Input).value = answer
+            await pilot.press("enter")
+        await async_wait_until(lambda: isinstance(app.screen, TraceScreen) and app.screen.reads >= 1, timeout=20)
+        assert isinstance(app.screen, TraceScreen) and app.screen.result is not None
+        assert len(app.screen.result.steps) == 4 and app.screen.result.gaps == ()
