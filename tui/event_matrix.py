@@ -87,7 +87,12 @@ class Cell:
         if self.count == 0:
             return "·"
         rate = self.rate(now_ms)
-        shown = f"{rate:.1f}/s" if 0 < rate < 10 else (f"{rate:.0f}/s" if rate else "0/s")
+        if rate == 0:
+            shown = "0/s"
+        elif rate < 0.05:
+            shown = "<.1/s"
+        else:
+            shown = f"{rate:.1f}/s" if rate < 10 else f"{rate:.0f}/s"
         return f"{shown} {age_text((now_ms - self.last_ms) / 1000)}"
 
 

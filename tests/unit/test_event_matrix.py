@@ -66,3 +66,13 @@ def test_columns_are_every_event_grouped_by_category() -> None:
 
 def test_age_text_fits_a_cell() -> None:
     assert [age_text(s) for s in (3, 125, 7200, 400_000)] == ["3s", "2m", "2h", "5d"]
+
+
+def test_cell_text_is_short() -> None:
+    cell = Cell()
+    start = NOW - NOW % RATE_WINDOW_MS
+    cell.add(start)
+    assert cell.text(start + RATE_WINDOW_MS + 1000) == "<.1/s 31s"
+    for n in range(600):
+        cell.add(start + n)
+    assert len(cell.text(start + 1000)) <= 9
