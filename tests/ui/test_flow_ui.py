@@ -18,6 +18,7 @@ from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, stop
 from tests.ui.test_streams_ui import open_streams, send_event
 from tui import catalog
+from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.explain import ExplainScreen
 from tui.console.screens.flow_actions import ask_explain, ask_replay, ask_trace
 from tui.console.screens.groups import GroupsScreen
@@ -158,8 +159,10 @@ async def test_row_keys_trace_explain_and_resend(
         assert (explain.instance, explain.event.wire) == ("acme", "messages.update")
         await pilot.press("escape")
         await async_wait_until(lambda: isinstance(app.screen, StreamsScreen))
-        # R: the row again on its topic, marked re-sent; the pane (from earliest) receives the copy.
+        # R, y: the row again on its topic, marked re-sent; the pane (from earliest) receives the copy.
         await pilot.press("R")
+        await async_wait_until(lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
         await async_wait_until(lambda: pane.table.row_count >= 4, timeout=20)
         copy = pane.table.row_at(pane.table.row_count - 1)
         assert copy is not None and copy.record.value == original.record.value

@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.dom import DOMNode
 
 from tui import catalog
+from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.explain import ExplainScreen
 from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.screens.replay_dialog import ReplayDialog
@@ -82,7 +83,8 @@ def trace_record(node: DOMNode, record: Record) -> None:
 
 
 def redrive_record(node: DOMNode, record: Record) -> None:
-    """Send the record again through the session's publisher, marked re-sent (refused when read-only)."""
+    """Send the record again through the session's publisher, marked re-sent, once confirmed (refused when
+    read-only)."""
     session = session_of(node)
     app = node.app
     if session.read_only:
@@ -90,6 +92,11 @@ def redrive_record(node: DOMNode, record: Record) -> None:
         return
 
     async def send() -> None:
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        question = ConfirmDialog("Re-send this record?", f"{one_line(where, 120)} goes again to its topic, marked "
+                                 "evokafka-resent: its consumers receive it a second time", yes="re-send")
+        if not await app.push_screen_wait(question):
+            return
         deliveries = await flow_of(session).redrive(record)
         for delivery in deliveries:
             if delivery.ok:
