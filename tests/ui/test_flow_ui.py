@@ -359,3 +359,19 @@ async def test_trace_from_palette_asks_message_and_instance(
         await async_wait_until(lambda: isinstance(app.screen, TraceScreen) and app.screen.reads >= 1, timeout=20)
         assert isinstance(app.screen, TraceScreen) and app.screen.result is not None
         assert len(app.screen.result.steps) == 4 and app.screen.result.gaps == ()
+
+
+async def test_resend_is_refused_read_only(
+    make_console: Callable[..., Console], producer: AIOKafkaProducer, prefix: str, tmp_path: Path
+) -> None:
+    await send_event(producer, prefix, Layout.INSTANCE, "rs", "connection.update", {"state": "open"})
+    read_only = make_console(read_only=True)
+    try:
+        app = read_only.app
+        async with app.run_test(size=(100, 30), message_hook=read_only.hook) as pilot:
+            pane = await pane_with_rows(pilot, tmp_path, "rs", "connection.update", 1)
+            await pilot.press("R")
+            await async_wait_until(lambda: any("re-send refused" in n for n in read_only.notes))
+            assert isinstance(app.screen, StreamsScreen) and pane.table.row_count == 1
+    finally:
+        await stop(read_only)
