@@ -18,9 +18,8 @@ from tui.evolution.source import SOURCE_ERRORS
 from tui.explanation import Explanation
 from tui.flow import Timeline, TraceQuery
 from tui.handles import StreamReader
-from tui.kafka.admin import ReadOnlyError
 from tui.kafka.explain import explain
-from tui.kafka.options import ClusterUnreachableError, reason
+from tui.kafka.options import ClusterUnreachableError, ReadOnlyError, reason
 from tui.kafka.redrive import RedriveError, redrive
 from tui.kafka.replay import ReplayError, plan_replay, reset_group
 from tui.kafka.streams import StreamError
