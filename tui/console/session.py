@@ -33,6 +33,7 @@ from tui.config import AppSettings, KafkaSettings
 from tui.diagnosis import CheckResult, DoctorReport
 from tui.evolution.client import EvolutionAuthError, EvolutionConfigError
 from tui.evolution.source import SOURCE_ERRORS, RegistrySource, SourceConfigError, choose_source
+from tui.failures import reason
 from tui.group_lag import GroupSummary
 from tui.handles import ChaosControls, LagReader, Sending, StreamReader, TopicStatsSource
 from tui.instance_settings import InstanceSettings
@@ -42,7 +43,7 @@ from tui.kafka.discovery import discover
 from tui.kafka.doctor.probe import accepts_connection
 from tui.kafka.errors import explain
 from tui.kafka.lag import LagMonitor, consumer_groups, group_overview
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
+from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.subscription import StreamSubscription
@@ -239,7 +240,7 @@ class Session:
                 replace(
                     self.source_view,
                     state=SourceState.FAILED,
-                    error=str(exc) or exc.__class__.__name__,
+                    error=reason(exc),
                     auth_failed=isinstance(exc, EvolutionAuthError),
                     checked_at=self.clock(),
                 )

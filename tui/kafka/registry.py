@@ -29,13 +29,13 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotRead
 
 from tui import catalog
 from tui.config import KafkaSettings
+from tui.failures import reason
 from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import (
     ClusterUnreachableError,
     ConnectionOptions,
     ReadOnlyError,
-    reason,
     start_client,
     stop_quietly,
 )

@@ -36,6 +36,7 @@ from tui.console.widgets.find_bar import FindBar
 from tui.console.widgets.stream_rows import ROW_PARSE_LIMIT, Columns, StreamRow
 from tui.console.widgets.stream_table import StreamTable
 from tui.envelope import decode
+from tui.failures import reason
 from tui.filters import RecordFilter
 from tui.handles import StreamReader
 from tui.panebuffer import PaneBuffer
@@ -198,7 +199,7 @@ class StreamPane(Vertical, can_focus=False):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self._set_state("failed", one_line(str(exc) or exc.__class__.__name__, 200))
+            self._set_state("failed", one_line(reason(exc), 200))
         finally:
             await asyncio.shield(sub.stop())
 

@@ -59,6 +59,7 @@ from aiokafka import AIOKafkaProducer
 from tui import catalog, topology
 from tui.config import KafkaSettings
 from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
+from tui.failures import reason
 from tui.instance_settings import InstanceSettings, SettingsLookup
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions, ReadOnlyError
@@ -67,7 +68,7 @@ from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.losses import Loss
 from tui.kafka.publish.outbox import Outbox
 from tui.kafka.publish.placement import Placement
-from tui.kafka.publish.records import Lane, why
+from tui.kafka.publish.records import Lane
 from tui.kafka.publish.watch import STALL_S, ConnectionWatch
 from tui.kafka.reconnect import ReconnectPolicy
 from tui.status import PublisherState, PublisherStatus
@@ -377,7 +378,7 @@ class EventPublisher(ConnectionWatch):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._last_error = why(exc)
+                self._last_error = reason(exc)
                 log.info("publisher: cannot connect: %s", self._last_error)
 
     async def _wait_in_failed(self) -> None:

@@ -14,11 +14,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from tui.failures import reason
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.publish.losses import Loss
 from tui.kafka.publish.outbox import Outbox
-from tui.kafka.publish.records import why
 from tui.status import PublisherState
 
 log = logging.getLogger("tui.kafka.publish.publisher")
@@ -92,7 +92,7 @@ class ConnectionWatch:
                             stalled = False
                     elif stalled or not self._outbox.unsettled:
                         # Records in flight settle through their own attempts unless the cluster is silent.
-                        self._last_error = f"the cluster stopped answering ({why(failure)})"
+                        self._last_error = f"the cluster stopped answering ({reason(failure)})"
                         return
                 waiting = max(self._outbox.stalled_for(now), now - probe_started if probe is not None else 0.0)
                 if self._state is PublisherState.CONNECTED and waiting >= self.stall_s:
@@ -139,7 +139,7 @@ class ConnectionWatch:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # checked again on the next tick
-            log.info("publisher: cannot read back what was acknowledged yet: %s", why(exc))
+            log.info("publisher: cannot read back what was acknowledged yet: %s", reason(exc))
             return 0
 
     @property
