@@ -19,6 +19,7 @@ from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.publish.losses import Loss
 from tui.kafka.publish.outbox import Outbox
+from tui.listeners import Listeners
 from tui.status import PublisherState
 
 log = logging.getLogger("tui.kafka.publish.publisher")
@@ -45,7 +46,7 @@ class ConnectionWatch:
     _stalled_since: float
     _verifier: asyncio.Task[int] | None
 
-    _loss_subscribers: list[Callable[[Loss], None]]
+    _loss_listeners: Listeners[Loss]
 
     def _emit(self) -> None:
         raise NotImplementedError
@@ -149,20 +150,10 @@ class ConnectionWatch:
 
     def subscribe_losses(self, callback: Callable[[Loss], None]) -> Callable[[], None]:
         """Call ``callback`` with each :class:`~tui.kafka.publish.losses.Loss` found; returns the unsubscribe."""
-        self._loss_subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._loss_subscribers.remove(callback)
-
-        return unsubscribe
+        return self._loss_listeners.add(callback)
 
     def _on_loss(self, loss: Loss) -> None:
-        for callback in list(self._loss_subscribers):
-            try:
-                callback(loss)
-            except Exception:  # an observer's bug must not stop the publisher
-                log.exception("publisher loss subscriber failed")
+        self._loss_listeners.notify(loss)  # an observer's bug is logged and must not stop the publisher
         self._emit()
 
     async def verify(self, *, timeout: float = 60.0) -> int:
