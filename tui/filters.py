@@ -33,6 +33,7 @@ from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from tui import catalog
 from tui.envelope import Decoded, decode
+from tui.failures import reason
 from tui.rawmatch import SimplePath, TextNeedle, simple_path
 from tui.records import Record
 
@@ -191,8 +192,7 @@ class RecordFilter:
             try:
                 self._path = parse_jsonpath(expression)
             except (JSONPathError, Exception) as exc:  # the parser raises plain Exceptions too
-                reason = " ".join(str(exc).split()) or exc.__class__.__name__
-                raise FilterError(f"bad JSONPath {expression!r}: {reason[:120]}") from None
+                raise FilterError(f"bad JSONPath {expression!r}: {reason(exc)[:120]}") from None
             # jsonpath-ng filters apply to lists: ``$[?(...)]`` filters the body itself.
             self._wrap = expression.startswith("$[?") or expression.startswith("[?")
         # What matches_record must read: free text and JSONPath look at the whole value; event and instance

@@ -97,6 +97,8 @@ class RegistryView:
     attempt: int = 0
     error: str | None = None
     next_try_at: float | None = None
+    health: RegistryHealth | None = None
+    """Once started: the registry's own health (synced, not answering, lost by the cluster)."""
 
 
 class SourceState(StrEnum):

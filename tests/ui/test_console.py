@@ -256,6 +256,35 @@ async def test_killed_broker_shows_reconnecting_then_connected(
         await stop(console)
 
 
+async def test_a_send_during_an_outage_says_queued_and_resolves_in_place(
+    make_console: Callable[..., Console], own_broker: EmbeddedBroker
+) -> None:
+    console = make_console(bootstrap=own_broker.bootstrap, global_enabled="true", reconnect_max_attempts="60",
+                           request_timeout="1000")
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            await console.ready()
+            await pilot.press("p")
+            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
+            widget = console.app.screen.query_one(ProducerStatus)
+            await async_wait_until(lambda: widget.status is not None and widget.status.state is PublisherState.CONNECTED)
+            own_broker.kill()
+            await async_wait_until(
+                lambda: widget.status is not None and widget.status.state is not PublisherState.CONNECTED, timeout=30
+            )
+            await pilot.press("ctrl+s")  # sent while the cluster is away: queued, and the operator is told why
+            log = console.app.screen.query_one(DeliveryLog)
+            await async_wait_until(lambda: any("queued — waiting for the cluster" in line for line in log.lines),
+                                   timeout=30)
+            assert not any(line.startswith(("✓", "✗")) for line in log.lines)
+            own_broker.start()
+            # Resolved in place: the outcome replaces the waiting line.
+            await async_wait_until(lambda: any(line.startswith("✓") for line in log.lines), timeout=60)
+            assert not any("queued" in line for line in log.lines)
+    finally:
+        await stop(console)
+
+
 async def test_read_only_refuses_registry_writes_and_publishing(
     make_console: Callable[..., Console], writer: InstanceRegistry
 ) -> None:

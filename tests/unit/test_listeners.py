@@ -34,3 +34,17 @@ def test_a_listener_that_unsubscribes_while_told_does_not_skip_the_next() -> Non
     listeners.notify("x")
     listeners.notify("y")
     assert seen == ["first x", "second x", "second y"]
+
+
+def test_a_listener_that_raises_is_reported_and_the_others_are_still_told() -> None:
+    errors: list[BaseException] = []
+    listeners: Listeners[int] = Listeners(errors.append)
+    seen: list[int] = []
+
+    def broken(_: int) -> None:
+        raise RuntimeError("observer bug")
+
+    listeners.add(broken)
+    listeners.add(seen.append)
+    listeners.notify(7)
+    assert seen == [7] and [str(e) for e in errors] == ["observer bug"]

@@ -33,6 +33,7 @@ from tui.config import AppSettings, KafkaSettings
 from tui.diagnosis import CheckResult, DoctorReport
 from tui.evolution.client import EvolutionAuthError, EvolutionConfigError
 from tui.evolution.source import SOURCE_ERRORS, RegistrySource, SourceConfigError, choose_source
+from tui.failures import reason
 from tui.group_lag import GroupSummary
 from tui.handles import ChaosControls, LagReader, Sending, StreamReader, TopicStatsSource
 from tui.instance_settings import InstanceSettings
@@ -42,7 +43,7 @@ from tui.kafka.discovery import discover
 from tui.kafka.doctor.probe import accepts_connection
 from tui.kafka.errors import explain
 from tui.kafka.lag import LagMonitor, consumer_groups, group_overview
-from tui.kafka.options import ConnectionOptions, ConnectionSetupError, reason
+from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.kafka.subscription import StreamSubscription
@@ -68,7 +69,10 @@ T = TypeVar("T")
 Clock = Callable[[], float]
 """Wall-clock seconds (``time.time``); snapshot tests freeze it."""
 
-CLUSTER_CHECK_INTERVAL_S = 5.0
+CLUSTER_CHECK_INTERVAL_S = 1.0
+PROBE_BOUND_S = 1.0
+"""How long one check waits for a broker's TCP answer and for the cluster's metadata: with the interval, the
+header leaves "up" within 3 s of the cluster going silent or away."""
 """How often the header's cluster view is refreshed."""
 
 
@@ -239,7 +243,7 @@ class Session:
                 replace(
                     self.source_view,
                     state=SourceState.FAILED,
-                    error=str(exc) or exc.__class__.__name__,
+                    error=reason(exc),
                     auth_failed=isinstance(exc, EvolutionAuthError),
                     checked_at=self.clock(),
                 )
@@ -365,7 +369,10 @@ class Session:
                 await asyncio.sleep(delay_ms / 1000)
                 delay_ms = min(delay_ms * 2, self.settings.max_reconnect_delay_ms)
                 continue
-            self._set_registry_view(RegistryView(RegistryState.SYNCED, attempt))
+            self._set_registry_view(RegistryView(RegistryState.SYNCED, attempt, health=self.registry.health))
+            self.registry.subscribe_health(
+                lambda health: self._set_registry_view(replace(self.registry_view, health=health))
+            )
             return
 
     async def watch_cluster(self, interval: float = CLUSTER_CHECK_INTERVAL_S) -> None:
@@ -376,14 +383,18 @@ class Session:
 
     async def check_cluster(self) -> ClusterView:
         """Probe each configured broker and read the cluster's metadata; updates :attr:`cluster`."""
-        timeout = max(self.options.connect_timeout_s, 0.5)
+        # Bounded by the state-within-seconds rule (a probe, not a client's connection: a silent network shows as
+        # down within seconds whatever KAFKA_CONNECTION_TIMEOUT and KAFKA_REQUEST_TIMEOUT are).
+        timeout = min(max(self.options.connect_timeout_s, 0.5), PROBE_BOUND_S)
         probes = await asyncio.gather(*(accepts_connection(b, timeout) for b in self.settings.brokers))
         reachable = sum(probes)
         view = ClusterView(tuple(self.settings.brokers), reachable, checked_at=self.clock())
         if reachable:
             try:
                 admin = await self._admin_client()
-                info = await asyncio.wait_for(admin.cluster(), timeout=self.options.request_timeout_ms / 1000)
+                info = await asyncio.wait_for(
+                    admin.cluster(), timeout=min(self.options.request_timeout_ms / 1000, PROBE_BOUND_S)
+                )
                 view = replace(view, cluster_id=info.cluster_id, live_brokers=tuple(info.brokers))
             except asyncio.CancelledError:
                 raise

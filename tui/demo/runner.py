@@ -31,6 +31,7 @@ from tui.kafka.options import ConnectionOptions
 from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import DEFAULT_TOPIC, InstanceRegistry
+from tui.listeners import Listeners
 from tui.status import ChaosState, Delivery
 
 log = logging.getLogger(__name__)
@@ -137,8 +138,9 @@ class DemoRunner:
         self._by_name = {i.name: i for i in self.instances}
         self._pending: asyncio.Queue[tuple[TrafficEvent, PublishTicket]] = asyncio.Queue(MAX_IN_FLIGHT)
         self._drainer: asyncio.Task[None] | None = None
-        self._listeners: list[DeliveryListener] = []
-        self._chaos_listeners: list[ChaosListener] = []
+        # A listener's bug is logged and must not stop the traffic.
+        self._listeners: Listeners[DemoDelivery] = Listeners(lambda _: log.exception("demo delivery listener failed"))
+        self._chaos_listeners: Listeners[ChaosState] = Listeners(lambda _: log.exception("demo chaos listener failed"))
         self._chaos_error: str | None = None
         self._chaos_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -302,28 +304,17 @@ class DemoRunner:
 
     def subscribe(self, listener: DeliveryListener) -> Callable[[], None]:
         """Call ``listener`` for each event once it ended (acknowledged, failed, or routed nowhere)."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return self._listeners.add(listener)
 
     def subscribe_chaos(self, listener: ChaosListener) -> Callable[[], None]:
         """Call ``listener`` whenever the link or the broker changes."""
-        self._chaos_listeners.append(listener)
-        return lambda: self._chaos_listeners.remove(listener) if listener in self._chaos_listeners else None
+        return self._chaos_listeners.add(listener)
 
     def _notify(self, delivery: DemoDelivery) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(delivery)
-            except Exception:  # a listener's bug must not stop the traffic
-                log.exception("demo delivery listener failed")
+        self._listeners.notify(delivery)
 
     def _chaos_changed(self) -> None:
-        state = self.chaos
-        for listener in list(self._chaos_listeners):
-            try:
-                listener(state)
-            except Exception:
-                log.exception("demo chaos listener failed")
+        self._chaos_listeners.notify(self.chaos)
 
     def describe(self) -> str:
         """One status line: traffic counters, producer state, link and broker."""

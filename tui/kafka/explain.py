@@ -28,10 +28,11 @@ from tui.explanation import (
     TopicFacts,
     explanation,
 )
+from tui.failures import reason
 from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin
 from tui.kafka.lag import LagMonitor
-from tui.kafka.options import ConnectionOptions, reason, start_client, stop_quietly
+from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
 from tui.kafka.streams import consumer, to_record
 from tui.records import Record
 from tui.routing import route_for

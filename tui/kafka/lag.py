@@ -19,6 +19,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from tui.failures import reason
 from tui.group_lag import GroupLag, GroupSummary, PartitionLag
 from tui.kafka.admin import Admin
 from tui.kafka.metadata import every_topic
@@ -156,7 +157,7 @@ async def group_overview(options: ConnectionOptions, *, concurrency: int = 8) ->
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                return GroupSummary(group, state, members, None, error=str(exc) or exc.__class__.__name__)
+                return GroupSummary(group, state, members, None, error=reason(exc))
         return GroupSummary(group, state, members, lag.total, len(lag.partitions))
 
     return list(await asyncio.gather(*(one(g) for g in groups)))

@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from tui.config import KafkaSettings
 from tui.evolution_env import SslMaterial
+from tui.failures import reason
 
 _MECHANISMS = {"plain": "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512"}
 
@@ -245,18 +246,6 @@ def ssl_context(settings: KafkaSettings) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-def reason(exc: BaseException) -> str:
-    """Why a connection attempt failed, on one line (``timed out``, or the error's class and text)."""
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = " ".join(str(exc).split())
-    name = exc.__class__.__name__
-    if not text:
-        return name
-    # aiokafka's messages often start with the class name already.
-    return text if text.startswith(name) else f"{name}: {text}"
 
 
 async def stop_quietly(client: Any, *, timeout: float) -> None:

@@ -29,18 +29,19 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotRead
 
 from tui import catalog
 from tui.config import KafkaSettings
+from tui.failures import reason
 from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import (
     ClusterUnreachableError,
     ConnectionOptions,
     ReadOnlyError,
-    reason,
     start_client,
     stop_quietly,
 )
 from tui.kafka.registry_reader import RegistryProblem, RegistryReader, Subscriber, _cancelling, _settle
 from tui.kafka.streams import consumer as groupless_consumer
+from tui.listeners import Listeners
 from tui.status import RegistryHealth, RegistryHealthState
 from tui.topology import validate_instance
 
@@ -105,7 +106,9 @@ class InstanceRegistry(RegistryReader):
         self._lost_detail: str | None = None
         self._last_copy: dict[str, InstanceSettings] = {}
         self._reattach_why: str | None = None
-        self._health_subscribers: list[Callable[[RegistryHealth], None]] = []
+        self._health_listeners: Listeners[RegistryHealth] = Listeners(
+            lambda _: log.exception("registry health subscriber failed")
+        )
         self._told: RegistryHealth | None = None
         self._watchdog: asyncio.Task[None] | None = None
 
@@ -200,13 +203,7 @@ class InstanceRegistry(RegistryReader):
 
     def subscribe_health(self, callback: Callable[[RegistryHealth], None]) -> Callable[[], None]:
         """Call ``callback`` with the health each time its state changes; returns the unsubscribe."""
-        self._health_subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._health_subscribers.remove(callback)
-
-        return unsubscribe
+        return self._health_listeners.add(callback)
 
     def _health_changed(self) -> None:
         health = self.health
@@ -215,11 +212,7 @@ class InstanceRegistry(RegistryReader):
             return
         self._told = health
         log.info("registry: %s", health.describe())
-        for callback in list(self._health_subscribers):
-            try:
-                callback(health)
-            except Exception:  # a subscriber's bug must not stop the registry
-                log.exception("registry health subscriber failed")
+        self._health_listeners.notify(health)  # a subscriber's bug is logged and must not stop the registry
 
     async def _watch_health(self) -> None:
         while True:

@@ -16,10 +16,11 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.config import KafkaSettings
+from tui.failures import reason
 from tui.instance_settings import InstanceSettings, InstanceSettingsError, check_stored_size
 from tui.kafka import metadata
 from tui.kafka.admin import Admin, TopicSpec
-from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, reason
+from tui.kafka.options import ClusterUnreachableError, ConnectionOptions
 from tui.kafka.streams import consumer as groupless_consumer
 from tui.topology import InstanceNameError, validate_instance
 

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from tui.failures import reason
 from tui.kafka.metadata import cluster_partitions
-from tui.kafka.options import ConnectionOptions, reason, start_client
+from tui.kafka.options import ConnectionOptions, start_client
 from tui.kafka.streams import RETRY_CAP_MS, StreamError, bounded, consumer, seek, stop_client, to_records
 from tui.records import Record
 from tui.selection import Selection, StartPosition, ViewError

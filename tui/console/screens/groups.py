@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from tui.console.screens.base import ConsoleScreen
 from tui.console.screens.flow_actions import ask_replay
 from tui.console.widgets.stream_lag import LagPanel
+from tui.failures import reason
 from tui.group_lag import GroupSummary
 from tui.summaries import one_line
 
@@ -129,7 +130,7 @@ class GroupsScreen(ConsoleScreen):
         try:
             groups = await self.session.group_overview()
         except Exception as exc:
-            self.error = one_line(str(exc) or exc.__class__.__name__, 200)
+            self.error = one_line(reason(exc), 200)
             self._summary(f"cannot read the groups: {self.error}")
             return
         self.error = None

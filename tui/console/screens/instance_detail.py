@@ -31,6 +31,7 @@ from tui.console.screens.publish import PublishScreen
 from tui.console.screens.streams import StreamsScreen
 from tui.console.widgets.event_toggles import EventToggles
 from tui.console.widgets.route_panel import RoutePanel
+from tui.failures import reason
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, Origin, SourceInstance
 from tui.listeners import Unsubscribe
@@ -385,7 +386,7 @@ class InstanceDetailScreen(ConsoleScreen):
         try:
             item = await self.session.read_instance(self.instance)
         except Exception as exc:
-            self._loaded, self._error = True, str(exc) or exc.__class__.__name__
+            self._loaded, self._error = True, reason(exc)
             self._show()
             if not quiet:
                 raise

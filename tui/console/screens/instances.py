@@ -23,6 +23,7 @@ from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.instance_detail import InstanceDetailScreen, describe_settings
 from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.widgets.instance_list import InstanceList, matches, rows_of
+from tui.failures import reason
 from tui.instance_source import DiscoveredInstance, Origin, SourceInstance
 from tui.listeners import Unsubscribe
 from tui.topology import InstanceNameError, validate_instance
@@ -193,7 +194,7 @@ class InstancesScreen(ConsoleScreen):
         try:
             self._items = await self.session.read_instances()
         except Exception as exc:
-            self._load_error = str(exc) or exc.__class__.__name__
+            self._load_error = reason(exc)
             self._redraw()
             if not quiet:
                 raise

@@ -26,7 +26,7 @@ from tui.console.widgets.publish_preview import PublishPreview
 from tui.handles import Sending
 from tui.listeners import Unsubscribe
 from tui.routing import route_for
-from tui.status import Delivery
+from tui.status import Delivery, PublisherState
 from tui.templates import template
 from tui.topology import InstanceNameError, route, validate_instance
 
@@ -34,6 +34,8 @@ DEFAULT_EVENT = catalog.BY_NAME["MESSAGES_UPSERT"]
 DEFAULT_INSTANCE = "demo"
 MAX_BURST = 100_000
 MAX_RATE = 10_000.0
+WAITING_REFRESH_S = 0.5
+"""How often a send still waiting for the cluster says so again (its countdown moves)."""
 
 
 def problem_markup(problem: JsonProblem) -> str:
@@ -231,7 +233,7 @@ class PublishScreen(ConsoleScreen):
             if count == 1:
                 ticket = await self.session.publish(event, instance, data)
                 self._report_route(ticket)
-                log.deliveries(await ticket.wait())
+                log.deliveries(await self._settled(ticket, log))
                 return
             await self._burst(event, instance, data, count, rate)
         except asyncio.CancelledError:
@@ -239,6 +241,18 @@ class PublishScreen(ConsoleScreen):
         except Exception as exc:
             log.note(f"refused: {exc}", error=True)
             raise
+
+    async def _settled(self, ticket: Sending, log: DeliveryLog) -> list[Delivery]:
+        """What became of ``ticket``'s records; meanwhile, when the publisher is not connected, one line that says
+        the send is queued and why (the publisher's state, its next try), updated until the outcome replaces it."""
+        outcome = asyncio.ensure_future(ticket.wait())
+        while True:
+            done, _ = await asyncio.wait({outcome}, timeout=WAITING_REFRESH_S)
+            if done:
+                return outcome.result()
+            status = self.session.publisher_status
+            if status.state is not PublisherState.CONNECTED:
+                log.waiting(f"queued — waiting for the cluster ({status.headline()})")
 
     def _report_route(self, ticket: Sending) -> None:
         if not ticket.route.targets:

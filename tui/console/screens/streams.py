@@ -112,7 +112,10 @@ class StreamsScreen(ConsoleScreen):
         self.set_interval(1 / FRAME_RATE, self._draw_frames)
 
     def _draw_frames(self) -> None:
+        cluster = self.session.cluster
+        silent = cluster.checked_at is not None and not cluster.up
         for pane in self.query(StreamPane):
+            pane.set_cluster_silent(silent)
             pane.draw_frame()
 
     def compose_body(self) -> ComposeResult:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -16,6 +18,7 @@ from tui.listeners import Unsubscribe
 from tui.status import (
     ClusterView,
     PublisherState,
+    RegistryHealthState,
     RegistryState,
     RegistryView,
     SourceState,
@@ -58,7 +61,13 @@ def describe_connection(state: PublisherState | None, registry: RegistryView) ->
         producer = Content("○ producer ?")
     else:
         producer = Content.from_markup(f"[{_STATE_COLOUR[state]}]● $state[/]", state=state.value)
-    if registry.state is RegistryState.SYNCED:
+    health = registry.health
+    if registry.state is RegistryState.SYNCED and health is not None and health.state is RegistryHealthState.LOST:
+        when = time.strftime("%H:%M:%S", time.localtime(health.lost_at or time.time()))
+        reg = Content.from_markup("[$error]registry lost by the cluster at $when[/]", when=when)
+    elif registry.state is RegistryState.SYNCED and health is not None and health.state is not RegistryHealthState.SYNCED:
+        reg = Content.from_markup("[$warning]registry $state[/]", state=health.state.value)
+    elif registry.state is RegistryState.SYNCED:
         reg = Content.from_markup("[$success]registry synced[/]")
     elif registry.state is RegistryState.RETRYING:
         reg = Content.from_markup("[$warning]registry retrying #$n[/]", n=str(registry.attempt))

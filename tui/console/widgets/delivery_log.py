@@ -40,6 +40,8 @@ class DeliveryLog(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: deque[Content] = deque(maxlen=MAX_LINES)
+        self._waiting: Content | None = None
+        """The last line while a send waits for the cluster; replaced in place by its outcome."""
 
     def compose(self) -> ComposeResult:
         yield Static("[dim]results of sends appear here[/]")
@@ -47,10 +49,19 @@ class DeliveryLog(VerticalScroll):
     @property
     def lines(self) -> list[str]:
         """The lines as plain text (for tests and copy)."""
-        return [line.plain for line in self._lines]
+        return [line.plain for line in self._shown()]
+
+    def waiting(self, text: str) -> None:
+        """Show (or update) the line of a send still waiting: ``queued — waiting for the cluster (…)``."""
+        self._waiting = Content.from_markup("[$warning]⧗ $t[/]", t=text)
+        self._add([])
+
+    def _shown(self) -> list[Content]:
+        return [*self._lines, self._waiting] if self._waiting is not None else list(self._lines)
 
     def deliveries(self, items: Iterable[Delivery]) -> None:
-        """Add one line per record."""
+        """Add one line per record (in place of the waiting line, if any)."""
+        self._waiting = None
         self._add(delivery_line(d) for d in items)
 
     def note(self, text: str, *, error: bool = False) -> None:
@@ -59,5 +70,5 @@ class DeliveryLog(VerticalScroll):
 
     def _add(self, lines: Iterable[Content]) -> None:
         self._lines.extend(lines)
-        self.query_one(Static).update(Content("\n").join(self._lines))
+        self.query_one(Static).update(Content("\n").join(self._shown()))
         self.scroll_end(animate=False)

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from tui.console.session import Session
 from tui.console.session_app import console_app
+from tui.failures import reason
 from tui.group_lag import GroupLag
 from tui.summaries import one_line
 
@@ -119,7 +120,7 @@ class LagPanel(Vertical):
             monitor = self._session.lag_monitor(group)
             await monitor.start()
         except Exception as exc:
-            self._show_error(str(exc) or exc.__class__.__name__)
+            self._show_error(reason(exc))
             return
         try:
             while True:
@@ -128,7 +129,7 @@ class LagPanel(Vertical):
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self._show_error(str(exc) or exc.__class__.__name__)
+                    self._show_error(reason(exc))
                 else:
                     self.show(snapshot)
                 # A refresh period, not a wait for a condition: the panel is a live view.

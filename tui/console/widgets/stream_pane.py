@@ -36,6 +36,7 @@ from tui.console.widgets.find_bar import FindBar
 from tui.console.widgets.stream_rows import ROW_PARSE_LIMIT, Columns, StreamRow
 from tui.console.widgets.stream_table import StreamTable
 from tui.envelope import decode
+from tui.failures import reason
 from tui.filters import RecordFilter
 from tui.handles import StreamReader
 from tui.panebuffer import PaneBuffer
@@ -117,6 +118,7 @@ class StreamPane(Vertical, can_focus=False):
         self.reader_status: ReaderStatus | None = None
         self.subscription: StreamReader | None = None
         self.state = "starting" if self.reading else "idle"
+        self._cluster_silent = False
         self.error: str | None = None
         self.frames = 0
         """Frames drawn so far (tests wait on it instead of sleeping)."""
@@ -198,7 +200,7 @@ class StreamPane(Vertical, can_focus=False):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self._set_state("failed", one_line(str(exc) or exc.__class__.__name__, 200))
+            self._set_state("failed", one_line(reason(exc), 200))
         finally:
             await asyncio.shield(sub.stop())
 
@@ -231,6 +233,13 @@ class StreamPane(Vertical, can_focus=False):
             matched = [StreamRow(record) for record in records if test(record, max_parse=ROW_PARSE_LIMIT)]
         self.buffer.add(len(records), matched)
         return len(matched)
+
+    def set_cluster_silent(self, silent: bool) -> None:
+        """Whether the session's last check found the cluster not answering: a pane still "reading" then says it
+        is stalled (its own fetches wait on the cluster, and would say so only after their request timeout)."""
+        if silent != self._cluster_silent:
+            self._cluster_silent = silent
+            self._refresh_title()
 
     def _set_state(self, state: str, error: str | None = None) -> None:
         self.state, self.error = state, error
@@ -286,9 +295,11 @@ class StreamPane(Vertical, can_focus=False):
         title.append(one_line(self.spec.title, 40), style="bold")
         # The state first: a narrow pane cuts the end of the line (with an ellipsis), never the state.
         state = self.state
-        if self.subscription is not None and self.subscription.missing and state == "reading":
+        if state == "reading" and self._cluster_silent:
+            state = "stalled: the cluster does not answer"
+        elif self.subscription is not None and self.subscription.missing and state == "reading":
             state = "waiting for " + ", ".join(self.subscription.missing[:2])
-        style = "yellow" if state.startswith("reconnecting") else "red" if self.error else "green"
+        style = "yellow" if state.startswith(("reconnecting", "stalled")) else "red" if self.error else "green"
         title.append(f"  [{state}]", style=style)
         if self.error:
             title.append(" " + self.error, style=style)

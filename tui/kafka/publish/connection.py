@@ -14,9 +14,9 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
 
+from tui.failures import reason
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
-from tui.kafka.publish.records import why
 
 log = logging.getLogger("tui.kafka.publish.publisher")
 
@@ -70,7 +70,7 @@ async def open_connection(
                 log.warning(
                     "publisher: the broker refused idempotence (%s); carrying on with acks=all and "
                     "one request in flight",
-                    why(exc),
+                    reason(exc),
                 )
         if producer is None:
             producer = await _started_producer(options, idempotent=False, timeout=timeout)
@@ -106,7 +106,7 @@ async def close_producer(producer: AIOKafkaProducer, *, bound: float) -> None:
         await asyncio.wait_for(producer.stop(), timeout=bound)
         return
     except Exception as exc:
-        log.warning("publisher: closing the producer: %s", why(exc))
+        log.warning("publisher: closing the producer: %s", reason(exc))
     sender = getattr(producer, "_sender", None)
     with contextlib.suppress(Exception, asyncio.CancelledError):
         if sender is not None:

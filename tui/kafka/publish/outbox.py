@@ -25,6 +25,7 @@ from aiokafka.errors import ProducerClosed
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from tui.config import KafkaSettings
+from tui.failures import reason
 from tui.kafka.options import ReadOnlyError
 from tui.kafka.publish.connection import ProducerLink
 from tui.kafka.publish.losses import LossWatch, digest
@@ -37,7 +38,6 @@ from tui.kafka.publish.records import (
     outcome_unknown,
     retriable,
     too_large,
-    why,
 )
 
 # The publisher's logger: `evokafka publish` quiets it by this name, whichever module of the publisher speaks.
@@ -176,8 +176,8 @@ class Outbox:
         """Report every record not settled yet failed with ``error``: queued, being handed over, in flight."""
         leftovers = [*self._attempt_failures]
         self._attempt_failures.clear()
-        for record, reason in leftovers:
-            self.settle_failed(record, f"{error}: {reason}")
+        for record, why in leftovers:
+            self.settle_failed(record, f"{error}: {why}")
         if self._current is not None:
             for group in self._current:
                 for record in group:
@@ -231,7 +231,7 @@ class Outbox:
                 log.exception("publisher: handing over records failed")
                 for group in self._current or ():
                     for record in group:
-                        self.settle_failed(record, why(exc))
+                        self.settle_failed(record, reason(exc))
             self._current = None
             self._handing = None
             self._handing_since = None
@@ -399,14 +399,14 @@ class Outbox:
                 self.losses.topic_vanished(topic)
             self.placement.forget(self.link.current_producer())
         elif not (always_retriable or retriable(exc)):
-            reason = why(exc)
+            why = reason(exc)
             for record in records:
-                self.settle_failed(record, reason)
+                self.settle_failed(record, why)
             return
         # Stop handing over: the records behind these must not overtake them.
         self._draining = True
-        reason = why(exc)
-        self._attempt_failures.extend((record, reason) for record in records if not record.settled)
+        why = reason(exc)
+        self._attempt_failures.extend((record, why) for record in records if not record.settled)
         self._maybe_finish_drain()
 
     def _maybe_finish_drain(self) -> None:

@@ -59,6 +59,7 @@ from aiokafka import AIOKafkaProducer
 from tui import catalog, topology
 from tui.config import KafkaSettings
 from tui.envelope import DEFAULT_ORIGIN, DEFAULT_SERVER_URL, build
+from tui.failures import reason
 from tui.instance_settings import InstanceSettings, SettingsLookup
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions, ReadOnlyError
@@ -67,9 +68,10 @@ from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.losses import Loss
 from tui.kafka.publish.outbox import Outbox
 from tui.kafka.publish.placement import Placement
-from tui.kafka.publish.records import Lane, why
+from tui.kafka.publish.records import Lane
 from tui.kafka.publish.watch import STALL_S, ConnectionWatch
 from tui.kafka.reconnect import ReconnectPolicy
+from tui.listeners import Listeners
 from tui.status import PublisherState, PublisherStatus
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,7 @@ class EventPublisher(ConnectionWatch):
         self.stall_s = stall_s
         """No answer for this long to requests in flight (or to the probe): STALLED."""
         self._stalled_since = 0.0
-        self._loss_subscribers: list[Callable[[Loss], None]] = []
+        self._loss_listeners: Listeners[Loss] = Listeners(lambda _: log.exception("publisher loss subscriber failed"))
         self._verifier: asyncio.Task[int] | None = None
         self.policy = ReconnectPolicy.from_settings(settings)
         self._state = PublisherState.DISCONNECTED
@@ -121,7 +123,9 @@ class EventPublisher(ConnectionWatch):
         self._last_error: str | None = None
         self._idempotence: bool | None = None
         self._idempotence_refused = False
-        self._subscribers: list[Callable[[PublisherStatus], None]] = []
+        self._listeners: Listeners[PublisherStatus] = Listeners(
+            lambda _: log.exception("publisher status subscriber failed")
+        )
         self._emit_handle: asyncio.TimerHandle | None = None
         self._valid_instances: set[str] = set()
         self._routes: dict[
@@ -171,13 +175,7 @@ class EventPublisher(ConnectionWatch):
 
         Returns a function that unsubscribes.
         """
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._listeners.add(callback)
 
     def _emit(self) -> None:
         if self._emit_handle is not None:
@@ -185,15 +183,11 @@ class EventPublisher(ConnectionWatch):
             self._emit_handle = None
         status = self.status
         log.debug("publisher: %s", status.describe())
-        for callback in list(self._subscribers):
-            try:
-                callback(status)
-            except Exception:  # an observer's bug must not stop the publisher
-                log.exception("publisher status subscriber failed")
+        self._listeners.notify(status)  # an observer's bug is logged and must not stop the publisher
 
     def _changed(self) -> None:
         # Counters change per record (tens of thousands per second): tell observers at a bounded rate.
-        if self._emit_handle is None and self._subscribers:
+        if self._emit_handle is None and self._listeners:
             with contextlib.suppress(RuntimeError):
                 self._emit_handle = asyncio.get_running_loop().call_later(STATUS_INTERVAL_S, self._emit)
 
@@ -377,7 +371,7 @@ class EventPublisher(ConnectionWatch):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._last_error = why(exc)
+                self._last_error = reason(exc)
                 log.info("publisher: cannot connect: %s", self._last_error)
 
     async def _wait_in_failed(self) -> None:

@@ -13,7 +13,6 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, ProducerClo
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from tui import topology
-from tui.kafka.options import ClusterUnreachableError
 from tui.status import Delivery
 
 
@@ -106,17 +105,6 @@ def retriable(exc: BaseException) -> bool:
     if isinstance(exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed):
         return True
     return bool(getattr(exc, "retriable", False))
-
-
-def why(exc: BaseException) -> str:
-    """The reason ``exc`` gives, on one line, for a record's error or the status."""
-    if isinstance(exc, ClusterUnreachableError):
-        return str(exc)
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = exc.__class__.__name__
-    return f"{name}: {text}" if text and text != name else name
 
 
 MAX_REQUEST_BYTES = 1024 * 1024

@@ -14,11 +14,12 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from tui.failures import reason
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.publish.losses import Loss
 from tui.kafka.publish.outbox import Outbox
-from tui.kafka.publish.records import why
+from tui.listeners import Listeners
 from tui.status import PublisherState
 
 log = logging.getLogger("tui.kafka.publish.publisher")
@@ -45,7 +46,7 @@ class ConnectionWatch:
     _stalled_since: float
     _verifier: asyncio.Task[int] | None
 
-    _loss_subscribers: list[Callable[[Loss], None]]
+    _loss_listeners: Listeners[Loss]
 
     def _emit(self) -> None:
         raise NotImplementedError
@@ -92,7 +93,7 @@ class ConnectionWatch:
                             stalled = False
                     elif stalled or not self._outbox.unsettled:
                         # Records in flight settle through their own attempts unless the cluster is silent.
-                        self._last_error = f"the cluster stopped answering ({why(failure)})"
+                        self._last_error = f"the cluster stopped answering ({reason(failure)})"
                         return
                 waiting = max(self._outbox.stalled_for(now), now - probe_started if probe is not None else 0.0)
                 if self._state is PublisherState.CONNECTED and waiting >= self.stall_s:
@@ -139,7 +140,7 @@ class ConnectionWatch:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # checked again on the next tick
-            log.info("publisher: cannot read back what was acknowledged yet: %s", why(exc))
+            log.info("publisher: cannot read back what was acknowledged yet: %s", reason(exc))
             return 0
 
     @property
@@ -149,20 +150,10 @@ class ConnectionWatch:
 
     def subscribe_losses(self, callback: Callable[[Loss], None]) -> Callable[[], None]:
         """Call ``callback`` with each :class:`~tui.kafka.publish.losses.Loss` found; returns the unsubscribe."""
-        self._loss_subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._loss_subscribers.remove(callback)
-
-        return unsubscribe
+        return self._loss_listeners.add(callback)
 
     def _on_loss(self, loss: Loss) -> None:
-        for callback in list(self._loss_subscribers):
-            try:
-                callback(loss)
-            except Exception:  # an observer's bug must not stop the publisher
-                log.exception("publisher loss subscriber failed")
+        self._loss_listeners.notify(loss)  # an observer's bug is logged and must not stop the publisher
         self._emit()
 
     async def verify(self, *, timeout: float = 60.0) -> int:
