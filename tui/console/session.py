@@ -9,10 +9,8 @@ workers, so no screen ever waits on Kafka. A broker that is down when the consol
 publisher shows its own reconnect state, the registry keeps retrying here, and the cluster view says what was
 last seen.
 
-Every state change is reported on one listener list, :attr:`Session.changes`, as a value of
-:data:`tui.status.SessionFact`; the console's bridge (:mod:`tui.console.bridge`) turns them into typed messages.
-
-Every read and write of the instance source goes through :meth:`Session.read_instances`,
+Every state change is reported on one listener list, :attr:`Session.changes` (a :data:`tui.status.SessionFact`);
+the console's bridge (:mod:`tui.console.bridge`) turns them into typed messages. Every read and write of the instance source goes through :meth:`Session.read_instances`,
 :meth:`Session.read_instance` and :meth:`Session.change_instance`, which keep :attr:`Session.source_view` (what the
 header shows) current: a refused API key is a visible state, not only an error.
 
@@ -70,10 +68,10 @@ Clock = Callable[[], float]
 """Wall-clock seconds (``time.time``); snapshot tests freeze it."""
 
 CLUSTER_CHECK_INTERVAL_S = 1.0
+"""How often the header's cluster view is refreshed."""
 PROBE_BOUND_S = 1.0
 """How long one check waits for a broker's TCP answer and for the cluster's metadata: with the interval, the
 header leaves "up" within 3 s of the cluster going silent or away."""
-"""How often the header's cluster view is refreshed."""
 
 
 class SourceSetupError(ConnectionSetupError):
@@ -431,8 +429,8 @@ class Session:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
                     raise
-            except Exception:
-                pass  # one failing step must not keep the others from stopping
+            except Exception:  # one failing step must not keep the others from stopping
+                continue
         self._set_registry_view(replace(self.registry_view, state=RegistryState.STOPPED))
 
     async def _admin_client(self) -> Admin:
@@ -444,11 +442,6 @@ class Session:
         admin, self._admin = self._admin, None
         if admin is not None:
             await admin.close()
-
-
-def failure_text(exc: BaseException) -> str:
-    """Why a call to the cluster failed, on one line (``timed out``, or the error's class and text)."""
-    return reason(exc)
 
 
 def explain_failure(exc: BaseException) -> str:

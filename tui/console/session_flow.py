@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from tui import catalog
 from tui.evolution.source import SOURCE_ERRORS
 from tui.explanation import Explanation
+from tui.failures import reason
 from tui.flow import Timeline, TraceQuery
 from tui.handles import StreamReader
 from tui.kafka.explain import explain
-from tui.kafka.options import ClusterUnreachableError, ReadOnlyError, reason
+from tui.kafka.options import ClusterUnreachableError, ReadOnlyError
 from tui.kafka.redrive import RedriveError, redrive
 from tui.kafka.replay import ReplayError, plan_replay, reset_group
 from tui.kafka.streams import StreamError

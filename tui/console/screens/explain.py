@@ -21,6 +21,7 @@ from tui import catalog
 from tui.console.screens.base import ConsoleScreen
 from tui.console.session_flow import flow_of
 from tui.explanation import PUBLISHED, Explanation
+from tui.failures import reason
 from tui.summaries import one_line
 
 RECHECK_S = 5.0
@@ -87,7 +88,7 @@ class ExplainScreen(ConsoleScreen):
             self.result = await flow_of(self.session).explain(self.instance, self.event)
             self.error = None
         except Exception as exc:
-            self.error = one_line(str(exc) or exc.__class__.__name__, 200)
+            self.error = one_line(reason(exc), 200)
         self.checks += 1
         self._show()
 

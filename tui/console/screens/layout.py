@@ -22,10 +22,10 @@ from textual.widgets import Input, Static
 
 from tui.console.screens.base import ConsoleScreen
 from tui.console.screens.streams import StreamsScreen
-from tui.console.session import failure_text
 from tui.console.widgets.chaos_panel import ChaosPanel
 from tui.console.widgets.find_bar import FindBar
 from tui.console.widgets.layout_tree import LayoutTree
+from tui.failures import reason
 from tui.selection import PaneSpec, Selection
 from tui.topic_rows import TopicRow, TopicStats, layout_rows
 from tui.topology import Layout, topic_plan
@@ -129,7 +129,7 @@ class LayoutScreen(ConsoleScreen):
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self.show_stats(None, error=f"cannot read the cluster: {failure_text(exc)}")
+                    self.show_stats(None, error=f"cannot read the cluster: {reason(exc)}")
                 else:
                     self.show_stats(stats)
                 self._wake.clear()

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from tui.console.screens.base import ConsoleScreen
 from tui.console.session_flow import flow_of
+from tui.failures import reason
 from tui.flow import Timeline, TraceQuery
 from tui.summaries import one_line
 
@@ -106,7 +107,7 @@ class TraceScreen(ConsoleScreen):
             self.result = await flow_of(self.session).trace(self.query_)
             self.error = None
         except Exception as exc:
-            self.error = one_line(str(exc) or exc.__class__.__name__, 200)
+            self.error = one_line(reason(exc), 200)
         self.reads += 1
         self._show()
 
