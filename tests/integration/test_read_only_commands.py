@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -198,8 +199,13 @@ def run_server(name: str, args: list[str], env: dict[str, str]) -> str:
         process.wait(timeout=30)
 
 
-def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, prefix: str) -> None:
+def test_no_command_changes_the_cluster_when_read_only(settings: KafkaSettings, prefix: str, tmp_path: Path) -> None:
     registry_topic = f"reg_{prefix}"
+    # A registry copy holding an instance the cluster does not: `instances import` of it would write.
+    copy = tmp_path / "registry-copy.json"
+    copy.write_text(json.dumps({"instances": {
+        "restored": {"enabled": True, "events": ["CALL"], "updated_at": "2026-01-01T00:00:00.000Z"}}}))
+    VALUES["file"] = str(copy)
     topic = f"{prefix}.shop.messages.upsert"
     brokers = ",".join(settings.brokers)
     options = ConnectionOptions.from_settings(settings)
