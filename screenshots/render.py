@@ -17,6 +17,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tui.config import load_app_settings, load_settings
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.console.app import EvokafkaApp
 from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
@@ -72,6 +73,8 @@ async def render(out: Path) -> list[Path]:
         settings = load_settings(
             None, environ={}, brokers=broker.bootstrap, auto_create_topics="true", global_enabled="true",
             reconnect_initial_delay_ms="200",
+            # The integration document's KAFKA_EVENTS_* block (a variable left out reads false, as in Evolution).
+            **DOCUMENT_EVENT_FIELDS,
         )
         session = Session.build(settings, load_app_settings(None, environ={}))
         app = EvokafkaApp(session, cursor_blink=False)
@@ -135,7 +138,9 @@ async def render(out: Path) -> list[Path]:
                         ),
                     ]
                     await pilot.press("a")  # the grid: both panes side by side
-                    await wait_for(lambda: all(p.buffer.received > 0 and p.buffer.pending == 0 for p in panes))
+                    await wait_for(lambda: all(p.buffer.received > 0 for p in panes))
+                    for pane in panes:  # traffic keeps coming: draw what is there now
+                        pane.draw_frame()
 
                 await shot(pilot, "streams", streams)
 
