@@ -17,7 +17,6 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tui.config import load_app_settings, load_settings
-from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.console.app import EvokafkaApp
 from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
@@ -26,6 +25,7 @@ from tui.console.widgets.instance_list import InstanceList
 from tui.console.widgets.layout_tree import LayoutTree
 from tui.demo.broker import EmbeddedBroker
 from tui.demo.traffic import Traffic, demo_instances, seed_settings
+from tui.evolution_env import DOCUMENT_EVENT_FIELDS
 from tui.kafka.registry import InstanceRegistry
 from tui.selection import PaneSpec, Selection
 from tui.status import PublisherState, RegistryState
