@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def _str(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
+    """A non-empty string as it is, a number as text; anything else None."""
     if isinstance(value, str) and value:
         return value
     if isinstance(value, bool) or value is None:
@@ -19,7 +20,8 @@ def _str(value: Any) -> str | None:
     return None
 
 
-def _get(obj: Any, *path: str) -> Any:
+def dig(obj: Any, *path: str) -> Any:
+    """``obj[path[0]][path[1]]…`` through mappings; None where the way stops."""
     for name in path:
         if not isinstance(obj, Mapping):
             return None
@@ -31,10 +33,10 @@ def message_text(message: Any) -> str | None:
     """The readable content of a WhatsApp ``message`` object (text, caption, reaction, kind of media)."""
     if not isinstance(message, Mapping):
         return None
-    text = _str(message.get("conversation"))
+    text = text_of(message.get("conversation"))
     if text:
         return text
-    text = _str(_get(message, "extendedTextMessage", "text"))
+    text = text_of(dig(message, "extendedTextMessage", "text"))
     if text:
         return text
     for kind, label in (
@@ -48,12 +50,12 @@ def message_text(message: Any) -> str | None:
             inner = media.get("message") if kind == "documentWithCaptionMessage" else None
             if isinstance(inner, Mapping):
                 media = inner.get("documentMessage") or media
-            caption = _str(_get(media, "caption")) or _str(_get(media, "fileName"))
+            caption = text_of(dig(media, "caption")) or text_of(dig(media, "fileName"))
             return f"[{label}] {caption}" if caption else f"[{label}]"
     reaction = message.get("reactionMessage")
     if isinstance(reaction, Mapping):
-        emoji = _str(reaction.get("text"))
-        target = _str(_get(reaction, "key", "id"))
+        emoji = text_of(reaction.get("text"))
+        target = text_of(dig(reaction, "key", "id"))
         return f"reaction {emoji or '(removed)'}" + (f" to {target}" if target else "")
     for kind, label in (
         ("audioMessage", "audio"),
@@ -67,14 +69,14 @@ def message_text(message: Any) -> str | None:
         item = message.get(kind)
         if isinstance(item, Mapping):
             detail = (
-                _str(item.get("name"))
-                or _str(item.get("displayName"))
-                or _str(item.get("selectedDisplayText"))
-                or _str(item.get("title"))
+                text_of(item.get("name"))
+                or text_of(item.get("displayName"))
+                or text_of(item.get("selectedDisplayText"))
+                or text_of(item.get("title"))
             )
             return f"[{label}] {detail}" if detail else f"[{label}]"
     protocol = message.get("protocolMessage")
     if isinstance(protocol, Mapping):
-        return f"[protocol] {_str(protocol.get('type')) or ''}".rstrip()
+        return f"[protocol] {text_of(protocol.get('type')) or ''}".rstrip()
     kinds = [k for k in message if isinstance(k, str) and k != "messageContextInfo"]
     return f"[{kinds[0]}]" if kinds else None

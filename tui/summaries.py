@@ -17,7 +17,7 @@ from typing import Any
 from tui.address_book import AddressBook, is_group
 from tui.envelope import Decoded
 from tui.masking import redact_bytes, redact_text
-from tui.message_content import message_text
+from tui.message_content import dig, message_text, text_of
 
 MAX_SUMMARY = 160
 """Characters a summary is cut to (an ellipsis marks the cut)."""
@@ -58,24 +58,6 @@ def one_line(text: str, limit: int = MAX_SUMMARY) -> str:
     return shown
 
 
-def _get(obj: Any, *path: str) -> Any:
-    for name in path:
-        if not isinstance(obj, Mapping):
-            return None
-        obj = obj.get(name)
-    return obj
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    return None
-
-
 def _first(items: Any) -> Any:
     """The payload's subject: ``data`` itself, or the first element when it is a list."""
     if isinstance(items, list):
@@ -89,7 +71,7 @@ def _count_suffix(items: Any) -> str:
 
 def _jid(value: Any) -> str | None:
     """A WhatsApp id without its server part: ``5511999999999@s.whatsapp.net`` → ``5511999999999``."""
-    text = _str(value)
+    text = text_of(value)
     if text is None:
         return None
     return text.split("@", 1)[0] if "@" in text else text
@@ -114,11 +96,11 @@ def ticks(status: Any) -> str | None:
 
 
 def _remote(item: Any) -> str | None:
-    return _str(_get(item, "key", "remoteJid")) or _str(_get(item, "remoteJid"))
+    return text_of(dig(item, "key", "remoteJid")) or text_of(dig(item, "remoteJid"))
 
 
 def _from_me(item: Any) -> bool:
-    return _get(item, "key", "fromMe") is True or _get(item, "fromMe") is True
+    return dig(item, "key", "fromMe") is True or dig(item, "fromMe") is True
 
 
 def _author(item: Mapping[str, Any], names: AddressBook) -> str:
@@ -129,8 +111,8 @@ def _author(item: Mapping[str, Any], names: AddressBook) -> str:
     if _from_me(item):
         who = "▸ me"
     else:
-        sender = _str(_get(item, "key", "participant")) or _str(item.get("participant")) if group else remote
-        who = _str(item.get("pushName")) or names.label(sender) or "?"
+        sender = text_of(dig(item, "key", "participant")) or text_of(item.get("participant")) if group else remote
+        who = text_of(item.get("pushName")) or names.label(sender) or "?"
     if group:
         who += f" @ {names.label(remote)}"
     return who
@@ -144,12 +126,12 @@ def _to_whom(item: Mapping[str, Any], names: AddressBook) -> str:
 
 
 def _messages_upsert(data: Any, names: AddressBook) -> str:
-    item = _first(_get(data, "messages")) if isinstance(_get(data, "messages"), list) else _first(data)
+    item = _first(dig(data, "messages")) if isinstance(dig(data, "messages"), list) else _first(data)
     if not isinstance(item, Mapping):
         return ""
     text = message_text(item.get("message"))
     if text is None:
-        text = _str(item.get("messageType")) or "(no content)"
+        text = text_of(item.get("messageType")) or "(no content)"
     if not isinstance(item.get("key"), Mapping) and item.get("pushName") is None:
         return text + _count_suffix(data)
     return f"{_author(item, names)}: {text}{_to_whom(item, names)}" + _count_suffix(data)
@@ -159,11 +141,11 @@ def _messages_update(data: Any, names: AddressBook) -> str:
     item = _first(data)
     if not isinstance(item, Mapping):
         return ""
-    status = item.get("status") if item.get("status") is not None else _get(item, "update", "status")
-    shown = ticks(status) or (f"status {_str(status)}" if _str(status) else "update")
+    status = item.get("status") if item.get("status") is not None else dig(item, "update", "status")
+    shown = ticks(status) or (f"status {text_of(status)}" if text_of(status) else "update")
     remote = _remote(item)
     if remote is None:
-        target = _str(item.get("keyId")) or _str(_get(item, "key", "id"))
+        target = text_of(item.get("keyId")) or text_of(dig(item, "key", "id"))
         return shown + (f" {target}" if target else "") + _count_suffix(data)
     if is_group(remote):
         where = "in"
@@ -180,7 +162,7 @@ def _messages_delete(data: Any, names: AddressBook) -> str:
         return "message deleted"
     remote = _remote(item)
     who = "▸ me" if _from_me(item) else names.label(remote)
-    target = _str(item.get("id")) or _str(_get(item, "key", "id"))
+    target = text_of(item.get("id")) or text_of(dig(item, "key", "id"))
     out = f"{who}: message deleted" if who else "message deleted"
     return out + (f" {target}" if target else "") + _to_whom(item, names)
 
@@ -189,7 +171,7 @@ def _messages_edited(data: Any, names: AddressBook) -> str:
     item = _first(data)
     if not isinstance(item, Mapping):
         return ""
-    edited = _get(item, "message", "protocolMessage", "editedMessage") or _get(item, "editedMessage")
+    edited = dig(item, "message", "protocolMessage", "editedMessage") or dig(item, "editedMessage")
     text = message_text(edited) or message_text(item.get("message")) or "(no content)"
     if not isinstance(item.get("key"), Mapping) and item.get("pushName") is None:
         return f"edited: {text}"
@@ -197,19 +179,19 @@ def _messages_edited(data: Any, names: AddressBook) -> str:
 
 
 def _connection_update(data: Any, names: AddressBook) -> str:
-    state = _str(_get(data, "state")) or _str(_get(data, "connection"))
-    reason = _get(data, "statusReason")
-    who = _str(_get(data, "wuid")) or _str(_get(data, "profileName"))
+    state = text_of(dig(data, "state")) or text_of(dig(data, "connection"))
+    reason = dig(data, "statusReason")
+    who = text_of(dig(data, "wuid")) or text_of(dig(data, "profileName"))
     out = f"state {state}" if state else "connection update"
-    if reason is not None and not isinstance(reason, bool) and _str(reason):
+    if reason is not None and not isinstance(reason, bool) and text_of(reason):
         out += f" (reason {reason})"
     return out + (f" as {_jid(who)}" if who else "")
 
 
 def _qrcode(data: Any, names: AddressBook) -> str:
-    qr = _get(data, "qrcode")
-    pairing = _str(_get(qr, "pairingCode")) or _str(_get(data, "pairingCode"))
-    code = _get(qr, "code") or _get(data, "code")
+    qr = dig(data, "qrcode")
+    pairing = text_of(dig(qr, "pairingCode")) or text_of(dig(data, "pairingCode"))
+    code = dig(qr, "code") or dig(data, "code")
     out = "QR code updated"
     if pairing:
         out += f", pairing code {pairing}"
@@ -219,13 +201,13 @@ def _qrcode(data: Any, names: AddressBook) -> str:
 
 
 def _participants(data: Any, names: AddressBook) -> str:
-    action = _str(_get(data, "action")) or "update"
-    group = _str(_get(data, "id"))
-    people = _get(data, "participants")
+    action = text_of(dig(data, "action")) or "update"
+    group = text_of(dig(data, "id"))
+    people = dig(data, "participants")
     shown: list[str] = []
     if isinstance(people, list):
         for person in people:
-            jid = _str(person) or _str(_get(person, "id")) or _str(_get(person, "phoneNumber"))
+            jid = text_of(person) or text_of(dig(person, "id")) or text_of(dig(person, "phoneNumber"))
             label = names.label(jid)
             if label:
                 shown.append(label)
@@ -234,12 +216,12 @@ def _participants(data: Any, names: AddressBook) -> str:
 
 
 def _presence(data: Any, names: AddressBook) -> str:
-    chat = _str(_get(data, "id"))
-    presences = _get(data, "presences")
+    chat = text_of(dig(data, "id"))
+    presences = dig(data, "presences")
     states: list[str] = []
     if isinstance(presences, Mapping):
         for jid, value in list(presences.items())[:3]:
-            state = _str(_get(value, "lastKnownPresence")) or "?"
+            state = text_of(dig(value, "lastKnownPresence")) or "?"
             states.append(f"{names.label(jid)} {state}")
     out = ", ".join(states) or "presence"
     if chat and is_group(chat):
@@ -251,9 +233,9 @@ def _presence(data: Any, names: AddressBook) -> str:
 
 def _call(data: Any, names: AddressBook) -> str:
     item = _first(data)
-    status = _str(_get(item, "status")) or "call"
-    who = names.label(_str(_get(item, "from")) or _str(_get(item, "chatId")))
-    video = _get(item, "isVideo")
+    status = text_of(dig(item, "status")) or "call"
+    who = names.label(text_of(dig(item, "from")) or text_of(dig(item, "chatId")))
+    video = dig(item, "isVideo")
     kind = "video call" if video is True else "call"
     return f"{kind} {status}" + (f" from {who}" if who else "")
 
@@ -266,11 +248,11 @@ def _named_items(label: str) -> Summary:
         items = data if isinstance(data, list) else [data] if data is not None else []
         shown: list[str] = []
         for item in items[:3]:
-            jid = _str(_get(item, "remoteJid")) or _str(_get(item, "id"))
+            jid = text_of(dig(item, "remoteJid")) or text_of(dig(item, "id"))
             name = (
-                _str(_get(item, "pushName"))
-                or _str(_get(item, "name"))
-                or _str(_get(item, "subject"))
+                text_of(dig(item, "pushName"))
+                or text_of(dig(item, "name"))
+                or text_of(dig(item, "subject"))
                 or names.label(jid)
             )
             if name:
@@ -284,8 +266,8 @@ def _named_items(label: str) -> Summary:
 
 def _chats_update(data: Any, names: AddressBook) -> str:
     item = _first(data)
-    unread = _get(item, "unreadMessages")
-    jid = _str(_get(item, "remoteJid")) or _str(_get(item, "id"))
+    unread = dig(item, "unreadMessages")
+    jid = text_of(dig(item, "remoteJid")) or text_of(dig(item, "id"))
     if isinstance(unread, int) and not isinstance(unread, bool) and jid:
         state = f"{unread} unread" if unread else "all read"
         return f"{names.label(jid)}: {state}" + _count_suffix(data)
@@ -294,36 +276,36 @@ def _chats_update(data: Any, names: AddressBook) -> str:
 
 def _chats_delete(data: Any, names: AddressBook) -> str:
     items = data if isinstance(data, list) else [data]
-    jids = (_str(i) or _str(_get(i, "remoteJid")) or _str(_get(i, "id")) for i in items[:3])
+    jids = (text_of(i) or text_of(dig(i, "remoteJid")) or text_of(dig(i, "id")) for i in items[:3])
     shown = [label for label in (names.label(j) for j in jids) if label]
     return "deleted " + (", ".join(shown) or "chat")
 
 
 def _labels_edit(data: Any, names: AddressBook) -> str:
-    name = _str(_get(data, "name")) or _str(_get(data, "id")) or "label"
-    if _get(data, "deleted") is True:
+    name = text_of(dig(data, "name")) or text_of(dig(data, "id")) or "label"
+    if dig(data, "deleted") is True:
         return f"label {name} deleted"
-    color = _get(data, "color")
-    return f"label {name}" + (f" (color {color})" if _str(color) else "")
+    color = dig(data, "color")
+    return f"label {name}" + (f" (color {color})" if text_of(color) else "")
 
 
 def _labels_association(data: Any, names: AddressBook) -> str:
-    kind = _str(_get(data, "type")) or "change"
-    label = _str(_get(data, "labelId")) or _str(_get(data, "label", "id")) or "?"
-    chat = names.label(_str(_get(data, "chatId")))
+    kind = text_of(dig(data, "type")) or "change"
+    label = text_of(dig(data, "labelId")) or text_of(dig(data, "label", "id")) or "?"
+    chat = names.label(text_of(dig(data, "chatId")))
     return f"{kind} label {label}" + (f" on {chat}" if chat else "")
 
 
 def _typebot(data: Any, names: AddressBook) -> str:
-    status = _str(_get(data, "status"))
-    jid = names.label(_str(_get(data, "remoteJid")))
-    url = _str(_get(data, "url"))
+    status = text_of(dig(data, "status"))
+    jid = names.label(text_of(dig(data, "remoteJid")))
+    url = text_of(dig(data, "url"))
     return " ".join(p for p in ("typebot", status, jid, url) if p)
 
 
 def _instance_event(data: Any, names: AddressBook) -> str:
-    name = _str(_get(data, "instanceName")) or _str(_get(data, "instance"))
-    status = _str(_get(data, "status")) or _str(_get(data, "state"))
+    name = text_of(dig(data, "instanceName")) or text_of(dig(data, "instance"))
+    status = text_of(dig(data, "status")) or text_of(dig(data, "state"))
     return " ".join(p for p in (name, status) if p) or "instance event"
 
 
