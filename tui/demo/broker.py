@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -64,7 +65,12 @@ class EmbeddedBroker:
         host: str = "127.0.0.1",
         start_timeout: float = 15.0,
         log_path: Path | None = None,
+        storage: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """``storage``: Tansu's ``--storage-engine`` (memory when None); ``env``: added to its environment."""
+        self.storage = storage
+        self.env = dict(env or {})
         self.host = host
         self.port = port or free_port()
         self.advertised_port = advertised_port or self.port
@@ -95,12 +101,13 @@ class EmbeddedBroker:
             "--advertised-listener-url",
             f"tcp://{self.host}:{self.advertised_port}",
             "--silent",
+            *(["--storage-engine", self.storage] if self.storage else []),
         ]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self._process = subprocess.Popen(
                 args, stdout=out, stderr=subprocess.STDOUT if self.log_path else subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, env={**os.environ, **self.env} if self.env else None,
             )
         except OSError as exc:
             raise BrokerError(f"cannot run the embedded broker {binary}: {exc.strerror or exc}") from exc

@@ -8,8 +8,6 @@ handle, never by name. Used by the fault tests (tests/faults) and ``evokafka ben
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from tui.demo.broker import broker_binary, free_port, wait_for_port
+from tui.demo.broker import EmbeddedBroker, free_port, wait_for_port
 
 BUCKET = "tansu"
 START_TIMEOUT_S = 30.0
@@ -91,54 +89,24 @@ class S3Server:
                 process.wait(timeout=10)
 
 
-class DurableBroker:
-    """One Tansu broker storing on the S3 bucket; :meth:`kill` is a ``kill -9``, :meth:`start` brings it back."""
+class DurableBroker(EmbeddedBroker):
+    """One Tansu broker storing on the S3 bucket; :meth:`kill` is a ``kill -9``, :meth:`start` brings it back
+    with its data (the embedded broker's process handling, with S3 storage)."""
 
     def __init__(self, s3: S3Server, log_path: Path, *, port: int | None = None) -> None:
+        super().__init__(port, start_timeout=START_TIMEOUT_S, log_path=log_path, storage=f"s3://{BUCKET}/",
+                         env=s3.env())
         self.s3 = s3
-        self.port = port or free_port()
-        self.log_path = log_path
-        self._process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     def start(self) -> DurableBroker:
-        if self.running:
-            return self
-        args = [
-            broker_binary(), "broker",
-            "--listener-url", f"tcp://127.0.0.1:{self.port}",
-            "--advertised-listener-url", f"tcp://127.0.0.1:{self.port}",
-            "--storage-engine", f"s3://{BUCKET}/",
-        ]
-        with open(self.log_path, "ab") as out:
-            self._process = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.s3.env()},
-            )
-        if not wait_for_port("127.0.0.1", self.port, START_TIMEOUT_S):
-            code = self._process.poll()
-            self.kill()
-            raise RuntimeError(f"the durable broker did not start on port {self.port} (exit code {code})")
-        self.starts += 1
+        if not self.running:
+            super().start()
+            self.starts += 1
         return self
 
-    def kill(self) -> None:
-        """``kill -9``: no flush, no goodbye."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-
     def restart(self) -> DurableBroker:
+        """Kill (no flush) and start again on the same port and bucket: the data is still there."""
         self.kill()
         return self.start()
 
