@@ -6,7 +6,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,11 +67,18 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: f
         time.sleep(interval)
 
 
-async def async_wait_until(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> None:
-    """Async form of :func:`wait_until`."""
+async def async_wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0, interval: float = 0.02
+) -> None:
+    """Async form of :func:`wait_until`; ``condition`` may be a coroutine function (a question to the broker)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not condition():
+    while True:
+        met = condition()
+        if not isinstance(met, bool):
+            met = await met
+        if met:
+            return
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)

@@ -12,6 +12,7 @@ import sys
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from tests.conftest import async_wait_until
 from tui.config import KafkaSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions, ReadOnlyError
@@ -80,19 +81,12 @@ async def _read(client: AIOKafkaConsumer, expected: int) -> list[str]:
 
 async def _empty(settings: KafkaSettings, group: str) -> None:
     options = ConnectionOptions.from_settings(settings)
-    members: tuple[str, ...] = ("?",)
 
-    async def ask() -> None:
-        nonlocal members
-        members = (await group_members(options, group))[1]
+    async def empty() -> bool:
+        return not (await group_members(options, group))[1]
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 40
-    while members and loop.time() < deadline:
-        await ask()
-        if members:
-            await asyncio.sleep(0.5)  # the interval between two questions, within the bound
-    assert not members, f"group {group} still has members {members}"
+    # Asked every half second (each question is a round trip to the broker), for 40 s at most.
+    await async_wait_until(empty, timeout=40, interval=0.5)
 
 
 async def test_replay_dry_run_live_refusal_reset_and_receive_again(settings: KafkaSettings, prefix: str) -> None:
