@@ -113,6 +113,7 @@ class Figure:
             out["ratio"] = None if ratio is None else round(ratio, 3)
         if self.goal is not None:
             out["goal"] = self.goal.text
+            out["goal_kind"] = self.goal.kind.value
             out["holds"] = self.goal.holds(self.value, ratio)
         if len(self.samples) > 1:
             out["samples"] = [_round(s) for s in self.samples]

@@ -39,9 +39,27 @@ too: a new scenario is taken to write until it is shown not to)."""
     type=click.Choice(SCENARIO_NAMES),
     help="Run only this scenario (repeatable). Default: all.",
 )
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 20),
+    default=1,
+    show_default=True,
+    help="Run the whole bench this many times in a row (a fresh broker each time); the JSON then judges every "
+    "goal over all runs: median, worst, spread, and whether it held in every one.",
+)
+@click.option(
+    "--table",
+    "table",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="Print the README's performance table (markdown) from a saved JSON of this command, and exit.",
+)
 @pass_context
-def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str, ...]) -> None:
-    """Run the benchmark and print ONE JSON object on stdout (progress goes to stderr).
+def command(
+    ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str, ...], runs: int, table: str | None
+) -> None:
+    """Run the benchmark and print ONE JSON object on stdout (progress goes to stderr). With --runs N the
+    whole bench runs N times in a row and a goal holds only if it held in every run.
 
     \b
     Scenarios and goals:
@@ -58,7 +76,19 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
     Figures with several rounds give median, worst and spread.
     """
     from tui.bench.runner import run_bench
+    from tui.bench.runs import combine, markdown_table
     from tui.demo.broker import BrokerError
+
+    if table is not None:
+        try:
+            with open(table, encoding="utf-8") as saved:
+                loaded = json.load(saved)
+        except (OSError, ValueError) as exc:
+            fail(f"{table}: not a JSON file of evokafka bench ({exc})")
+        if not isinstance(loaded, dict) or not ("reports" in loaded or "scenarios" in loaded):
+            fail(f"{table}: not a JSON object printed by evokafka bench")
+        click.echo(markdown_table(loaded if "reports" in loaded else combine([loaded])))
+        return
 
     chosen = list(scenarios) or list(SCENARIO_NAMES)
     target = brokers or ctx.brokers
@@ -68,10 +98,14 @@ def command(ctx: Context, quick: bool, brokers: str | None, scenarios: tuple[str
             "read-only mode: refusing to run bench scenarios that write to the cluster: "
             + "; ".join(f"{name} ({WRITING_SCENARIOS.get(name, 'it writes')})" for name in chosen)
         )
+    reports = []
     try:
-        report = run_bench(chosen, quick=quick, brokers=target)
+        for number in range(1, runs + 1):
+            if runs > 1:
+                click.echo(f"bench: run {number}/{runs}", err=True)
+            reports.append(run_bench(chosen, quick=quick, brokers=target))
     except BrokerError as exc:
         fail(str(exc), code=1)
     except KeyboardInterrupt:
         fail("interrupted", code=130)
-    click.echo(json.dumps(report, indent=2))
+    click.echo(json.dumps(reports[0] if runs == 1 else combine(reports), indent=2))
