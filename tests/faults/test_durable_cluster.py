@@ -85,7 +85,11 @@ async def test_one_broker_lost_for_good_the_others_carry_on(durable_cluster: Dur
         before = [await publisher.publish("CALL", "acme", {"n": n}) for n in range(200)]
         await publisher.flush()
         assert [d.error for t in before for d in await t.wait() if not d.ok] == []
-        durable_cluster.brokers[0].kill()  # the first of KAFKA_BROKERS, for good
+        # The broker the publisher talks to (the client picked one of KAFKA_BROKERS at random), for good.
+        in_use = publisher.broker_in_use
+        lost = [b for b in durable_cluster.brokers if b.bootstrap == in_use]
+        assert len(lost) == 1, f"the publisher talks to {in_use}, not one of {durable_cluster.bootstrap}"
+        lost[0].kill()
         after = [await publisher.publish("CALL", "acme", {"n": n}) for n in range(200, 400)]
         await asyncio.wait_for(publisher.flush(), timeout=120)
         assert [d.error for t in after for d in await t.wait() if not d.ok] == []

@@ -1,9 +1,9 @@
 """Scenario ``faults``: what the publisher says and delivers through each kind of outage, as figures.
 
 For each fault — a silent link cut, a reset link cut, a broker restarted empty (memory storage), a durable
-broker restarted (S3 storage), one broker of three lost for good — an :class:`EventPublisher` sends records at a
-steady rate on brokers of the scenario's own (``--brokers`` is not used: the faults need brokers it may kill);
-the fault comes after a second and ends three seconds later. Figures: seconds until the publisher's state
+broker restarted (S3 storage), the broker of three the publisher talks to lost for good — an
+:class:`EventPublisher` sends records at a steady rate on brokers of the scenario's own (``--brokers`` is not
+used: the faults need brokers it may kill); the fault comes after a second and ends three seconds later. Figures: seconds until the publisher's state
 changed (goal: under 3 s, whatever ``KAFKA_REQUEST_TIMEOUT`` is; the default 30 s is used), seconds until
 delivery resumed once the fault ended; details: acknowledged, lost (as a reader counts, and as the publisher
 says), duplicates (both), and whether the publisher's counts equal the reader's. The durable cases need
@@ -51,7 +51,8 @@ class Setup:
 
     bootstrap: str
     reader_bootstrap: str
-    fault: Callable[[], Awaitable[None]]
+    fault: Callable[[EventPublisher], Awaitable[None]]
+    """Breaks the link, given the publisher (the broker to lose can be the one it talks to)."""
     mend: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
 
@@ -61,7 +62,7 @@ async def _proxied(silent: bool) -> Setup:
     proxy = await LinkProxy("127.0.0.1", port).start()
     broker = EmbeddedBroker(port=port, advertised_port=proxy.port).start()
 
-    async def fault() -> None:
+    async def fault(_publisher: EventPublisher) -> None:
         await (proxy.cut_silently() if silent else proxy.cut())
 
     async def close() -> None:
@@ -74,7 +75,7 @@ async def _proxied(silent: bool) -> Setup:
 async def _empty_restart() -> Setup:
     broker = EmbeddedBroker().start()
 
-    async def fault() -> None:
+    async def fault(_publisher: EventPublisher) -> None:
         broker.stop()
 
     async def mend() -> None:
@@ -90,9 +91,16 @@ async def _durable(size: int, lose_one: bool) -> Setup:
     directory = tempfile.TemporaryDirectory(prefix="evokafka-bench-")
     cluster = DurableCluster(Path(directory.name), size=size).start()
 
-    async def fault() -> None:
-        for broker in cluster.brokers[:1] if lose_one else cluster.brokers:
-            broker.kill()
+    async def fault(publisher: EventPublisher) -> None:
+        if not lose_one:
+            for broker in cluster.brokers:
+                broker.kill()
+            return
+        # The broker the publisher talks to: the client picks one of KAFKA_BROKERS at random, and losing one it
+        # does not use is no fault for it.
+        in_use = publisher.broker_in_use
+        lost = next((b for b in cluster.brokers if b.bootstrap == in_use), cluster.brokers[0])
+        lost.kill()
 
     async def mend() -> None:
         if not lose_one:
@@ -103,8 +111,8 @@ async def _durable(size: int, lose_one: bool) -> Setup:
         cluster.stop()
         directory.cleanup()
 
-    reader = cluster.brokers[-1].bootstrap
-    return Setup(cluster.bootstrap, reader, fault, mend, close)
+    # The reader asks the brokers left standing (any of them, as a client given the list would).
+    return Setup(cluster.bootstrap, cluster.bootstrap, fault, mend, close)
 
 
 CASES: dict[str, Callable[[], Awaitable[Setup]]] = {
@@ -209,7 +217,7 @@ async def _drive(publisher: EventPublisher, setup: Setup, total: int) -> tuple[f
     for n in range(total):
         now = loop.time()
         if not fault_at and now - started >= FAULT_AT_S:
-            await setup.fault()
+            await setup.fault(publisher)
             fault_at = loop.time()
         elif fault_at and not mended_at and now - fault_at >= FAULT_FOR_S:
             await setup.mend()
@@ -219,7 +227,7 @@ async def _drive(publisher: EventPublisher, setup: Setup, total: int) -> tuple[f
             await asyncio.sleep(delay)  # pacing at the stated rate, not waiting for a condition
         await publisher.publish("CALL", "bench", {"n": n})
     if not fault_at:
-        await setup.fault()
+        await setup.fault(publisher)
         fault_at = loop.time()
     if not mended_at:
         # The fault lasts its stated time even when the records ran out first (pacing the schedule).

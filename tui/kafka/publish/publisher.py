@@ -144,6 +144,17 @@ class EventPublisher(ConnectionWatch):
     # -- observing -------------------------------------------------------------------------------------
 
     @property
+    def broker_in_use(self) -> str | None:
+        """``host:port`` of the broker the producer's metadata names now (the one it sends to when every
+        partition has one leader), or None when not connected. A cluster whose brokers all answer as the same
+        node (the embedded broker on shared storage) names only the broker the producer last asked."""
+        producer = self._producer
+        if producer is None:
+            return None
+        brokers = sorted(producer.client.cluster.brokers(), key=lambda b: b.nodeId)
+        return f"{brokers[0].host}:{brokers[0].port}" if brokers else None
+
+    @property
     def status(self) -> PublisherStatus:
         """The current snapshot."""
         c = self._outbox.counters
