@@ -28,7 +28,7 @@ from enum import StrEnum
 from tui import catalog
 from tui.config import KafkaSettings
 from tui.instance_settings import InstanceSettings
-from tui.topology import Layout, Route, message_key, topic_name
+from tui.topology import InstanceNameError, Layout, Route, message_key, topic_name, validate_instance
 
 EVOLUTION_ALL_EVENTS: tuple[str, ...] = (
     "APPLICATION_STARTUP", "QRCODE_UPDATED", "MESSAGES_SET", "MESSAGES_UPSERT", "MESSAGES_EDITED",
@@ -239,3 +239,20 @@ def differences(own: Route, evolution: EvolutionRoute) -> list[str]:
             why = "; ".join(evolution.reasons) if evolution.verdict is not Verdict.PUBLISHED else leg.reason
             lines.append(f"evokafka sends to {target.topic}; Evolution API 2.3.6 would not: {why}")
     return lines
+
+
+def name_problem(instance: str, prefix: str, found: Route) -> str | None:
+    """Why ``instance`` cannot be sent along ``found``, or None.
+
+    Evolution API allows instance names a Kafka topic cannot hold ("Loja Centro"): such a name is fine while every
+    target is a global topic; it is the problem when the route needs the instance's own topic, or goes nowhere
+    (then the name is the news). An empty name is always one.
+    """
+    try:
+        validate_instance(instance, prefix)
+    except InstanceNameError as exc:
+        if not instance:
+            return str(exc)
+        if not found.targets or any(t.layout is Layout.INSTANCE for t in found.targets):
+            return f"{exc}; its per-instance topic cannot exist (global topics are fine)"
+    return None

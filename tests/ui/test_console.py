@@ -185,6 +185,51 @@ async def test_publishing_from_the_ui_is_read_by_confluent_kafka(
         await stop(console)
 
 
+async def test_a_name_evolution_allows_but_kafka_cannot_publishes_to_the_global_topic(
+    make_console: Callable[..., Console], broker: EmbeddedBroker, prefix: str
+) -> None:
+    # "Loja Centro" (a space) cannot name a topic, but Evolution API allows it: with the global topics on, the
+    # console sends it there, as the CLI and Evolution do; with them off, the name is the problem it says.
+    console = make_console(global_enabled="true")
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            await console.ready()
+            await pilot.press("p")
+            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
+            screen = console.app.screen
+            assert isinstance(screen, PublishScreen)
+            await pilot.pause()
+            await pilot.press("ctrl+o", "end", *["backspace"] * 20, *"Loja Centro")
+            await pilot.press("ctrl+f", *"CALL", "enter")
+            assert screen.event.name == "CALL"
+            topic = f"{prefix}.global.call"
+            preview = screen.query_one("#preview", Static)
+            await async_wait_until(lambda: topic in str(preview.render()))
+            assert "illegal" not in str(preview.render())
+            await pilot.press("ctrl+s")
+            log = screen.query_one(DeliveryLog)
+            await async_wait_until(lambda: any(line.startswith("✓") for line in log.lines), timeout=20)
+        records = await asyncio.to_thread(read_all, broker.bootstrap, [topic], 1)
+        assert [json.loads(r.value or b"")["instance"] for r in records] == ["Loja Centro"]
+    finally:
+        await stop(console)
+
+    console = make_console(global_enabled="false")
+    try:
+        async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
+            await console.ready()
+            await pilot.press("p")
+            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
+            screen = console.app.screen
+            await pilot.pause()
+            await pilot.press("ctrl+o", "end", *["backspace"] * 20, *"Loja Centro")
+            preview = screen.query_one("#preview", Static)
+            await async_wait_until(lambda: "illegal instance name 'Loja Centro'" in str(preview.render()))
+            assert "global topics are fine" in str(preview.render())
+    finally:
+        await stop(console)
+
+
 async def test_send_n_at_rate_r_shows_progress(
     make_console: Callable[..., Console], writer: InstanceRegistry, broker: EmbeddedBroker, prefix: str
 ) -> None:

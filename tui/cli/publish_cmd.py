@@ -30,9 +30,10 @@ from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, Connec
 from tui.kafka.publish.delivery import PublishTicket
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
+from tui.routing import name_problem
 from tui.status import PublisherState
 from tui.templates import template
-from tui.topology import InstanceNameError, Layout, Route, route, validate_instance
+from tui.topology import InstanceNameError, Route, route, validate_instance
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -222,11 +223,9 @@ class _Job:
     def _check_name(self, found: Route) -> None:
         """Evolution API allows instance names a Kafka topic cannot hold ("Loja Centro"): fine for global topics;
         one line (exit 2) when the route needs the per-instance topic, or goes nowhere (the name is the news)."""
-        try:
-            validate_instance(self.instance, self.settings.topic_prefix)
-        except InstanceNameError as exc:
-            if not found.targets or any(t.layout is Layout.INSTANCE for t in found.targets):
-                fail(f"{exc}; its per-instance topic cannot exist (global topics are fine)")
+        problem = name_problem(self.instance, self.settings.topic_prefix, found)
+        if problem is not None:
+            fail(problem)
 
     def _how_to_send(self) -> str:
         if not self.settings.enabled:

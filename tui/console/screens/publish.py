@@ -25,10 +25,10 @@ from tui.console.widgets.json_editor import JsonEditor, JsonProblem
 from tui.console.widgets.publish_preview import PublishPreview
 from tui.handles import Sending
 from tui.listeners import Unsubscribe
-from tui.routing import route_for
+from tui.routing import name_problem, route_for
 from tui.status import Delivery, PublisherState
 from tui.templates import template
-from tui.topology import InstanceNameError, route, validate_instance
+from tui.topology import route
 
 DEFAULT_EVENT = catalog.BY_NAME["MESSAGES_UPSERT"]
 DEFAULT_INSTANCE = "demo"
@@ -137,13 +137,12 @@ class PublishScreen(ConsoleScreen):
     def _preview(self) -> None:
         preview = self.query_one(PublishPreview)
         instance = self.instance
-        try:
-            validate_instance(instance, self.session.settings.topic_prefix)
-        except InstanceNameError as exc:
-            preview.problem(str(exc))
-            return
-        current = self.session.registry_entry(instance)
+        current = self.session.registry_entry(instance) if instance else None
         where = route(self.session.settings, instance, self.event, current)
+        problem = name_problem(instance, self.session.settings.topic_prefix, where)
+        if problem is not None:
+            preview.problem(problem)
+            return
         preview.show(self.event, instance, where, route_for(self.session.settings, instance, self.event, current))
 
     # -- events ----------------------------------------------------------------------------------------
