@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from tui import catalog
@@ -58,9 +59,7 @@ class InstanceSettings:
         cls, enabled: bool, events: Iterable[str] = (), updated_at: str | None = None
     ) -> InstanceSettings:
         """Settings as ``/kafka/set`` stores them; unknown event names raise ``UnknownEventError``."""
-        resolved = {catalog.lookup(name).name for name in events}
-        ordered = tuple(e.name for e in catalog.EVENTS if e.name in resolved) if enabled else ()
-        return cls(enabled=enabled, events=ordered, updated_at=updated_at or now_iso())
+        return cls(enabled=enabled, events=_stored_events(enabled, tuple(events)), updated_at=updated_at or now_iso())
 
     @property
     def all_events(self) -> bool:
@@ -137,11 +136,38 @@ class InstanceSettings:
         if not isinstance(token, str):
             raise InstanceSettingsError("'token' is not a string")
         try:
-            settings = cls.from_request(enabled, events, updated_at=updated_at or None)
+            ordered = _stored_events(enabled, tuple(events))
         except catalog.UnknownEventError as exc:
             raise InstanceSettingsError(str(exc)) from None
-        has_record = value.get("has_record", True) is not False
-        return replace(settings, sent=None if sent is None else tuple(sent), token=token, has_record=has_record)
+        return cls(
+            enabled=enabled,
+            events=ordered,
+            updated_at=updated_at or now_iso(),
+            sent=None if sent is None else tuple(sent),
+            has_record=value.get("has_record", True) is not False,
+            token=token,
+        )
+
+
+CACHED_LIST_NAMES = 64
+"""Event lists up to this long are remembered once resolved (a real one has at most 31 names)."""
+
+
+def _stored_events(enabled: bool, events: tuple[str, ...]) -> tuple[str, ...]:
+    """``events`` as stored: settings names in catalog order, none when disabled; unknown names raise
+    ``UnknownEventError``. A registry replay resolves the same few lists thousands of times: short ones are
+    remembered (a bounded cache of short keys, so a hostile topic cannot grow it)."""
+    if len(events) <= CACHED_LIST_NAMES:
+        return _resolved_events(enabled, events)
+    return _resolve_events(enabled, events)
+
+
+def _resolve_events(enabled: bool, events: tuple[str, ...]) -> tuple[str, ...]:
+    resolved = {catalog.lookup(name).name for name in events}
+    return tuple(e.name for e in catalog.EVENTS if e.name in resolved) if enabled else ()
+
+
+_resolved_events = lru_cache(maxsize=4096)(_resolve_events)
 
 
 def parse_set_body(body: Any) -> InstanceSettings:

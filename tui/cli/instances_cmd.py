@@ -13,6 +13,7 @@ a refused API key, exits 1 with one line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -292,8 +293,21 @@ class _Env:
     def views(self, source: InstanceSource) -> list[InstanceView]:
         """The source's instances and the discovered ones, by name."""
 
+        scan: asyncio.Task[tuple[dict[str, DiscoveredInstance], ClusterUnreachableError | None]] | None = None
+
+        def start_scan() -> None:
+            nonlocal scan
+            # Alongside the source's start (the registry's replay): both mostly wait for the cluster.
+            scan = asyncio.create_task(self._discover())
+
         async def read(src: InstanceSource) -> list[InstanceView]:
-            seen, trouble = await self._discover(required=isinstance(src, RegistrySource))
+            assert scan is not None
+            seen, unreachable = await scan
+            trouble = None
+            if unreachable is not None:
+                if isinstance(src, RegistrySource):  # the registry is in the cluster: an unreachable one is fatal
+                    fail(str(unreachable), code=1)
+                trouble = str(unreachable)
             items = await src.instances(seen)
             if trouble:
                 # Said only once the source answered: a failing source is the one line that matters then.
@@ -307,11 +321,11 @@ class _Env:
                     )
             return [InstanceView(item, seen.get(item.name)) for item in items]
 
-        return self.apply(source, read)
+        return self.apply(source, read, before=start_scan)  # a scan left running is cancelled with the loop
 
-    async def _discover(self, *, required: bool) -> tuple[dict[str, DiscoveredInstance], str | None]:
-        """Instances seen in topics, and why none could be looked for; with a source outside the cluster, an
-        unreachable cluster is only a warning (``required``: exit 1)."""
+    async def _discover(self) -> tuple[dict[str, DiscoveredInstance], ClusterUnreachableError | None]:
+        """Instances seen in topics, or why none could be looked for (with a source outside the cluster an
+        unreachable cluster is only a warning; with the registry, exit 1)."""
         admin = Admin(self.options)
         try:
             await admin.start()
@@ -320,15 +334,22 @@ class _Env:
             finally:
                 await admin.close()
         except ClusterUnreachableError as exc:
-            if required:
-                fail(str(exc), code=1)
-            return {}, str(exc)
+            return {}, exc
 
-    def apply(self, source: InstanceSource, work: Callable[[InstanceSource], Awaitable[T]]) -> T:
+    def apply(
+        self,
+        source: InstanceSource,
+        work: Callable[[InstanceSource], Awaitable[T]],
+        *,
+        before: Callable[[], None] | None = None,
+    ) -> T:
         """Start ``source``, run ``work`` on it, stop it; every source error is one line (exit 2: the input's
-        fault — a refused event, a bad name, read-only; exit 1: the server's or the cluster's)."""
+        fault — a refused event, a bad name, read-only; exit 1: the server's or the cluster's). ``before`` runs
+        in the event loop first (to start work that goes on while the source starts)."""
 
         async def main() -> T:
+            if before is not None:
+                before()
             try:
                 await _open(source)
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -10,8 +11,12 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from tui.kafka import metadata
 from tui.kafka.options import ClusterUnreachableError as ClusterUnreachableError
 from tui.kafka.options import ConnectionOptions, ReadOnlyError, start_client, stop_quietly
+
+CONNECT_ANSWER_S = 1.0
+"""How long after connecting the topic list the connection was answered with stands for "now"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +45,15 @@ class Admin:
         self.options = options
         self._read_only = read_only
         self._client: AIOKafkaAdminClient | None = None
+        self._connected_at: float | None = None
+        """When the client connected, until a read or a write through it (see :meth:`topics`)."""
 
     async def start(self) -> Admin:
         """Connect; :class:`ClusterUnreachableError` after ``KAFKA_CONNECTION_TIMEOUT`` (at least 1 s)."""
         client = self.options.admin_client()
         await start_client(client, self.options, timeout=max(self.options.connect_timeout_s, 1.0))
         self._client = client
+        self._connected_at = time.monotonic()
         return self
 
     async def close(self) -> None:
@@ -75,10 +83,20 @@ class Admin:
         return self._client
 
     async def topics(self) -> dict[str, int]:
-        """Every topic with its partition count (internal ``__consumer_offsets`` left out)."""
-        metadata = await self.client.describe_topics()
+        """Every topic with its partition count (internal ``__consumer_offsets`` left out).
+
+        Asked of the cluster; the first call within :data:`CONNECT_ANSWER_S` of connecting, with nothing written
+        since, takes the list the connection was answered with when it holds one (at tens of thousands of
+        topics each answer is megabytes to decode, and a command that connects to list topics paid twice).
+        """
+        connected, self._connected_at = self._connected_at, None
+        if connected is not None and time.monotonic() - connected < CONNECT_ANSWER_S:
+            known = metadata.connect_answer(self.client)
+            if known is not None:
+                return {name: count for name, count in known.items() if name != "__consumer_offsets"}
+        described = await self.client.describe_topics()
         out: dict[str, int] = {}
-        for topic in metadata:
+        for topic in described:
             name = topic.get("topic")
             if not name or name == "__consumer_offsets" or topic.get("error_code", 0) != 0:
                 continue
@@ -97,6 +115,7 @@ class Admin:
             return []
         if self.read_only:
             raise ReadOnlyError(f"create topics {', '.join(s.name for s in wanted[:3])}")
+        self._connected_at = None
         existing = await self.topic_names()
         missing = [s for s in wanted if s.name not in existing]
         if not missing:
@@ -127,11 +146,13 @@ class Admin:
             return
         if self.read_only:
             raise ReadOnlyError(f"delete topics {', '.join(doomed[:3])}")
+        self._connected_at = None
         await self.client.delete_topics(doomed)
 
     async def cluster(self) -> ClusterInfo:
-        """Cluster id, brokers and controller."""
-        info: Any = await self.client.describe_cluster()
+        """Cluster id, brokers and controller (one metadata request that names no real topic: the console asks
+        every few seconds, and the answer for every topic is megabytes at tens of thousands of topics)."""
+        info: Any = await metadata.cluster_only(self.client)
         brokers = [f"{b['host']}:{b['port']}" for b in info.get("brokers", [])]
         return ClusterInfo(info.get("cluster_id"), brokers, info.get("controller_id"))
 

@@ -13,8 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.protocol.metadata import MetadataRequest
 
 from tui.kafka.options import writes_refused
+
+NO_TOPIC = " evokafka: cluster metadata only (not a topic) "
+"""The one name a cluster-only metadata request asks for. Kafka's answer to an empty topic list depends on the
+request version (v0: every topic) and some brokers (the test broker) answer every topic to it too, which at
+31,000 topics is a few MB decoded in Python; a name no broker can hold (spaces, a colon) gets an
+``INVALID_TOPIC`` line and the brokers, and is never auto-created (auto-creation also refused in the request)."""
 
 
 async def refresh(client: AIOKafkaConsumer) -> None:
@@ -25,6 +33,30 @@ async def refresh(client: AIOKafkaConsumer) -> None:
 async def every_topic(client: AIOKafkaConsumer) -> Any:
     """The cluster's metadata for every topic (aiokafka's ``ClusterMetadata``), asked without naming any."""
     return await client._client.fetch_all_metadata()
+
+
+def connect_answer(client: AIOKafkaAdminClient) -> dict[str, int] | None:
+    """``{topic: partition count}`` from the metadata ``client`` was given when it connected, when that answer
+    listed topics; None when it listed none.
+
+    aiokafka connects with a metadata request for an empty topic list, which a broker answers with every topic
+    (request version 0, and the test broker at any version) or with none (Kafka at version 1 and later): an
+    answer that lists topics is the cluster's whole list, as fresh as the connection.
+    """
+    cluster = client._client.cluster
+    names = cluster.topics(exclude_internal_topics=False)
+    if not names:
+        return None
+    return {str(name): len(cluster.partitions_for_topic(name) or ()) for name in names}
+
+
+async def cluster_only(client: AIOKafkaAdminClient) -> dict[str, Any]:
+    """The cluster's brokers, id and controller (``describe_cluster``'s answer), without any topic's metadata."""
+    request = MetadataRequest([NO_TOPIC], allow_auto_topic_creation=False)
+    response = await client._send_request(request)
+    answer: dict[str, Any] = response.to_object()
+    answer.pop("topics", None)
+    return answer
 
 
 async def partitions_for(client: AIOKafkaConsumer, topic: str, timeout: float) -> set[int]:

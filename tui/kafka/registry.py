@@ -92,6 +92,7 @@ class InstanceRegistry(RegistryReader):
         self._positions: dict[int, int] = {}
         self._sync_targets: dict[int, int] = {}
         self._synced = asyncio.Event()
+        self._held: dict[str, None] = {}
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._write_lock = asyncio.Lock()
         self._check_requests: list[asyncio.Future[None]] = []

@@ -60,6 +60,8 @@ class RegistryReader:
     _positions: dict[int, int]
     _sync_targets: dict[int, int]
     _synced: asyncio.Event
+    _held: dict[str, None]
+    """Instances changed while the first replay runs: their subscribers hear of them once it ends."""
     _waiters: list[tuple[int, int, asyncio.Future[None]]]
     _check_requests: list[asyncio.Future[None]]
     _last_check: float
@@ -88,7 +90,10 @@ class RegistryReader:
         loop = asyncio.get_running_loop()
         # Metadata may lag a topic's creation by a moment: ask again, bounded.
         deadline = loop.time() + (max(self.options.connect_timeout_s, 2.0) if wait else 0.0)
-        while True:
+        # The client was just started: its bootstrap answer lists every topic, so a topic found there needs no
+        # second request (one for every topic, as the client names none yet: megabytes at 31,000 topics).
+        found = client.partitions_for_topic(self.topic)
+        while not found:
             await metadata.refresh(client)
             found = client.partitions_for_topic(self.topic)
             if found:
@@ -96,7 +101,7 @@ class RegistryReader:
             if loop.time() >= deadline:
                 if wait:
                     raise ClusterUnreachableError(f"the registry topic {self.topic} did not appear")
-                self._synced.set()  # no topic yet: an empty registry, fully read
+                self._mark_synced()  # no topic yet: an empty registry, fully read
                 self._last_answer = loop.time()
                 return False
             await asyncio.sleep(0.1)
@@ -130,7 +135,7 @@ class RegistryReader:
                     self._forget(set(self._items))
                     self._health_changed()
                 self._last_answer = asyncio.get_running_loop().time()
-                self._synced.set()  # no topic: an empty registry, fully read
+                self._mark_synced()  # no topic: an empty registry, fully read
                 return False
             if attached:
                 log.info("registry topic %s vanished (a broker restarted empty?); creating it again", self.topic)
@@ -251,6 +256,9 @@ class RegistryReader:
         self._notify(name, settings)
 
     def _notify(self, name: str, settings: InstanceSettings | None) -> None:
+        if not self._synced.is_set():
+            self._held[name] = None
+            return
         for callback in list(self._subscribers):
             try:
                 callback(name, settings)
@@ -296,7 +304,22 @@ class RegistryReader:
         if not self._synced.is_set() and all(
             self._positions.get(p, 0) >= end for p, end in self._sync_targets.items()
         ):
-            self._synced.set()
+            self._mark_synced()
+
+    def _mark_synced(self) -> None:
+        """The first replay is done: tell the subscribers of every instance it found, once each, as it is now.
+
+        During the first replay a subscriber hears nothing: the topic's history (10,000 records for a few
+        hundred instances) is not a stream of changes, and the console turned each into a message for its
+        screens. Later changes are told one by one, as they are read."""
+        if self._synced.is_set():
+            return
+        self._synced.set()
+        held, self._held = self._held, {}
+        for name in held:
+            settings = self._items.get(name)
+            if settings is not None:  # one set and deleted again within the replay was never there
+                self._notify(name, settings)
 
     def _release_waiters(self) -> None:
         for partition, offset, future in self._waiters:

@@ -62,6 +62,7 @@ class InstancesScreen(ConsoleScreen):
         self._items: list[SourceInstance] = []
         """The last list read from a source that is not live (Evolution API)."""
         self._load_error: str | None = None
+        self._redraw_due = False
 
     def compose_body(self) -> ComposeResult:
         whatsapp = self.session.instance_source.origin is Origin.EVOLUTION
@@ -91,7 +92,15 @@ class InstancesScreen(ConsoleScreen):
     @on(InstanceUpdated)
     @on(SourceStateChanged)
     @on(RegistryStateChanged)
+    def _source_changed(self) -> None:
+        # Changes come in bursts (a registry's first replay tells of every instance at once): one redraw after
+        # the queued messages, not one per instance.
+        if not self._redraw_due:
+            self._redraw_due = True
+            self.call_later(self._redraw)
+
     def _redraw(self) -> None:
+        self._redraw_due = False
         session = self.session
         items = session.instances_now(self._discovered)
         if items is None:
