@@ -68,6 +68,14 @@ class TopicStatsSource(Protocol):
         """Partitions, counts and rates now."""
         ...
 
+    async def topics(self) -> TopicStats:
+        """The topics with their partitions now, without counts (the quick first step of :meth:`read`)."""
+        ...
+
+    async def counts(self, topics: TopicStats) -> TopicStats:
+        """``topics`` with their counts and rates now (the second step of :meth:`read`)."""
+        ...
+
     async def close(self) -> None:
         """Close the clients."""
 

@@ -12,7 +12,8 @@ Figures (each the median of its runs, with worst and spread):
 
 - ``scale_first_paint``: spawn → the console's first painted frame (goal < 1 s);
 - ``scale_registry_replay``: first frame → every registry entry known (reported);
-- ``scale_layout_screen``: the Layout area opened → a painted frame showing what the cluster holds (< 2 s);
+- ``scale_layout_screen``: the Layout area opened → a painted frame showing the cluster's topics against the
+  plan (< 2 s); ``scale_layout_counts``: → the frame with their record counts too (reported);
 - ``scale_rss``: the console's RSS with the layout shown (< 300 MiB);
 - ``scale_instances_list``: ``evokafka instances list``, spawn → exit (< 1 s);
 - ``scale_topics_diff``: ``evokafka topics diff``, spawn → exit (< 2 s);
@@ -212,7 +213,11 @@ async def run(ctx: BenchContext) -> ScenarioResult:
         ("scale_registry_replay", [c["registry_synced_s"] * ms for c in consoles], "ms", None,
          "first frame to every registry entry known (replay of the registry topic)"),
         ("scale_layout_screen", [c["layout_ready_s"] * ms for c in consoles], "ms", 2000.0,
-         "the Layout area opened to a painted frame showing what the cluster holds"),
+         "the Layout area opened to a painted frame showing the cluster's topics against the plan (present, "
+         "missing, unplanned, partitions)"),
+        ("scale_layout_counts", [c["layout_counts_s"] * ms for c in consoles], "ms", None,
+         "the Layout area opened to a painted frame showing every topic's record count too (beginning and end "
+         "offsets of every partition)"),
         ("scale_instances_list", [s * ms for s in lists], "ms", 1000.0, "evokafka instances list, spawn to exit"),
         ("scale_topics_diff", [s * ms for s in diffs], "ms", 2000.0, "evokafka topics diff, spawn to exit"),
         ("scale_discovery", [s * ms for s in discoveries], "ms", 2000.0,

@@ -3,7 +3,8 @@
 ``python -m tui.bench.scalerun --brokers B --prefix P --registry-topic R`` opens the console headless (its
 session started as ``evokafka`` starts it, the registry on ``R``), prints :data:`PAINTED` at its first painted
 frame (the parent times spawn → that line), then measures from that moment: the registry replayed (every
-entry known), the Layout area opened and showing what the cluster holds on a painted frame; then prints
+entry known), the Layout area opened and showing the cluster's topics on a painted frame, then their record
+counts; then prints
 ``RESULT {json}`` (seconds, RSS) and exits.
 """
 
@@ -60,13 +61,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
             def layout_ready() -> bool:
                 screen = app.screen
-                return isinstance(screen, LayoutScreen) and screen.is_mounted and screen._stats is not None
+                return isinstance(screen, LayoutScreen) and screen.is_mounted and screen.stats is not None
 
-            layout_s = await asyncio.wait_for(probe.watch(layout_ready, since=opened), timeout=STEP_TIMEOUT_S)
+            def counts_shown() -> bool:
+                screen = app.screen
+                stats = screen.stats if isinstance(screen, LayoutScreen) else None
+                return stats is not None and (bool(stats.messages) or not stats.partitions)
+
+            # Both watched from the same moment: the counts may come on the very frame the topics do.
+            ready = probe.watch(layout_ready, since=opened)
+            counted = probe.watch(counts_shown, since=opened)
+            layout_s = await asyncio.wait_for(ready, timeout=STEP_TIMEOUT_S)
+            counts_s = await asyncio.wait_for(counted, timeout=STEP_TIMEOUT_S)
             return {
                 "registry_synced_s": registry_s,
                 "registry_entries": entries,
                 "layout_ready_s": layout_s,
+                "layout_counts_s": counts_s,
                 "rss": rss_bytes(),
                 "frames": probe.frames,
             }

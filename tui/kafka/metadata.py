@@ -35,7 +35,7 @@ async def every_topic(client: AIOKafkaConsumer) -> Any:
     return await client._client.fetch_all_metadata()
 
 
-def connect_answer(client: AIOKafkaAdminClient) -> dict[str, int] | None:
+def connect_answer(client: AIOKafkaAdminClient | AIOKafkaConsumer) -> dict[str, int] | None:
     """``{topic: partition count}`` from the metadata ``client`` was given when it connected, when that answer
     listed topics; None when it listed none.
 

@@ -91,6 +91,7 @@ class InstanceRegistry(RegistryReader):
         self._partitions: list[TopicPartition] = []
         self._positions: dict[int, int] = {}
         self._sync_targets: dict[int, int] = {}
+        self._answered_ends: dict[int, int] = {}
         self._synced = asyncio.Event()
         self._held: dict[str, None] = {}
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []

@@ -1,7 +1,7 @@
 """Topic statistics for the layout view: partitions, message counts and rates of the topics under a prefix.
 
 :class:`TopicStatsReader` reads partitions from metadata and counts from beginning/end offsets — never records —
-with one admin client and one group-less consumer kept between reads; the rows and rates it feeds are the pure
+with one group-less consumer kept between reads; the rows and rates it feeds are the pure
 :mod:`tui.topic_rows`.
 
 Never imports Textual: the console's session runs :meth:`TopicStatsReader.read` for the layout screen.
@@ -17,7 +17,7 @@ from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from tui.kafka.admin import Admin
+from tui.kafka import metadata
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import consumer
 from tui.topic_rows import Clock, RateMeter, TopicStats
@@ -26,32 +26,47 @@ from tui.topic_rows import Clock, RateMeter, TopicStats
 class TopicStatsReader:
     """Reads :class:`TopicStats` for the topics under ``prefix``; keep it open to get rates between reads.
 
-    The clients are made on the first read, kept between reads, and made again after an error (a read that
-    fails closes them and raises; the next read reconnects).
+    One group-less consumer, made on the first read, kept between reads, and made again after an error (a read
+    that fails closes it and raises; the next read reconnects). A read is two steps, :meth:`topics` (one
+    metadata request) then :meth:`counts` (beginning and end offsets of every partition, the slow part at
+    thousands of topics), so a view can show the topics before their counts.
     """
 
     def __init__(self, options: ConnectionOptions, prefix: str, *, clock: Clock = time.monotonic) -> None:
         self.options = options
         self.prefix = prefix
         self.rates = RateMeter(clock)
-        self._admin: Admin | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._fresh = False
+        """The consumer just connected: the topic list it was answered with is the cluster's now."""
 
     async def read(self) -> TopicStats:
-        """Partitions, counts and rates now. Raises what the cluster raised (after closing the clients)."""
+        """Partitions, counts and rates now. Raises what the cluster raised (after closing the client)."""
+        return await self.counts(await self.topics())
+
+    async def topics(self) -> TopicStats:
+        """The topics under the prefix with their partitions now; no counts (see :meth:`counts`)."""
         try:
-            if self._admin is None:
-                self._admin = await Admin(self.options).start()
-            topics = {n: p for n, p in (await self._admin.topics()).items() if n.startswith(self.prefix + ".")}
-            counts = await self._counts(topics)
+            client = await self._client()
+            fresh, self._fresh = self._fresh, False
+            every = metadata.connect_answer(client) if fresh else None
+            if every is None:
+                every = {name: len(parts) for name, parts in (await metadata.cluster_partitions(client)).items()}
         except BaseException:
             await self.close()
             raise
-        return TopicStats(topics, counts, self.rates.update(counts))
+        return TopicStats({n: p for n, p in every.items() if n.startswith(self.prefix + ".")})
 
-    async def _counts(self, topics: Mapping[str, int]) -> dict[str, int]:
-        if not topics:
-            return {}
+    async def counts(self, topics: TopicStats) -> TopicStats:
+        """``topics`` with the records each holds now, and the rates since the previous count."""
+        try:
+            counts = await self._counts(topics.partitions)
+        except BaseException:
+            await self.close()
+            raise
+        return TopicStats(topics.partitions, counts, self.rates.update(counts))
+
+    async def _client(self) -> AIOKafkaConsumer:
         client = self._consumer
         if client is None:
             client = consumer(self.options)
@@ -61,7 +76,13 @@ class TopicStatsReader:
                 with contextlib.suppress(Exception):
                     await client.stop()
                 raise
-            self._consumer = client
+            self._consumer, self._fresh = client, True
+        return client
+
+    async def _counts(self, topics: Mapping[str, int]) -> dict[str, int]:
+        if not topics:
+            return {}
+        client = await self._client()
         partitions = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
         # Both asked at once: at thousands of partitions each is a broker round trip of a few hundred ms.
         begin: dict[TopicPartition, int]
@@ -73,12 +94,8 @@ class TopicStatsReader:
         return counts
 
     async def close(self) -> None:
-        """Close the clients (the next :meth:`read` makes new ones)."""
-        admin, self._admin = self._admin, None
+        """Close the client (the next read makes a new one)."""
         client, self._consumer = self._consumer, None
-        if admin is not None:
-            with contextlib.suppress(Exception):
-                await admin.close()
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.stop()

@@ -70,6 +70,11 @@ class LayoutScreen(ConsoleScreen):
         if reading:
             self._refresh_loop()
 
+    @property
+    def stats(self) -> TopicStats | None:
+        """What the cluster holds as shown now (counts empty until read), or None before the first read."""
+        return self._stats
+
     def layouts(self) -> Sequence[Layout]:
         """The layouts planned: per-instance always, global when ``KAFKA_GLOBAL_ENABLED``."""
         settings = self.session.settings
@@ -125,7 +130,12 @@ class LayoutScreen(ConsoleScreen):
         try:
             while True:
                 try:
-                    stats = await reader.read()
+                    topics = await reader.topics()
+                    if self._stats is None:
+                        # First sight: the topics (present, missing, unplanned) now, their counts once read (at
+                        # thousands of partitions the offsets take the broker a second or more).
+                        self.show_stats(topics)
+                    stats = await reader.counts(topics)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
