@@ -89,24 +89,25 @@ class Admin:
         since, takes the list the connection was answered with when it holds one (at tens of thousands of
         topics each answer is megabytes to decode, and a command that connects to list topics paid twice).
         """
-        connected, self._connected_at = self._connected_at, None
-        if connected is not None and time.monotonic() - connected < CONNECT_ANSWER_S:
-            known = metadata.connect_answer(self.client)
-            if known is not None:
-                return {name: count for name, count in known.items() if name != "__consumer_offsets"}
-        described = await self.client.describe_topics()
-        out: dict[str, int] = {}
-        for topic in described:
-            name = topic.get("topic")
-            if not name or name == "__consumer_offsets" or topic.get("error_code", 0) != 0:
-                continue
-            out[str(name)] = len(topic.get("partitions", []))
-        return out
+        known = self._connect_answer()
+        if known is not None:
+            return {name: count for name, count in known.items() if name != "__consumer_offsets"}
+        every = await metadata.every_topic_of(self.client)
+        return {name: count for name, count in every.items() if name != "__consumer_offsets"}
 
     async def topic_names(self) -> set[str]:
-        """Every topic name (fast: from metadata)."""
-        names: list[str] = await self.client.list_topics()
+        """Every topic name (fast: from metadata; the connection's answer as :meth:`topics` says)."""
+        known = self._connect_answer()
+        names: Iterable[str] = known if known is not None else await self.client.list_topics()
         return {n for n in names if n != "__consumer_offsets"}
+
+    def _connect_answer(self) -> dict[str, int] | None:
+        """The topics the connection was answered with, on the first read within :data:`CONNECT_ANSWER_S` of
+        connecting with nothing written since; else None (ask the cluster)."""
+        connected, self._connected_at = self._connected_at, None
+        if connected is None or time.monotonic() - connected >= CONNECT_ANSWER_S:
+            return None
+        return metadata.connect_answer(self.client)
 
     async def create_topics(self, specs: Iterable[TopicSpec]) -> list[str]:
         """Create the topics that do not exist yet; returns the names created. Refused when read-only."""
@@ -115,8 +116,8 @@ class Admin:
             return []
         if self.read_only:
             raise ReadOnlyError(f"create topics {', '.join(s.name for s in wanted[:3])}")
-        self._connected_at = None
         existing = await self.topic_names()
+        self._connected_at = None
         missing = [s for s in wanted if s.name not in existing]
         if not missing:
             return []

@@ -18,7 +18,7 @@ from types import TracebackType
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.kafka import metadata
-from tui.kafka.options import ConnectionOptions
+from tui.kafka.options import ConnectionOptions, start_client
 from tui.kafka.streams import consumer
 from tui.topic_rows import Clock, RateMeter, TopicStats
 
@@ -71,7 +71,8 @@ class TopicStatsReader:
         if client is None:
             client = consumer(self.options)
             try:
-                await asyncio.wait_for(client.start(), timeout=max(self.options.connect_timeout_s, 1.0) * 3)
+                # ClusterUnreachableError (a ConnectionError) with the one line the screens show.
+                await start_client(client, self.options)
             except BaseException:
                 with contextlib.suppress(Exception):
                     await client.stop()
