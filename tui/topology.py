@@ -21,8 +21,11 @@ MAX_TOPIC_LENGTH = 249
 GLOBAL = "global"
 _LEGAL = re.compile(r"^[A-Za-z0-9._-]+$")
 _LONGEST_WIRE = max(len(e.wire) for e in catalog.EVENTS)
-# Longest first, so that "send.message.update" wins over a shorter suffix.
-_WIRES_BY_LENGTH = sorted(catalog.WIRE_NAMES | set(catalog.EVOLUTION_MISNAMED_TOPIC.values()), key=len)[::-1]
+_TOPIC_SUFFIXES: dict[str, tuple[catalog.Event, bool]] = {
+    **{made: (catalog.BY_WIRE[real], True) for real, made in catalog.EVOLUTION_MISNAMED_TOPIC.items()},
+    **{wire: (catalog.BY_WIRE[wire], False) for wire in catalog.WIRE_NAMES},
+}
+"""Every topic suffix an event topic can end with: the event and whether it is Evolution API's misnamed one."""
 
 
 class Layout(StrEnum):
@@ -86,18 +89,20 @@ def parse_topic(topic: str, prefix: str) -> TopicRef | None:
     if not topic.startswith(head):
         return None
     rest = topic[len(head) :]
-    for wire in _WIRES_BY_LENGTH:
-        tail = "." + wire
-        if rest.endswith(tail) and len(rest) > len(tail):
-            middle = rest[: -len(tail)]
-            misnamed = wire not in catalog.WIRE_NAMES
-            real = next(k for k, v in catalog.EVOLUTION_MISNAMED_TOPIC.items() if v == wire) if misnamed else wire
-            event = catalog.BY_WIRE[real]
+    # The longest known suffix after a non-empty middle: the first dot from the left whose tail is one (one
+    # dictionary look-up per dot, not a comparison per event: discovery parses every topic of the cluster).
+    dot = rest.find(".", 1)
+    while dot != -1:
+        found = _TOPIC_SUFFIXES.get(rest[dot + 1 :])
+        if found is not None:
+            event, misnamed = found
+            middle = rest[:dot]
             if middle == GLOBAL:
                 return TopicRef(topic, Layout.GLOBAL, None, event, misnamed)
             if not _LEGAL.match(middle):
                 return None
             return TopicRef(topic, Layout.INSTANCE, middle, event, misnamed)
+        dot = rest.find(".", dot + 1)
     return None
 
 
