@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 from tests.conftest import async_wait_until
 from tests.ui.conftest import Console, frozen_app, stop
 from tui.config import KafkaSettings, load_app_settings
-from tui.console.screens.layout import LayoutScreen
+from tui.console.screens.layout import READING_SHARE, REFRESH_S, LayoutScreen, refresh_wait
 from tui.console.screens.streams import StreamsScreen
 from tui.console.session import Session
 from tui.console.session_app import SessionApp
@@ -78,6 +78,12 @@ def test_layout_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> No
 
 
 @pytest.mark.broker
+def test_the_refresh_stretches_when_reading_the_cluster_takes_long() -> None:
+    assert refresh_wait(0.1) == REFRESH_S  # a quick read: the usual period
+    slow = 6.0  # the offsets of tens of thousands of partitions
+    assert slow / (slow + refresh_wait(slow)) == pytest.approx(READING_SHARE)
+
+
 async def test_layout_lists_planned_topics_marks_missing_and_opens_a_pane(
     make_console: Callable[..., Console], writer: InstanceRegistry, prefix: str
 ) -> None:

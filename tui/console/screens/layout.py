@@ -31,7 +31,16 @@ from tui.topic_rows import TopicRow, TopicStats, layout_rows
 from tui.topology import Layout, topic_plan
 
 REFRESH_S = 2.0
-"""How often topics, counts and rates are read again."""
+"""How often topics, counts and rates are read again (at most: see :func:`refresh_wait`)."""
+READING_SHARE = 0.25
+"""The largest share of the time spent reading the cluster for this screen."""
+
+
+def refresh_wait(read_s: float) -> float:
+    """Seconds from the end of a read that took ``read_s`` to the next: :data:`REFRESH_S`, longer when reading
+    takes long (the offsets of tens of thousands of partitions take the broker seconds, and decoding them is
+    work on the console's own loop), so that reading stays within :data:`READING_SHARE` of the time."""
+    return max(REFRESH_S, read_s * (1 - READING_SHARE) / READING_SHARE)
 
 
 class LayoutScreen(ConsoleScreen):
@@ -128,7 +137,9 @@ class LayoutScreen(ConsoleScreen):
         session = self.session
         reader = session.topic_stats()
         try:
+            loop = asyncio.get_running_loop()
             while True:
+                began = loop.time()
                 try:
                     topics = await reader.topics()
                     if self._stats is None:
@@ -145,7 +156,7 @@ class LayoutScreen(ConsoleScreen):
                 self._wake.clear()
                 # Refresh period, or at once when asked (r): not a wait for a condition to hold.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=REFRESH_S)
+                    await asyncio.wait_for(self._wake.wait(), timeout=refresh_wait(loop.time() - began))
         finally:
             await asyncio.shield(reader.close())
 
