@@ -48,6 +48,50 @@ async def _wait_for(condition: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
+class GcPauses:
+    """The collector's pauses in this process, by generation (``gc.callbacks``): what stalls the event loop
+    besides the work itself."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self.cpu: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self.collected = 0
+        self._began = self._began_cpu = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began, self._began_cpu = time.perf_counter(), time.thread_time()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._began)
+            self.cpu[info["generation"]].append(time.thread_time() - self._began_cpu)
+            self.collected += info["collected"]
+
+    def install(self) -> GcPauses:
+        """Start recording."""
+        gc.callbacks.append(self)
+        return self
+
+    def reset(self) -> None:
+        """Forget the pauses so far (set-up)."""
+        for pauses in (*self.pauses.values(), *self.cpu.values()):
+            pauses.clear()
+        self.collected = 0
+
+    def report(self) -> dict[str, Any]:
+        """Per generation: how many collections, their total and longest pause (ms)."""
+        out: dict[str, Any] = {
+            f"gen{gen}": {
+                "count": len(p), "total_ms": sum(p) * 1000, "max_ms": max(p, default=0.0) * 1000,
+                "cpu_ms": sum(self.cpu[gen]) * 1000,
+            }
+            for gen, p in self.pauses.items()
+        }
+        out["collected"] = self.collected
+        out["threshold"] = gc.get_threshold()
+        out["frozen"] = gc.get_freeze_count()
+        return out
+
+
 def _emit(tag: str, data: dict[str, Any]) -> None:
     print(f"{tag} {json.dumps(data)}", flush=True)
 
@@ -68,6 +112,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     app_settings = load_app_settings(None, environ={})
     app = EvokafkaApp(Session.build(settings, app_settings))
     probe = FrameProbe(app).install()
+    pauses = GcPauses().install()
     width, height = (int(n) for n in args.size.split("x"))
     async with app.run_test(headless=True, size=(width, height)):
         app.action_open_area("streams")
@@ -84,16 +129,30 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         gc.collect()
         rss_ready = rss_bytes()
         _emit(READY, {"panes": len(panes), "rss": rss_ready})
+        pauses.reset()
+        cpu_began = time.process_time()
         try:
             if args.mode == "flood":
+                import os
+                if os.environ.get("XGC"):
+                    gc.set_debug(gc.DEBUG_SAVEALL)
                 result = await _flood(app, probe, screen, panes, args)
+                if os.environ.get("XGC"):
+                    from collections import Counter
+                    gc.set_debug(0)
+                    result["garbage"] = Counter(type(o).__qualname__ for o in gc.garbage).most_common(25)
+                    result["gen0types"] = Counter(type(o).__qualname__ for o in gc.get_objects(0)).most_common(15)
+                    gc.garbage.clear()
             elif args.mode == "e2e":
                 result = await _end_to_end(probe, panes, args)
             else:
                 result = await _memory(panes, args, rss_ready)
         finally:
+            result_cpu = time.process_time() - cpu_began
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(app.stop_services(), timeout=15)
+    result["cpu_s"] = result_cpu
+    result["gc"] = pauses.report()
     result["buffer_capacity"] = app_settings.pane_buffer
     result["terminal"] = args.size
     return result

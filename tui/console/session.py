@@ -44,7 +44,7 @@ from tui.kafka.lag import LagMonitor, consumer_groups, group_overview
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.kafka.subscription import StreamSubscription
+from tui.kafka.shared import SharedReadings
 from tui.kafka.topicstats import TopicStatsReader
 from tui.listeners import Listeners, Unsubscribe
 from tui.profiles import Profile
@@ -105,6 +105,8 @@ class Session:
     _unhook: list[Unsubscribe] = field(default_factory=list, repr=False)
     _admin: Admin | None = field(default=None, repr=False)
     _stopping: bool = field(default=False, repr=False)
+    _readings: SharedReadings | None = field(default=None, repr=False)
+    """The stream readings the panes share (one fetch per selection and start), made on first use."""
 
     def __post_init__(self) -> None:
         self.cluster = ClusterView(tuple(self.settings.brokers))
@@ -295,10 +297,14 @@ class Session:
         self.publisher.retry()
 
     def follow(self, selection: Selection, start: StartPosition, batch_max: int = 2000) -> StreamReader:
-        """A live reading of ``selection`` from ``start`` (not started: iterate its ``follow``)."""
-        return StreamSubscription(
-            self.options, selection, prefix=self.settings.topic_prefix, start=start, batch_max=batch_max
-        )
+        """A live reading of ``selection`` from ``start`` (not started: iterate its ``follow``).
+
+        Readings of the same selection from the same start share one fetch (:mod:`tui.kafka.shared`): three
+        panes on a flooded topic decode each record once, not three times."""
+        readings = self._readings
+        if readings is None or readings.options is not self.options:
+            readings = self._readings = SharedReadings(self.options, self.settings.topic_prefix)
+        return readings.reader(selection, start, batch_max)
 
     def lag_monitor(self, group: str) -> LagReader:
         """The lag of ``group``, to start and ask again and again (``ValueError`` for an empty id)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -47,6 +47,7 @@ class StreamSubscription:
         batch_max: int = 2000,
         batch_timeout_ms: int = 100,
         refresh_s: float = 2.0,
+        positions: Mapping[TopicPartition, int] | None = None,
     ) -> None:
         self.options = options
         self.selection = selection
@@ -61,10 +62,17 @@ class StreamSubscription:
         self.missing: list[str] = []
         """Named topics that do not exist (yet)."""
         self._last_refresh = 0.0
-        self._resume: dict[TopicPartition, int] = {}
+        self._resume: dict[TopicPartition, int] = dict(positions or {})
         """Positions to carry on from after a reconnect or a topic that vanished (checked against offsets)."""
+        self._handed_over = positions is not None
+        """Started from ``positions`` (a reading handed over): ``start`` applies to nothing."""
+        self._trusted = set(self._resume)
+        """Positions read from the cluster a moment ago (a reading handed over), taken as they are: this broker's
+        end offsets can lag behind the records (README: "The embedded broker's quirks"), and a check against
+        them would read the partition again from its beginning. Out of range, the consumer starts over by
+        itself (``auto_offset_reset``)."""
         self._next: dict[TopicPartition, int] = {}
-        """The next offset per partition, from the records read."""
+        """The next offset per partition: after the records handed out, or where reading started."""
         self._started_once = False
         self._closed = False
         self._running = asyncio.Event()
@@ -82,6 +90,17 @@ class StreamSubscription:
     def partitions(self) -> list[TopicPartition]:
         """The partitions being read now."""
         return list(self._assigned)
+
+    def positions(self) -> dict[TopicPartition, int]:
+        """Where reading carries on, per partition: after the last record handed out (or where reading started,
+        for a partition without any yet). A :class:`StreamSubscription` given these as ``positions`` reads on
+        from exactly there: nothing lost, nothing twice."""
+        return {**self._next, **self._resume}
+
+    @property
+    def positioned(self) -> bool:
+        """Whether reading has started once (:meth:`positions` knows every partition found)."""
+        return self._started_once
 
     @property
     def paused(self) -> bool:
@@ -229,15 +248,26 @@ class StreamSubscription:
         resumed = [tp for tp in added if tp in self._resume]
         fresh = [tp for tp in added if tp not in self._resume]
         # Only the first connection starts at ``start``: anything found later is newer than the subscription.
-        first = initial and not self._started_once
+        first = initial and not self._started_once and not self._handed_over
         await seek(client, fresh, self.start_position if first else StartPosition("earliest"))
+        following = self._next
+        following.update(positions)
+        for tp in fresh:
+            following[tp] = await client.position(tp)
+        trusted = [tp for tp in resumed if tp in self._trusted]
+        for tp in trusted:
+            self._trusted.discard(tp)
+            following[tp] = self._resume.pop(tp)
+            client.seek(tp, following[tp])
+        resumed = [tp for tp in resumed if tp not in trusted]
         if resumed:
             begin = await client.beginning_offsets(resumed)
             end = await client.end_offsets(resumed)
             for tp in resumed:
                 offset = self._resume.pop(tp)
                 # Out of range: the partition was recreated; everything in it is new.
-                client.seek(tp, offset if begin[tp] <= offset <= end[tp] else begin[tp])
+                following[tp] = offset if begin[tp] <= offset <= end[tp] else begin[tp]
+                client.seek(tp, following[tp])
 
     def _require(self) -> AIOKafkaConsumer:
         if self._client is None:
