@@ -8,7 +8,9 @@
   its pane, frame time minus the envelope's timestamp. Goal: p99 < 150 ms. Baseline: raw aiokafka, same topic,
   same rate, time to ``getmany`` (no console), measured right before.
 - ``memory``: three panes, 1,000,000 records each through them (``--quick``: 30,000 and says so); RSS growth of
-  the child from "panes ready" to the end. Goal: < 50 MiB.
+  the child from "panes ready" to the end. Goal: < 50 MiB. Then a second console, three panes again, and records
+  of 1 MB (400 of them, 6x one pane's default 64 MiB byte budget; ``--quick``: 100): the largest RSS growth seen
+  (``rss_growth_large_records``) stays inside the panes' byte budget (3 x ``EVOKAFKA_PANE_BUFFER_BYTES``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from tui.bench.consolerun import READY, RESULT
 from tui.bench.report import Figure, Goal, GoalKind, ScenarioResult, percentile
 from tui.bench.start import child_env
 from tui.bench.workload import BenchContext, Stopwatch, create_topics, prepare, raw_producer
+from tui.config import load_app_settings
+from tui.envelope import build
 from tui.kafka.streams import consumer
 
 FLOOD_PARTITIONS = 4
@@ -109,6 +113,38 @@ def flood_feeder(ctx: BenchContext, topic: str, chunk: int = 2000) -> Feeder:
         finally:
             await producer.stop()
         return {"sent": sent, "rate": sent / watch.elapsed}
+
+    return feed
+
+
+LARGE_RECORD_BYTES = MB
+"""The size of the large records of the memory scenario's second run."""
+
+
+def large_feeder(ctx: BenchContext, topic: str, count: int, size: int = LARGE_RECORD_BYTES) -> Feeder:
+    """Write ``count`` envelopes of about ``size`` bytes each (a realistic event padded with text) to ``topic``."""
+
+    async def feed(stop: asyncio.Event) -> dict[str, Any]:
+        items = prepare(ctx, 8, seed=4)
+        values = []
+        for n, item in enumerate(items):
+            data = dict(item.data) if isinstance(item.data, dict) else {"data": item.data}
+            data["padding"] = chr(ord("a") + n) * size
+            envelope = build(item.event, item.instance, data, sender=item.sender)
+            values.append((item.key, envelope.encode(), envelope.headers))
+        producer = raw_producer(ctx.options(), max_request_size=4 * size + MB, max_batch_size=4 * size + MB)
+        await producer.start()
+        sent = 0
+        watch = Stopwatch()
+        try:
+            while sent < count and not stop.is_set():
+                key, value, headers = values[sent % len(values)]
+                futures = [await producer.send(topic, value, key=key, headers=headers) for _ in range(4)]
+                await asyncio.gather(*futures)
+                sent += len(futures)
+        finally:
+            await producer.stop()
+        return {"sent": sent, "rate": sent / watch.elapsed, "record_bytes": len(values[0][1])}
 
     return feed
 
@@ -318,5 +354,36 @@ async def run_memory(ctx: BenchContext) -> ScenarioResult:
             "RSS growth from the first tenth of the records to the end (buffers already full: should be ~0)",
         )
     )
+    await _large_records(ctx, result)
     return result
+
+
+async def _large_records(ctx: BenchContext, result: ScenarioResult) -> None:
+    """The second run: 1 MB records through three panes, against the panes' byte budget."""
+    records = 100 if ctx.quick else 400
+    budget = load_app_settings(None, environ={}).pane_buffer_bytes
+    topic = ctx.topic("memory-large")
+    await create_topics(ctx, [topic], partitions=FLOOD_PARTITIONS)
+    ctx.progress(f"memory: {records} records of {LARGE_RECORD_BYTES / MB:.0f} MB through 3 panes")
+    bound = 60.0 if ctx.quick else 300.0
+    child, fed = await with_console(
+        ctx, "memory", topic, large_feeder(ctx, topic, records + 40), timeout=bound + 30,
+        extra=["--panes", "3", "--records", str(records), "--seconds", str(bound)],
+    )
+    result.details["large_records"] = {"child": child, "feeder": fed, "records_per_pane": records, "panes": 3,
+                                       "pane_buffer_bytes": budget}
+    peak = max([s["rss"] for s in child["samples"]] + [child["rss_end"]])
+    result.add(
+        Figure(
+            "rss_growth_large_records",
+            (peak - child["rss_ready"]) / MB,
+            "MiB",
+            f"the largest RSS growth of the console while {child['records_per_pane']:,} records of "
+            f"{fed.get('record_bytes', 0) / MB:.1f} MB went through each of 3 panes (each pane keeps at most "
+            f"{budget / MB:,.0f} MiB of them: EVOKAFKA_PANE_BUFFER_BYTES)",
+            baseline_name="the 3 panes' byte budget (3 x EVOKAFKA_PANE_BUFFER_BYTES)",
+            baseline_value=3 * budget / MB,
+            goal=Goal(GoalKind.VALUE_BELOW, 3 * budget / MB, f"< {3 * budget / MB:,.0f} MiB (the panes' byte budget)"),
+        )
+    )
 

@@ -266,6 +266,8 @@ async def _memory(panes: list[Any], args: argparse.Namespace, rss_ready: int) ->
         "growth": rss_end - rss_ready,
         "samples": samples,
         "buffered_per_pane": [len(p.buffer) for p in panes],
+        "buffered_bytes_per_pane": [p.buffer.bytes for p in panes],
+        "dropped_per_pane": [p.buffer.dropped for p in panes],
     }
 
 

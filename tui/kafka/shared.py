@@ -151,16 +151,27 @@ class SharedReader:
         """Set while paused and not fetching (every batch handed to this reader taken)."""
 
     @property
+    def subscription(self) -> StreamSubscription | None:
+        """The subscription it reads through now: the hub's, or its own after a pause."""
+        return self._own or (self._hub.subscription if self._hub is not None else None)
+
+    @property
     def missing(self) -> list[str]:
         """Named topics that do not exist (yet)."""
-        sub = self._own or (self._hub.subscription if self._hub is not None else None)
+        sub = self.subscription
         return sub.missing if sub is not None else []
 
     @missing.setter
     def missing(self, value: list[str]) -> None:
-        sub = self._own or (self._hub.subscription if self._hub is not None else None)
+        sub = self.subscription
         if sub is not None:
             sub.missing = value
+
+    @property
+    def topics(self) -> list[str]:
+        """The topics being read now."""
+        sub = self.subscription
+        return sub.topics if sub is not None else []
 
     @property
     def shared(self) -> bool:
