@@ -233,6 +233,49 @@ async def test_flood_keeps_the_app_answering(
         assert pane.frames < 10_000  # bounded frame rate, not a redraw per record
 
 
+
+async def test_panes_on_one_topic_share_a_fetch_and_a_paused_one_loses_nothing(
+    console: Console, producer: AIOKafkaProducer, prefix: str, tmp_path: Path
+) -> None:
+    total = 6_000
+    topic = f"{prefix}.shared"
+    await producer.send_and_wait(topic, b"{}", partition=0)  # make the topic exist; not counted below
+    async with console.app.run_test(size=(100, 40)) as pilot:
+        screen = await open_streams(pilot, tmp_path)
+        panes = [await screen.add_pane(PaneSpec(f"p{n}", Selection(topics=(topic,)), "latest")) for n in range(3)]
+        screen.set_arrangement("grid")
+        await async_wait_until(lambda: all(p.state == "reading" for p in panes), timeout=20)
+        readings = console.session._readings
+        assert readings is not None and readings.hubs == 1  # one consumer of the topic for the three panes
+
+        async def flood() -> None:
+            for start in range(0, total, 500):
+                futures = [await producer.send(topic, b'{"n": %d}' % n, key=b"k") for n in range(start, start + 500)]
+                await asyncio.gather(*futures)
+
+        sending = asyncio.create_task(flood())
+        try:
+            paused = panes[1]
+            await async_wait_until(lambda: paused.buffer.received > 0, timeout=30)
+            screen.activate(paused)
+            await pilot.press("space")  # pause the middle pane while the flood goes on
+            await async_wait_until(lambda: paused.parked, timeout=10)
+            frozen = paused.buffer.received
+            await async_wait_until(lambda: panes[0].buffer.received > frozen, timeout=30)
+            assert paused.buffer.received == frozen
+            await pilot.press("space")  # resume: it reads on from where it stopped
+            await asyncio.wait_for(sending, timeout=60)
+            await async_wait_until(lambda: all(p.buffer.received == total for p in panes), timeout=60)
+        finally:
+            sending.cancel()
+        for pane in panes:
+            rows = pane.buffer.snapshot()
+            counters = pane.buffer.counters()
+            assert counters.received == counters.matched == total
+            assert counters.buffered + counters.dropped == total
+            # The newest rows, each once, in order per partition.
+            assert [int(r.record.value[6:-1]) for r in rows] == list(range(total - len(rows), total))
+
 HOSTILE: list[tuple[str, bytes | None, bytes]] = [
     ("markup", b"k-markup", orjson.dumps({"event": "messages.upsert", "instance": "h", "data": {
         "pushName": "[bold red]boom[/]", "message": {"conversation": "[link=http://x]click[/link] [b]"}}})),

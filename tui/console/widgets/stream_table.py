@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -103,6 +104,9 @@ class StreamTable(ScrollView, can_focus=True):
         self._backlog = 0
         self._count = 0
         self._dropped_seen = 0
+        self._line_style: Style | None = None
+        self._line_width: int | None = None
+        self._line_columns: tuple[int, bool, Columns] | None = None
 
     # -- what is shown ------------------------------------------------------------------------------------
 
@@ -206,17 +210,32 @@ class StreamTable(ScrollView, can_focus=True):
         """The row under the cursor."""
         return self.row_at(self.cursor)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every line of this pass shares, asked once: the widget's style walks every ancestor, and a
+        # following pane redraws all its lines ten times a second.
+        self._line_style = self.rich_style
+        self._line_width = self.scrollable_content_region.width
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = self._line_width = None
+
+    def _columns(self, width: int) -> Columns:
+        cached = self._line_columns
+        if cached is None or cached[0] != width or cached[1] != self.wide:
+            cached = self._line_columns = (width, self.wide, Columns.for_width(width, wide=self.wide))
+        return cached[2]
+
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
-        width = self.scrollable_content_region.width
+        width = self._line_width if self._line_width is not None else self.scrollable_content_region.width
+        style = self._line_style if self._line_style is not None else self.rich_style
         row = self.row_at(index) if index < self._count else None
         if row is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, style)
         # Segments straight from the row's pieces (no rich Text layout per line: a frame draws ~20 rows per
         # pane); the strip is cut or padded to the width, the last cell an ellipsis when cut.
-        segments = row_segments(
-            row, Columns.for_width(width, wide=self.wide), self.topics, width, names=self.names, shift=self.shift
-        )
+        segments = row_segments(row, self._columns(width), self.topics, width, names=self.names, shift=self.shift)
         strip = Strip(segments)
         if strip.cell_length > width:
             # A wide character at the cut may leave a cell short: padded again after the ellipsis.
@@ -225,7 +244,7 @@ class StreamTable(ScrollView, can_focus=True):
         if index == self.cursor:
             cursor_style = self.get_component_rich_style("stream-table--cursor")
             strip = strip.apply_style(cursor_style)
-        return strip.apply_style(self.rich_style) if self.rich_style else strip
+        return strip.apply_style(style) if style else strip
 
     # -- moving -------------------------------------------------------------------------------------------
 
