@@ -151,10 +151,9 @@ class PaneBuffer(Generic[T]):
         """Weigh ``batch`` (already in the deque), let the oldest go beyond the budget; how many went by bytes."""
         assert self._size is not None and self.max_bytes is not None
         sizes = self._sizes
-        for item in batch:
-            weight = self._size(item)
-            sizes.append(weight)
-            self.bytes += weight
+        weights = list(map(self._size, batch))
+        sizes.extend(weights)
+        self.bytes += sum(weights)
         while len(sizes) > len(self._items):  # those the count bound already let go
             self.bytes -= sizes.popleft()
         fell = 0

@@ -168,6 +168,17 @@ async def _flood(app: Any, probe: FrameProbe, screen: Any, panes: list[Any], arg
     start_chars = probe.output_chars
     latencies: list[float] = []
     missed = 0
+    # Where a press's time goes: waiting for the event loop to reach the key, the action itself, then the paint.
+    action_at: list[tuple[float, float]] = []
+    original_action = screen.action_next_pane
+
+    def timed_action() -> None:
+        start = time.perf_counter()
+        original_action()
+        action_at.append((start, time.perf_counter()))
+
+    screen.action_next_pane = timed_action
+    phases: list[tuple[float, float, float]] = []
     began = time.perf_counter()
     loop = asyncio.get_running_loop()
     while time.perf_counter() - began < args.seconds:
@@ -175,10 +186,16 @@ async def _flood(app: Any, probe: FrameProbe, screen: Any, panes: list[Any], arg
         index = panes.index(current) if current in panes else -1
         target = panes[(index + 1) % len(panes)]
         seen = probe.watch(partial(target.has_class, "-active"))
+        sent = time.perf_counter()
+        action_at.clear()
         # As the terminal driver delivers a key: a Key event posted to the app, nothing awaited.
         driver.send_message(events.Key("right_square_bracket", "]"))
         try:
-            latencies.append(await asyncio.wait_for(seen, timeout=KEY_TIMEOUT_S))
+            latency = await asyncio.wait_for(seen, timeout=KEY_TIMEOUT_S)
+            latencies.append(latency)
+            if action_at:
+                start, end = action_at[0]
+                phases.append((start - sent, end - start, sent + latency - end))
         except TimeoutError:
             missed += 1
             latencies.append(KEY_TIMEOUT_S)
@@ -200,6 +217,14 @@ async def _flood(app: Any, probe: FrameProbe, screen: Any, panes: list[Any], arg
         "key_p50_ms": percentile(latencies, 50) * 1000,
         "key_p99_ms": percentile(latencies, 99) * 1000,
         "key_max_ms": max(latencies, default=0.0) * 1000,
+        "key_phases_ms": {
+            name: {"p50": percentile(values, 50) * 1000, "p99": percentile(values, 99) * 1000}
+            for name, values in (
+                ("to_action", [p[0] for p in phases]),
+                ("action", [p[1] for p in phases]),
+                ("to_frame", [p[2] for p in phases]),
+            )
+        },
         "dropped_unseen": [p.buffer.dropped_unseen for p in panes],
     }
 

@@ -35,6 +35,7 @@ from tui.console.screens.subscription_dialog import SubscriptionDialog
 from tui.console.screens.view_picker import ViewPicker
 from tui.console.widgets.stream_lag import LagPanel
 from tui.console.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
+from tui.console.widgets.stream_rows import BatchRows
 from tui.console.widgets.stream_table import StreamTable
 from tui.filters import FilterError
 from tui.saved_views import Arrangement, View, ViewStore
@@ -104,6 +105,8 @@ class StreamsScreen(ConsoleScreen):
         self.views = ViewStore()
         self.names = AddressBook()
         """Who is who, as the traffic of every pane told it: rows name people and groups from it."""
+        self.rows = BatchRows()
+        """Where the panes make their rows: panes sharing a fetch share rows too."""
         self.reading: bool | None = None
         """Whether new panes read Kafka; None follows the app's ``connect`` (off for snapshots)."""
 
@@ -160,6 +163,7 @@ class StreamsScreen(ConsoleScreen):
             retry_delay_ms=session.settings.reconnect_initial_delay_ms,
             clocked=False,
             names=self.names,
+            rows=self.rows,
             id=pane_id,
         )
         await self.query_one("#panes", Container).mount(pane)

@@ -33,7 +33,7 @@ from textual.widgets import Input, Static
 
 from tui.address_book import TEACHING_EVENTS, AddressBook
 from tui.console.widgets.find_bar import FindBar
-from tui.console.widgets.stream_rows import ROW_PARSE_LIMIT, Columns, StreamRow
+from tui.console.widgets.stream_rows import ROW_PARSE_LIMIT, BatchRows, Columns, StreamRow
 from tui.console.widgets.stream_table import StreamTable
 from tui.envelope import decode
 from tui.failures import reason
@@ -75,7 +75,8 @@ class StreamPane(Vertical, can_focus=False):
     """One live pane, reading through ``follow`` (the session's). ``reading=False`` or no ``follow`` builds it
     without Kafka (records can be fed with :meth:`ingest`);
     ``clocked=False`` leaves the frames to the owner, which calls :meth:`draw_frame` ``FRAME_RATE`` a second.
-    ``names`` is the address book rows name people and groups from (the screen shares one between panes)."""
+    ``names`` is the address book rows name people and groups from, ``rows`` where rows are made (the screen
+    shares one of each between panes: panes reading the same batch then hold the same rows)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "find", "Find", id="stream-find", priority=True),
@@ -100,6 +101,7 @@ class StreamPane(Vertical, can_focus=False):
         retry_delay_ms: int = 500,
         clocked: bool = True,
         names: AddressBook | None = None,
+        rows: BatchRows | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
@@ -129,6 +131,8 @@ class StreamPane(Vertical, can_focus=False):
         self._title_line = Static(self._title_text(), classes="stream-pane--title", markup=False)
         self._header_line = Static(Columns.for_width(80).header(), classes="stream-pane--header", markup=False)
         self.names = names if names is not None else AddressBook()
+        self._rows = rows if rows is not None else BatchRows()
+        """Where rows are made: panes given the same one (and the same batches) share rows."""
         self._table = StreamTable(self.buffer, self.prefix, names=self.names)
         self._find = FindBar()
         self._counters_line = Static("", classes="stream-pane--counters", markup=False)
@@ -226,11 +230,12 @@ class StreamPane(Vertical, can_focus=False):
             if teaches:
                 self._teach.append(record)
         flt = self.filter
+        rows = self._rows.rows(records, self.names)
         if flt.accepts_all:
-            matched = [StreamRow(record) for record in records]
+            matched = rows
         else:
             test = flt.matches_record
-            matched = [StreamRow(record) for record in records if test(record, max_parse=ROW_PARSE_LIMIT)]
+            matched = [row for row, record in zip(rows, records, strict=True) if test(record, max_parse=ROW_PARSE_LIMIT)]
         self.buffer.add(len(records), matched)
         return len(matched)
 

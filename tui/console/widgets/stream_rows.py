@@ -123,6 +123,25 @@ class StreamRow:
         return self._look is not None
 
 
+class BatchRows:
+    """The rows of a batch, made once for every pane that reads it: panes of one selection share one fetch
+    (:mod:`tui.kafka.shared`) and so the very same list of records, and with it they share rows (and each row's
+    look, drawn once). Per address book, since a row's summary names people from it. Only the last batch is kept:
+    the panes of a fetch take each batch in turn before the next comes."""
+
+    def __init__(self) -> None:
+        self._batch: list[Record] | None = None
+        self._names: AddressBook | None = None
+        self._rows: list[StreamRow] = []
+
+    def rows(self, batch: list[Record], names: AddressBook) -> list[StreamRow]:
+        """A row for each record of ``batch``, in order (shared with the other panes given the same batch)."""
+        if batch is not self._batch or names is not self._names:
+            self._batch, self._names = batch, names
+            self._rows = [StreamRow(record) for record in batch]
+        return self._rows
+
+
 _SHORT_EVENTS = {
     "messages.": "msg.",
     "send.message.update": "sent.update",
