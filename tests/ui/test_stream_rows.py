@@ -9,10 +9,18 @@ import pytest
 
 from tui import catalog
 from tui.address_book import AddressBook
-from tui.console.widgets.stream_rows import Columns, StreamRow, TopicNames, row_segments, short_event, where_parts
+from tui.console.widgets.stream_rows import (
+    BatchRows,
+    Columns,
+    StreamRow,
+    TopicNames,
+    row_segments,
+    short_event,
+    where_parts,
+)
 from tui.envelope import build
 from tui.panebuffer import PaneBuffer
-from tui.records import Record
+from tui.records import HEADER_OVERHEAD, RECORD_OVERHEAD, Record
 from tui.selection import parse_position
 
 SOPHIE = "5511987654321@s.whatsapp.net"
@@ -69,6 +77,24 @@ def test_rows_are_decoded_when_drawn_only_and_redrawn_when_names_arrive() -> Non
     assert "+5511987654321: Oi" in _line(row, 78, book)
     book.remember(SOPHIE, "Sophie Turner")
     assert "Sophie Turner: Oi" in _line(row, 78, book)
+
+
+def test_panes_given_the_same_batch_share_its_rows() -> None:
+    rows, names = BatchRows(), AddressBook()
+    batch = [_row("MESSAGES_UPSERT", {"n": n}).record for n in range(3)]
+    first = rows.rows(batch, names)
+    assert [row.record for row in first] == batch
+    assert rows.rows(batch, names) is first  # the next pane reading the same batch
+    assert rows.rows(list(batch), names) is not first  # another batch (a pane reading on its own)
+    assert rows.rows(batch, AddressBook()) is not first  # rows name people from their own book
+
+
+def test_a_record_weighs_its_bytes_and_headers_once() -> None:
+    record = Record("t", 0, 1, 0, 0, b"key", b"v" * 1000, [("event", b"messages.upsert"), ("empty", None)])
+    expected = RECORD_OVERHEAD + 3 + 1000 + 2 * HEADER_OVERHEAD + len("event") + len(b"messages.upsert") + len("empty")
+    assert record.nbytes == expected
+    assert record.nbytes == expected  # weighed once, then kept
+    assert record == Record("t", 0, 1, 0, 0, b"key", b"v" * 1000, [("event", b"messages.upsert"), ("empty", None)])
 
 
 def test_buffer_newest_and_sequence_numbers() -> None:

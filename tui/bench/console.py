@@ -1,7 +1,7 @@
 """Console scenarios: the real app, headless, in a child process (:mod:`tui.bench.consolerun`), fed from here.
 
 - ``flood``: three panes follow one topic (4 partitions) that this process fills as fast as the broker takes
-  pre-built records. Figures: records ingested per second by the console (all panes; goal >= 20,000), key press
+  pre-built records (the panes share one fetch of it: :mod:`tui.kafka.shared`). Figures: records ingested per second by the console (all panes; goal >= 20,000), key press
   → screen latency p99 (goal < 50 ms), frames per second. Baselines from the same run: the feeder's own rate
   (a pane cannot read more than is written) and, when the ingest scenario ran, the raw ``getmany`` reader's rate.
 - ``e2e``: the EventPublisher publishes 1,000 events/s; the child reports, for every row that becomes visible in

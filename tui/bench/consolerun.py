@@ -12,7 +12,13 @@ Modes:
   time to the first painted frame that shows the newly active pane.
 - ``e2e``: for ``--seconds``, every row that becomes visible on a painted frame: frame time minus the envelope's
   ``timestamp`` (set by the publisher when the event was handed over).
-- ``memory``: RSS when the panes are ready, then as each pane passes checkpoints up to ``--records``.
+- ``memory``: RSS when the panes are ready, then as each pane passes checkpoints up to ``--records``; each
+  pane's buffered bytes and drops at the end (the byte budget's run feeds records of 1 MB).
+
+Every mode also reports the child's CPU seconds while measuring (``cpu_s``: comparable across runs on a busy
+machine where wall times are not) and the collector's pauses per generation (``gc``: count, total and longest
+pause, CPU). ``flood`` splits each key press into waiting for the event loop to reach it, the action, and the
+wait for the frame that shows it (``key_phases_ms``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """A stream pane: one subscription, its filters, a bounded buffer and a view redrawn at a bounded frame rate.
 
 Reading runs in an async worker: each batch is filtered and appended to the pane's
-:class:`~tui.panebuffer.PaneBuffer` as raw records. Nothing is decoded on the way in unless the filter needs it
-(an empty filter reads nothing, a key filter only the key: :meth:`~tui.filters.RecordFilter.matches_record`);
+:class:`~tui.panebuffer.PaneBuffer` as raw records. Panes of one selection and start share one fetch (the
+session's ``follow``, :mod:`tui.kafka.shared`) and, given the screen's
+:class:`~tui.console.widgets.stream_rows.BatchRows`, the rows of each batch. Nothing is decoded on the way in
+unless the filter needs it (an empty filter reads nothing, a key filter only the key: :meth:`~tui.filters.RecordFilter.matches_record`);
 rows are decoded and summarised when drawn, and only the visible ones. Nothing is drawn per record: a timer
 (``FRAME_RATE`` a second) redraws from the buffer when it moved, so a flood of any rate costs at most ten
 redraws a second, and the reader hands the event loop back after every batch so key presses are served in
