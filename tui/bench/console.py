@@ -9,7 +9,7 @@
   same rate, time to ``getmany`` (no console), measured right before.
 - ``memory``: three panes, 1,000,000 records each through them (``--quick``: 30,000 and says so); RSS growth of
   the child from "panes ready" to the end. Goal: < 50 MiB. Then a second console, three panes again, and records
-  of 1 MB (400 of them, 6x one pane's default 64 MiB byte budget; ``--quick``: 100): the largest RSS growth seen
+  of 1 MB (400 of them, 6x one pane's default 64 MiB byte budget; ``--quick``: 80): the largest RSS growth seen
   (``rss_growth_large_records``) stays inside the panes' byte budget (3 x ``EVOKAFKA_PANE_BUFFER_BYTES``).
 """
 
@@ -360,7 +360,7 @@ async def run_memory(ctx: BenchContext) -> ScenarioResult:
 
 async def _large_records(ctx: BenchContext, result: ScenarioResult) -> None:
     """The second run: 1 MB records through three panes, against the panes' byte budget."""
-    records = 100 if ctx.quick else 400
+    records = 80 if ctx.quick else 400
     budget = load_app_settings(None, environ={}).pane_buffer_bytes
     topic = ctx.topic("memory-large")
     await create_topics(ctx, [topic], partitions=FLOOD_PARTITIONS)
