@@ -69,7 +69,8 @@ def command(
                JSONPath filter vs getmany + orjson.loads (>= 0.9x)
       flood    the console, three panes on a flooded topic: >= 20,000 records/s, key p99 < 50 ms, fps
       e2e      publish -> row visible in a pane at 1,000 records/s: p99 < 150 ms
-      memory   RSS growth after 1,000,000 records through the panes < 50 MiB (fewer with --quick)
+      memory   RSS growth after 1,000,000 records through the panes < 50 MiB (fewer with --quick); with
+               1 MB records, RSS growth < the panes' byte budget (3 x EVOKAFKA_PANE_BUFFER_BYTES)
       scale    200 instances x 31 topics, 10,000 registry records: first paint < 1 s, instances
                list < 1 s, topics diff < 2 s, layout < 2 s, discovery < 2 s, RSS < 300 MiB
       faults   silent/reset cut, empty/durable restart, 1 of 3 lost: state changed < 3 s, resumed, counts
