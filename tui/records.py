@@ -12,7 +12,7 @@ import base64
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
@@ -46,9 +46,6 @@ class Record:
     value: bytes | None
     headers: Sequence[tuple[str, bytes | None]] = ()
     """As the client gave them (not copied: a flood makes every per-record object count for the collector)."""
-    _nbytes: int = field(default=-1, init=False, compare=False, repr=False)
-    """:attr:`nbytes` once weighed (-1: not yet); every pane showing the record weighs it, and panes share
-    records."""
 
     @property
     def decoded(self) -> Decoded:
@@ -65,16 +62,13 @@ class Record:
     def nbytes(self) -> int:
         """What the record weighs in memory, roughly: its key, value and headers, plus a fixed overhead for the
         objects around them (what a pane's byte budget counts)."""
-        size = self._nbytes
-        if size < 0:
-            headers = self.headers
-            size = RECORD_OVERHEAD + len(self.key or b"") + len(self.value or b"") + HEADER_OVERHEAD * len(headers)
-            try:
-                # Every name and value at C speed (a flood weighs tens of thousands of records a second) ...
-                size += sum(map(len, chain.from_iterable(headers)))  # type: ignore[arg-type]
-            except TypeError:  # ... unless a header has no value
-                size += sum(len(name) + len(value or b"") for name, value in headers)
-            self._nbytes = size
+        headers = self.headers
+        size = RECORD_OVERHEAD + len(self.key or b"") + len(self.value or b"") + HEADER_OVERHEAD * len(headers)
+        try:
+            # Every name and value at C speed (a flood weighs tens of thousands of records a second) ...
+            size += sum(map(len, chain.from_iterable(headers)))  # type: ignore[arg-type]
+        except TypeError:  # ... unless a header has no value
+            size += sum(len(name) + len(value or b"") for name, value in headers)
         return size
 
     @property

@@ -394,4 +394,4 @@ class StreamPane(Vertical, can_focus=False):
 
 
 def _row_bytes(row: StreamRow) -> int:
-    return row.record.nbytes
+    return row.nbytes

@@ -81,11 +81,21 @@ class StreamRow:
     Light on purpose (a pane holds thousands and a flood passes millions): nothing is decoded on the way in.
     """
 
-    __slots__ = ("_look", "record")
+    __slots__ = ("_look", "_nbytes", "record")
 
     def __init__(self, record: Record) -> None:
         self.record = record
         self._look: RowLook | None = None
+        self._nbytes = -1
+
+    @property
+    def nbytes(self) -> int:
+        """What the record weighs for a pane's byte budget (:attr:`Record.nbytes`), weighed once: panes that
+        read the same batch share its rows (:class:`BatchRows`), and each pane's buffer weighs every row."""
+        size = self._nbytes
+        if size < 0:
+            size = self._nbytes = self.record.nbytes
+        return size
 
     def __repr__(self) -> str:
         record = self.record
