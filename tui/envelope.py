@@ -227,36 +227,26 @@ def decode(
 
 
 def _decode(value: bytes | None, headers: Headers | None, key: bytes | None, max_parse: int) -> Decoded:
-    data = bytes(value) if value is not None else None
+    # Run for every record a reader shows or prints: the usual record (UTF-8 key and headers, a JSON envelope)
+    # takes the straight path, anything else the careful one.
+    data = value if value is None or type(value) is bytes else bytes(value)
     result = Decoded(len(data) if data is not None else 0, data)
     problems = result.problems
     if key is not None:
-        key_bytes = bytes(key)
+        key_bytes = key if type(key) is bytes else bytes(key)
         result.key_raw = key_bytes
         try:
             result.key = key_bytes.decode("utf-8")
         except UnicodeDecodeError:
             result.key = key_bytes.decode("utf-8", errors="replace")
             problems.append("key is not UTF-8")
-    header_event: str | None = None
-    header_instance: str | None = None
     if headers:
-        out = result.headers
-        for name, raw in headers:
-            name = str(name)
-            if raw is None:
-                text = ""
-            else:
-                try:
-                    text = bytes(raw).decode("utf-8")
-                except UnicodeDecodeError:
-                    text = bytes(raw).decode("utf-8", errors="replace")
-                    problems.append(f"header {name[:40]!r} is not UTF-8")
-            out.append((name, text))
-            if name == "event":
-                header_event = text
-            elif name == "instance":
-                header_instance = text
+        try:
+            # The usual headers (text names, UTF-8 values) in one go; anything else (a null or undecodable
+            # value) header by header.
+            result.headers = [(str(name), raw.decode("utf-8")) for name, raw in headers]
+        except (UnicodeDecodeError, AttributeError):
+            result.headers = _decode_headers(headers, problems)
     if data is None:
         result.is_null = True
         problems.append("null value")
@@ -268,12 +258,7 @@ def _decode(value: bytes | None, headers: Headers | None, key: bytes | None, max
     else:
         try:
             # orjson validates UTF-8 itself: a parsed value is valid text, decoded only when asked for.
-            result.body = orjson.loads(data)
-            result.is_json = True
-            result._utf8 = True
-            if _deeper_than(data, result.body, MAX_DEPTH):
-                result.body, result.is_json = None, False
-                problems.append(f"nested deeper than {MAX_DEPTH} levels: shown as text")
+            body = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             if not result._check_utf8():
                 problems.append("value is not UTF-8 (binary)")
@@ -282,21 +267,46 @@ def _decode(value: bytes | None, headers: Headers | None, key: bytes | None, max
             else:
                 reason = str(exc).split(":", 1)[0]
                 problems.append(f"not JSON ({reason[:80]})")
-    body = result.body
-    if type(body) is dict:
-        event, instance = body.get("event"), body.get("instance")
-        if isinstance(event, str) and isinstance(instance, str):
-            result.is_envelope = True
-            result.event, result.instance = event, instance
         else:
-            problems.append("JSON but not an envelope (no event/instance)")
-    elif result.is_json:
-        problems.append("JSON but not an object")
-    if result.event is None and header_event:
-        result.event = header_event
-    if result.instance is None and header_instance:
-        result.instance = header_instance
+            result._utf8 = True
+            if _deeper_than(data, body, MAX_DEPTH):
+                problems.append(f"nested deeper than {MAX_DEPTH} levels: shown as text")
+            else:
+                result.body, result.is_json = body, True
+                if type(body) is dict:
+                    event, instance = body.get("event"), body.get("instance")
+                    if isinstance(event, str) and isinstance(instance, str):
+                        result.is_envelope = True
+                        result.event, result.instance = event, instance
+                        return result  # the usual record ends here
+                    problems.append("JSON but not an envelope (no event/instance)")
+                else:
+                    problems.append("JSON but not an object")
+    if result.headers:
+        # The last header of each name, when not empty, stands in for what the body does not say.
+        named = dict(result.headers)
+        if result.event is None and named.get("event"):
+            result.event = named["event"]
+        if result.instance is None and named.get("instance"):
+            result.instance = named["instance"]
     return result
+
+
+def _decode_headers(headers: Headers, problems: list[str]) -> list[tuple[str, str]]:
+    """Headers as text, undecodable bytes replaced (a problem listed for each)."""
+    out: list[tuple[str, str]] = []
+    for name, raw in headers:
+        name = str(name)
+        if raw is None:
+            text = ""
+        else:
+            try:
+                text = bytes(raw).decode("utf-8")
+            except UnicodeDecodeError:
+                text = bytes(raw).decode("utf-8", errors="replace")
+                problems.append(f"header {name[:40]!r} is not UTF-8")
+        out.append((name, text))
+    return out
 
 
 def _deeper_than(data: bytes, body: Any, limit: int) -> bool:

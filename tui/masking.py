@@ -52,6 +52,8 @@ def redact(body: Any, reveal: bool = False, *, source: bytes | None = None) -> A
 
 _SPELLED_SECRET = re.compile(r"a[-_]?p[-_]?i[-_]?k[-_]?e[-_]?y")
 """Matches wherever casefolded text could spell a secret name (:func:`is_secret_name`): a superset."""
+_SPELLED_SECRET_BYTES = re.compile(_SPELLED_SECRET.pattern.encode())
+""":data:`_SPELLED_SECRET` for lowered ASCII bytes (searching without ``re.IGNORECASE`` is several times faster)."""
 
 
 def _top_level_only(body: dict[Any, Any], source: bytes) -> list[Any] | None:
@@ -63,14 +65,21 @@ def _top_level_only(body: dict[Any, Any], source: bytes) -> list[Any] | None:
     deeper key can be a secret."""
     if b"\\u" in source:
         return None
-    try:
-        text = source.decode("utf-8").casefold()
-    except UnicodeDecodeError:
-        return None
-    found = len(_SPELLED_SECRET.findall(text))
+    if source.isascii():
+        # ASCII casefolds as it lowers: the bytes are searched as they are, without making text of them.
+        found = len(_SPELLED_SECRET_BYTES.findall(source.lower()))
+    else:
+        try:
+            text = source.decode("utf-8").casefold()
+        except UnicodeDecodeError:
+            return None
+        found = len(_SPELLED_SECRET.findall(text))
     if not found:
         return []
-    top = [key for key, value in body.items() if type(key) is str and 6 <= len(key) <= 7 and is_secret_name(key)]
+    if found == 1 and "apikey" in body:
+        # Evolution's own envelope: its one match is its top-level "apikey" key (that key's text is a match).
+        return ["apikey"] if body["apikey"] else []
+    top = [key for key in body if type(key) is str and 6 <= len(key) <= 7 and is_secret_name(key)]
     if len(top) != found:
         return None
     return [key for key in top if body[key]]
@@ -139,6 +148,14 @@ def _masked_deep(body: Any) -> Any:
 
 _MAYBE_SECRET = re.compile(r"(?i)api|\\")
 """Text without ``api`` (any case) and without a backslash (an escaped key) holds no secret key: not scanned."""
+
+
+def _may_hold_secret(text: str) -> bool:
+    """Whether :data:`_MAYBE_SECRET` is found in ``text``: for ASCII text (nearly every header value, most
+    records) without the regular expression, whose case-insensitive search costs several times more."""
+    if text.isascii():
+        return "api" in text.lower() or "\\" in text
+    return _MAYBE_SECRET.search(text) is not None
 _KEY_THEN_SEPARATOR = re.compile(
     r"""(?P<key>"(?:[^"\\\n]|\\.){1,96}"|'(?:[^'\\\n]|\\.){1,96}'|\b[A-Za-z][\w-]{2,15})\s*[:=]\s*"""
 )
@@ -200,7 +217,7 @@ def redact_text(text: str, reveal: bool = False) -> str:
     """``text`` that is not (strict) JSON — a BOM, a trailing comma, ``NaN``, too deep, cut short, a log line —
     with the value after every key spelled ``apikey`` (quoted or not, escaped or not, then ``:`` or ``=``)
     masked, unless ``reveal``."""
-    if reveal or not _MAYBE_SECRET.search(text):
+    if reveal or not _may_hold_secret(text):
         return text
     out: list[str] = []
     done = 0
@@ -229,9 +246,11 @@ def redact_bytes(raw: bytes, reveal: bool = False) -> bytes:
 def redact_headers(headers: Sequence[tuple[str, str]], reveal: bool = False) -> list[tuple[str, str]]:
     """Decoded headers with the value of a header named ``apikey`` (any case) masked, and secrets inside any
     header value masked as in text, unless ``reveal``."""
-    if reveal or (
-        not any(6 <= len(name) <= 7 and is_secret_name(name) for name, _ in headers)
-        and not _MAYBE_SECRET.search("\n".join([value for _, value in headers]))
-    ):
+    if reveal:
+        return list(headers)
+    for name, value in headers:
+        if (6 <= len(name) <= 7 and is_secret_name(name)) or _may_hold_secret(value):
+            break
+    else:
         return list(headers)
     return [(name, MASK if value and is_secret_name(name) else redact_text(value)) for name, value in headers]
