@@ -27,6 +27,8 @@ DEFAULT_SERVER_URL = "http://localhost:8080"
 
 Headers = Sequence[tuple[str, bytes | None]]
 
+MAX_PARSE = 16 * 1024 * 1024
+"""Values larger than this are not parsed (:func:`decode`'s default)."""
 MAX_DEPTH = 200
 """JSON nested deeper than this is shown as text: every writer of JSON (``json``, ``orjson``) and every walk over
 it stays far from its recursion limit."""
@@ -214,7 +216,7 @@ def decode(
     headers: Headers | None = None,
     key: bytes | None = None,
     *,
-    max_parse: int = 16 * 1024 * 1024,
+    max_parse: int = MAX_PARSE,
 ) -> Decoded:
     """Read any record. Never raises, whatever the bytes: what cannot be read is listed in ``problems``."""
     try:
@@ -244,7 +246,7 @@ def _decode(value: bytes | None, headers: Headers | None, key: bytes | None, max
         try:
             # The usual headers (text names, UTF-8 values) in one go; anything else (a null or undecodable
             # value) header by header.
-            result.headers = [(str(name), raw.decode("utf-8")) for name, raw in headers]
+            result.headers = [(str(name), raw.decode("utf-8")) for name, raw in headers]  # type: ignore[union-attr]
         except (UnicodeDecodeError, AttributeError):
             result.headers = _decode_headers(headers, problems)
     if data is None:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2] / "tui"
 DOMAIN = ["config", "config_errors", "config_view", "evolution_env", "routing", "catalog", "topology", "envelope",
           "instance_settings", "records", "templates", "summaries", "filters", "panebuffer", "masking", "brokers", "failures", "selection", "saved_views",
           "status", "instance_source", "topic_rows", "group_lag", "diagnosis", "handles", "listeners", "flow",
-          "replay_plan", "explanation", "profiles", "event_matrix"]
+          "replay_plan", "explanation", "profiles", "event_matrix", "tail_lines"]
 DOMAIN_ELSEWHERE = ["demo/traffic.py", "demo/conversations.py", "demo/world.py", "demo/words.py", "evolution/models.py",
                     "evolution/schema.py"]
 IO_FOLDERS = ["kafka", "evolution"]

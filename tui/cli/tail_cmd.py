@@ -11,8 +11,8 @@ from tui.cli.common import Context, fail, pass_context, run
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.streams import StreamError
 from tui.kafka.tail import read
-from tui.records import safe_json_bytes, to_json
 from tui.selection import StartPosition
+from tui.tail_lines import json_lines
 
 
 @click.command()
@@ -60,7 +60,7 @@ def command(
             if max_records is not None and count + len(batch) >= max_records:
                 batch = batch[: max_records - count]
             if batch:
-                out.write(b"\n".join([safe_json_bytes(to_json(record, reveal)) for record in batch]) + b"\n")
+                out.write(json_lines(batch, reveal))
                 out.flush()
                 count += len(batch)
             if max_records is not None and count >= max_records:
