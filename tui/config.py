@@ -13,11 +13,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal
 
 from dotenv.parser import parse_stream
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tui import catalog
 from tui.brokers import split_brokers
@@ -39,8 +38,6 @@ SaslMechanism = Literal["plain", "scram-sha-256", "scram-sha-512"]
 
 DEFAULT_ENV_FILE = ".env"
 
-_S = TypeVar("_S", bound=BaseSettings)
-
 
 class ConfigError(ValueError):
     """Invalid configuration: one line per bad variable (name, problem, what is allowed)."""
@@ -50,7 +47,7 @@ class ConfigError(ValueError):
         super().__init__("\n".join(lines))
 
 
-class KafkaSettings(BaseSettings):
+class KafkaSettings(BaseModel):
     """Every ``KAFKA_*`` variable Evolution API 2.3.6 reads, read as it reads them (:mod:`tui.evolution_env`).
 
     Defaults are Evolution's, except ``KAFKA_ENABLED`` (true here, as in the document's block; Evolution's is
@@ -58,19 +55,16 @@ class KafkaSettings(BaseSettings):
     numbers): the first reconnect delay, the number of reconnect attempts and the number of send attempts.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="KAFKA_",
-        case_sensitive=False,
-        extra="ignore",
-        env_file=None,
-        validate_default=True,
-    )
+    # A plain model of its keyword arguments: :func:`load_settings` reads the environment and the .env file
+    # itself, as Evolution API reads them (pydantic-settings' own sources, never used, cost ~70 ms of every
+    # start to import).
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     # Basic connection
     enabled: bool = True
     """Master switch: ``false`` publishes nothing."""
     client_id: str = "evolution-api"
-    brokers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["localhost:9092"])
+    brokers: list[str] = Field(default_factory=lambda: ["localhost:9092"])
     """Comma-separated ``host:port`` list."""
     connection_timeout: int = Field(3000, ge=1, le=INT32_MAX)
     """Milliseconds to establish a connection."""
@@ -185,10 +179,10 @@ class KafkaSettings(BaseSettings):
         return self.reconnect_initial_delay_ms * 32
 
 
-class AppSettings(BaseSettings):
+class AppSettings(BaseModel):
     """evokafka's own settings (``EVOKAFKA_*``), and the Evolution API server to take instances from."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_file=None, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     registry_topic: str = Field(
         "__evokafka_instances",
@@ -220,26 +214,6 @@ class AppSettings(BaseSettings):
     @classmethod
     def _url(cls, value: Any) -> Any:
         return _check_url(value)
-
-
-def _isolated(model: type[_S]) -> type[_S]:
-    """``model`` reading only its keyword arguments: :func:`load_settings` merges the sources itself."""
-
-    class Isolated(model):  # type: ignore[valid-type,misc]
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (init_settings,)
-
-    Isolated.__name__ = model.__name__
-    Isolated.__qualname__ = model.__qualname__
-    return Isolated
 
 
 def _check_url(value: Any) -> Any:
@@ -375,7 +349,7 @@ def load_traced(
         sources.setdefault(f"KAFKA_{field.upper()}", Source.DEFAULT)
     try:
         # Build from the merged mapping only, so the result does not depend on hidden sources.
-        settings = _ISOLATED_KAFKA(**data)
+        settings = KafkaSettings(**data)
     except ValidationError as exc:
         raise ConfigError(report(KafkaSettings, exc, values)) from None
     for which in ("ca", "cert", "key"):
@@ -424,10 +398,7 @@ def load_app_settings(
                 data[name] = value
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return _ISOLATED_APP(**data)
+        return AppSettings(**data)
     except ValidationError as exc:
         raise ConfigError(report(AppSettings, exc, values)) from None
 
-
-_ISOLATED_KAFKA = _isolated(KafkaSettings)
-_ISOLATED_APP = _isolated(AppSettings)
