@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from dotenv.parser import parse_stream
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tui import catalog
@@ -246,6 +245,8 @@ def read_env_file(path: str | os.PathLike[str] | None) -> dict[str, str]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{file}: cannot read ({exc.__class__.__name__}: {exc})"]) from None
+    from dotenv.parser import parse_stream  # here: importing python-dotenv costs a start without a .env file
+
     values: dict[str, str] = {}
     problems: list[str] = []
     for binding in parse_stream(io.StringIO(text)):
