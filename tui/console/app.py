@@ -105,6 +105,11 @@ def stylesheets() -> list[str | PurePath]:
     return [*sheets]
 
 
+HOME_SHEETS = frozenset({"app.tcss", "main.tcss"})
+"""What the home screen's first frame is styled by. Textual parses every sheet at start, and again for each
+change: a console opening on the home reads the other areas' sheets right after its first frame."""
+
+
 class EvokafkaApp(SessionApp):
     """evokafka's console; every screen reaches its :class:`~tui.console.session.Session` as ``self.session``."""
 
@@ -146,19 +151,40 @@ class EvokafkaApp(SessionApp):
         self.next_profile: str | None = None
         """The profile the operator switched to: the command line opens the console again on it."""
         self._quit_asked = False
+        self._later_sheets: list[str | PurePath] = []
+        """Sheets read after the first frame (:data:`HOME_SHEETS`)."""
+        if self.DEFAULT_MODE == "home" and not panes:
+            self._later_sheets = [path for path in self.css_path if PurePath(path).name not in HOME_SHEETS]
+            self.css_path = [path for path in self.css_path if PurePath(path).name in HOME_SHEETS]
 
     async def on_mount(self) -> None:
         if self.session.connect:
             self._run_services()
         if self.watch_panes:
             await self.open_panes(self.watch_panes)
-        self.call_after_refresh(self._tune_gc)
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.read_later_sheets()
+        self._tune_gc()
+
+    def read_later_sheets(self) -> None:
+        """Read the sheets the first frame did without (once; before any other screen shows)."""
+        sheets, self._later_sheets = self._later_sheets, []
+        added = False
+        for path in sheets:
+            if not self.stylesheet.has_source(str(path), ""):
+                self.stylesheet.read(path)
+                added = True
+        if added:
+            self.refresh_css(animate=False)
 
     async def open_panes(self, panes: Iterable[PaneSpec], *, grid: bool | None = None) -> StreamsScreen | None:
         """Switch to the streams area and open ``panes`` there (a grid when there are several, unless
         ``grid`` says otherwise); None when the streams screen is not the top of its area."""
         from tui.console.screens.streams import StreamsScreen
 
+        self.read_later_sheets()
         await self.switch_mode("streams")
         streams = self.screen
         if not isinstance(streams, StreamsScreen):
@@ -240,6 +266,7 @@ class EvokafkaApp(SessionApp):
     def action_open_area(self, mode: str) -> None:
         """Switch to an area of the console."""
         if mode in self.MODES and mode != self.current_mode:
+            self.read_later_sheets()
             self.switch_mode(mode)
 
     def action_retry_producer(self) -> None:
@@ -275,6 +302,7 @@ class EvokafkaApp(SessionApp):
 
     @work(exclusive=True, group="quit-question", exit_on_error=False)
     async def _ask_quit(self, in_flight: int) -> None:
+        self.read_later_sheets()
         yes = await self.push_screen_wait(
             ConfirmDialog(
                 f"Quit with {in_flight:,} records in flight?",
@@ -299,6 +327,7 @@ class EvokafkaApp(SessionApp):
         screen = self.screen
         if isinstance(screen, KeysHelpScreen):
             return
+        self.read_later_sheets()
         name = getattr(screen, "screen_name", "") or screen.__class__.__name__
         self.push_screen(KeysHelpScreen(name, key_rows(self, screen)))
 
@@ -306,6 +335,7 @@ class EvokafkaApp(SessionApp):
     async def action_profiles(self) -> None:
         """Switch to another named connection profile (the console opens again on it)."""
         current = self.session.profile.name if self.session.profile is not None else None
+        self.read_later_sheets()
         chosen = await self.push_screen_wait(ProfilesDialog(current))
         if chosen is not None and chosen != current:
             self.next_profile = chosen
