@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 from tui.cli.common import Context, fail
@@ -38,6 +39,9 @@ def open_console(ctx: Context, panes: tuple[PaneSpec, ...] = ()) -> None:
     in the console closes it and opens it again on the chosen profile.
     """
     while True:
+        # Off while the console imports and builds what its first frame needs; the app turns it on after that
+        # frame (EvokafkaApp._tune_gc).
+        gc.disable()
         app = build_console(ctx, panes)
         app.run()
         if app.next_profile is None:

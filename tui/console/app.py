@@ -203,9 +203,11 @@ class EvokafkaApp(SessionApp):
     def _tune_gc() -> None:
         # Under a flood, full collections over everything allocated at start-up (Textual, pydantic, aiokafka)
         # took ~260 ms each and landed on key latency: move those objects out of the collector's sight once
-        # the first frame is up, and collect the young generation less often.
+        # the first frame is up, and collect the young generation less often. The command line keeps the
+        # collector off until then (tui.cli.console_cmd.open_console): on again here.
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
+        gc.enable()
 
     # -- extension points: a console that brings its own cluster (the demo) hooks in here ---------------
 
