@@ -13,7 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui.envelope import decode
-from tui.masking import MASK, is_secret_name, redact, redact_bytes, redact_headers, redact_text
+from tui.masking import (
+    FOLD_INTO_SECRET,
+    MASK,
+    _spellings,
+    is_secret_name,
+    redact,
+    redact_bytes,
+    redact_headers,
+    redact_text,
+)
 from tui.records import Record, safe_json, to_json
 from tui.summaries import INVISIBLE, summarize_decoded, visible
 
@@ -145,3 +154,18 @@ def test_the_shortcut_masks_only_the_top_level_when_nothing_deeper_can_be_a_secr
     assert masked["data"] is body["data"]  # shared, not copied
     deeper = {"apikey": "a", "data": {"nested": {"APIKEY": "b"}}}
     assert redact(deeper, source=orjson.dumps(deeper)) == {"apikey": MASK, "data": {"nested": {"APIKEY": MASK}}}
+
+
+def test_the_characters_that_casefold_into_a_secret_name_are_known() -> None:
+    letters = set("apikey-_")
+    found = {c for c in map(chr, range(0x80, 0x110000)) if not 0xD800 <= ord(c) <= 0xDFFF and letters & set(c.casefold())}
+    assert found == set(FOLD_INTO_SECRET)
+
+
+@given(text=st.text(alphabet=st.sampled_from([*"aApPiIkKeEyY-_x\"é", "ß", "\u0130", "\u212a", "\ufb01", "\ufb03", "İ"]),
+                    max_size=40))
+def test_spellings_are_counted_as_the_casefolded_text_holds_them(text: str) -> None:
+    matches = len(re.findall(r"a[-_]?p[-_]?i[-_]?k[-_]?e[-_]?y", text.casefold()))
+    counted = _spellings(text.encode())
+    assert counted is not None and counted >= matches
+    assert counted == text.casefold().replace("-", "").replace("_", "").count("apikey")
