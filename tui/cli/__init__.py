@@ -190,12 +190,12 @@ def cli(
     )
     if read_only:
         enter_read_only()
-    if ctx.invoked_subcommand is not None:
-        gc.enable()  # its module is imported (see main); the console turns it on after its first frame
     if ctx.invoked_subcommand is None:
         from tui.cli.console_cmd import open_console
 
-        open_console(ctx.obj)
+        open_console(ctx.obj)  # the console turns the collector on after its first frame (see main)
+    else:
+        gc.enable()  # the subcommand's module is imported (see main)
 
 
 
