@@ -13,9 +13,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tui import catalog
 from tui.brokers import split_brokers
@@ -37,6 +38,8 @@ SaslMechanism = Literal["plain", "scram-sha-256", "scram-sha-512"]
 
 DEFAULT_ENV_FILE = ".env"
 
+_S = TypeVar("_S", bound=BaseSettings)
+
 
 class ConfigError(ValueError):
     """Invalid configuration: one line per bad variable (name, problem, what is allowed)."""
@@ -46,7 +49,7 @@ class ConfigError(ValueError):
         super().__init__("\n".join(lines))
 
 
-class KafkaSettings(BaseModel):
+class KafkaSettings(BaseSettings):
     """Every ``KAFKA_*`` variable Evolution API 2.3.6 reads, read as it reads them (:mod:`tui.evolution_env`).
 
     Defaults are Evolution's, except ``KAFKA_ENABLED`` (true here, as in the document's block; Evolution's is
@@ -54,16 +57,19 @@ class KafkaSettings(BaseModel):
     numbers): the first reconnect delay, the number of reconnect attempts and the number of send attempts.
     """
 
-    # A plain model of its keyword arguments: :func:`load_settings` reads the environment and the .env file
-    # itself, as Evolution API reads them (pydantic-settings' own sources, never used, cost ~70 ms of every
-    # start to import).
-    model_config = ConfigDict(extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KAFKA_",
+        case_sensitive=False,
+        extra="ignore",
+        env_file=None,
+        validate_default=True,
+    )
 
     # Basic connection
     enabled: bool = True
     """Master switch: ``false`` publishes nothing."""
     client_id: str = "evolution-api"
-    brokers: list[str] = Field(default_factory=lambda: ["localhost:9092"])
+    brokers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["localhost:9092"])
     """Comma-separated ``host:port`` list."""
     connection_timeout: int = Field(3000, ge=1, le=INT32_MAX)
     """Milliseconds to establish a connection."""
@@ -178,10 +184,10 @@ class KafkaSettings(BaseModel):
         return self.reconnect_initial_delay_ms * 32
 
 
-class AppSettings(BaseModel):
+class AppSettings(BaseSettings):
     """evokafka's own settings (``EVOKAFKA_*``), and the Evolution API server to take instances from."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_file=None, populate_by_name=True)
 
     registry_topic: str = Field(
         "__evokafka_instances",
@@ -213,6 +219,26 @@ class AppSettings(BaseModel):
     @classmethod
     def _url(cls, value: Any) -> Any:
         return _check_url(value)
+
+
+def _isolated(model: type[_S]) -> type[_S]:
+    """``model`` reading only its keyword arguments: :func:`load_settings` merges the sources itself."""
+
+    class Isolated(model):  # type: ignore[valid-type,misc]
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings,)
+
+    Isolated.__name__ = model.__name__
+    Isolated.__qualname__ = model.__qualname__
+    return Isolated
 
 
 def _check_url(value: Any) -> Any:
@@ -350,7 +376,7 @@ def load_traced(
         sources.setdefault(f"KAFKA_{field.upper()}", Source.DEFAULT)
     try:
         # Build from the merged mapping only, so the result does not depend on hidden sources.
-        settings = KafkaSettings(**data)
+        settings = _ISOLATED_KAFKA(**data)
     except ValidationError as exc:
         raise ConfigError(report(KafkaSettings, exc, values)) from None
     for which in ("ca", "cert", "key"):
@@ -399,7 +425,10 @@ def load_app_settings(
                 data[name] = value
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return AppSettings(**data)
+        return _ISOLATED_APP(**data)
     except ValidationError as exc:
         raise ConfigError(report(AppSettings, exc, values)) from None
 
+
+_ISOLATED_KAFKA = _isolated(KafkaSettings)
+_ISOLATED_APP = _isolated(AppSettings)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import AliasChoices, BaseModel, ValidationError
+from pydantic import AliasChoices, ValidationError
+from pydantic_settings import BaseSettings
 
 
-def _variable(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+def _variable(model: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
     field = str(loc[0]) if loc else "?"
     if model.__name__ == "KafkaSettings":
         return f"KAFKA_{field.upper()}"
@@ -21,7 +22,7 @@ def _variable(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     return field.upper()
 
 
-def _allowed(model: type[BaseModel], field: str) -> str:
+def _allowed(model: type[BaseSettings], field: str) -> str:
     info = model.model_fields.get(field)
     if info is None:
         return ""
@@ -49,7 +50,7 @@ def _allowed(model: type[BaseModel], field: str) -> str:
     return ""
 
 
-def report(model: type[BaseModel], error: ValidationError, source: Mapping[str, str]) -> list[str]:
+def report(model: type[BaseSettings], error: ValidationError, source: Mapping[str, str]) -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
     for item in error.errors():
