@@ -354,10 +354,10 @@ async def test_pane_switch_acts_at_once_and_leaves_fields_alone(console: Console
         a = await screen.add_pane(PaneSpec("a", Selection(topics=("t",))), reading=False)
         b = await screen.add_pane(PaneSpec("b", Selection(topics=("t",))), reading=False)
         screen.set_arrangement("grid")
-        await pilot.pause()
         footer = screen.query_one(ConsoleFooter)
+        # The newest pane takes the focus, and the footer lists its keys (each a message or two away).
+        await async_wait_until(lambda: screen.focused is b.table and bool(footer.children), timeout=10)
         keys = list(footer.children)
-        assert keys and screen.focused is b.table
         await pilot.press("]")
         # Active, bordered and focused by the key itself, not by the tab's message coming round later.
         assert screen.active_pane is a and a.has_class("-active") and not b.has_class("-active")
@@ -391,6 +391,8 @@ async def test_only_drawn_rows_are_decoded(console: Console, tmp_path: Path) -> 
         rows = pane.buffer.snapshot()
         assert not any(row.drawn for row in rows)  # nothing decoded on the way in
         pane.draw_frame()
+        # Following: the view goes to the newest rows (the table may paint its top once before it scrolls there).
+        await async_wait_until(lambda: rows[-1].drawn, timeout=10)
         await pilot.pause()
         height = pane.table.size.height
         drawn = [n for n, row in enumerate(rows) if row.drawn]
