@@ -117,6 +117,7 @@ def run_bench(
     from tui.demo.broker import EmbeddedBroker
 
     began = time.perf_counter()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     broker: EmbeddedBroker | None = None
     if brokers is None:
         broker = EmbeddedBroker().start()
@@ -136,7 +137,7 @@ def run_bench(
     return {
         "evokafka_bench": SCHEMA,
         "quick": quick,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started_at": started_at,
         "seconds": round(time.perf_counter() - began, 1),
         "machine": machine(),
         "broker": {**_broker_facts(broker is not None), "bootstrap": bootstrap},
