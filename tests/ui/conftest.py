@@ -173,4 +173,7 @@ def frozen_app(
         checked_at=FROZEN_NOW,
     )
     session.registry_view = RegistryView(RegistryState.SYNCED, 1)
-    return EvokafkaApp(session, connect=False, cursor_blink=False)
+    app = EvokafkaApp(session, connect=False, cursor_blink=False)
+    # Pictures of where things end, not of a moment in a slide (a tab's underline): no animations.
+    app.animation_level = "none"
+    return app

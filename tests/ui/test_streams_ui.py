@@ -443,8 +443,6 @@ async def _two_panes(pilot: Pilot[None]) -> None:
     await pilot.pause()
     first.draw_frame()
     second.draw_frame()
-    # The tab underline slides to the new tab: let it settle, or the picture depends on timing.
-    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 
