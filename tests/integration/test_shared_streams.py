@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import async_wait_until
-from tui.config import KafkaSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.shared import SharedReader, SharedReadings
@@ -23,19 +21,6 @@ from tui.status import ReaderStatus
 pytestmark = pytest.mark.broker
 
 BATCH = 100
-
-
-@pytest.fixture
-def options(settings: KafkaSettings) -> ConnectionOptions:
-    return ConnectionOptions.from_settings(settings)
-
-
-@pytest.fixture
-async def producer(options: ConnectionOptions) -> AsyncIterator[AIOKafkaProducer]:
-    client = AIOKafkaProducer(**options.client_kwargs(), acks="all", linger_ms=5)
-    await client.start()
-    yield client
-    await client.stop()
 
 
 @pytest.fixture

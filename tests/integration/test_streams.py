@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import async_wait_until
 from tui import catalog
-from tui.config import KafkaSettings, load_settings
+from tui.config import load_settings
 from tui.demo.broker import EmbeddedBroker
 from tui.envelope import build
 from tui.kafka.admin import Admin, TopicSpec
@@ -23,19 +22,6 @@ from tui.status import ReaderStatus
 from tui.topology import Layout, message_key, topic_name
 
 pytestmark = pytest.mark.broker
-
-
-@pytest.fixture
-def options(settings: KafkaSettings) -> ConnectionOptions:
-    return ConnectionOptions.from_settings(settings)
-
-
-@pytest.fixture
-async def producer(options: ConnectionOptions) -> AsyncIterator[AIOKafkaProducer]:
-    client = AIOKafkaProducer(**options.client_kwargs(), acks="all", linger_ms=5)
-    await client.start()
-    yield client
-    await client.stop()
 
 
 async def create(options: ConnectionOptions, *topics: str, partitions: int = 1) -> None:
