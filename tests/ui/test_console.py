@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
 from tests.conftest import async_wait_until
@@ -125,6 +126,17 @@ async def test_instances_list_registry_and_discovered_with_filter(
         await stop(console)
 
 
+async def open_publish(console: Console, pilot: Pilot[None], instance: str) -> PublishScreen:
+    """``p`` from where the console is, then the instance typed over the one proposed."""
+    await pilot.press("p")
+    await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
+    screen = console.app.screen
+    assert isinstance(screen, PublishScreen)
+    await pilot.pause()
+    await pilot.press("ctrl+o", "end", *["backspace"] * 20, *instance)
+    return screen
+
+
 async def test_publishing_from_the_ui_is_read_by_confluent_kafka(
     make_console: Callable[..., Console], writer: InstanceRegistry, broker: EmbeddedBroker, prefix: str
 ) -> None:
@@ -134,13 +146,8 @@ async def test_publishing_from_the_ui_is_read_by_confluent_kafka(
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
             await async_wait_until(lambda: console.session.registry.get("shop") is not None)
-            await pilot.press("p")
-            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
-            screen = console.app.screen
-            assert isinstance(screen, PublishScreen)
-            await pilot.pause()
             # Instance: typed; event: fuzzy search by the settings name, Enter picks the best match.
-            await pilot.press("ctrl+o", "end", *["backspace"] * 20, *"shop")
+            screen = await open_publish(console, pilot, "shop")
             await pilot.press("ctrl+f", *"MESSAGES_UPS", "enter")
             assert screen.event.name == "MESSAGES_UPSERT"
             editor = screen.query_one(JsonEditor)
@@ -194,12 +201,7 @@ async def test_a_name_evolution_allows_but_kafka_cannot_publishes_to_the_global_
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
-            await pilot.press("p")
-            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
-            screen = console.app.screen
-            assert isinstance(screen, PublishScreen)
-            await pilot.pause()
-            await pilot.press("ctrl+o", "end", *["backspace"] * 20, *"Loja Centro")
+            screen = await open_publish(console, pilot, "Loja Centro")
             await pilot.press("ctrl+f", *"CALL", "enter")
             assert screen.event.name == "CALL"
             topic = f"{prefix}.global.call"
@@ -218,11 +220,7 @@ async def test_a_name_evolution_allows_but_kafka_cannot_publishes_to_the_global_
     try:
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
-            await pilot.press("p")
-            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
-            screen = console.app.screen
-            await pilot.pause()
-            await pilot.press("ctrl+o", "end", *["backspace"] * 20, *"Loja Centro")
+            screen = await open_publish(console, pilot, "Loja Centro")
             preview = screen.query_one("#preview", Static)
             await async_wait_until(lambda: "illegal instance name 'Loja Centro'" in str(preview.render()))
             assert "global topics are fine" in str(preview.render())
@@ -239,11 +237,7 @@ async def test_send_n_at_rate_r_shows_progress(
         async with console.app.run_test(size=SIZE, message_hook=console.hook) as pilot:
             await console.ready()
             await async_wait_until(lambda: console.session.registry.get("burst") is not None)
-            await pilot.press("p")
-            await async_wait_until(lambda: isinstance(console.app.screen, PublishScreen))
-            screen = console.app.screen
-            await pilot.pause()
-            await pilot.press("ctrl+o", "end", *["backspace"] * 20, *"burst")
+            screen = await open_publish(console, pilot, "burst")
             await pilot.press("ctrl+f", *"call", "enter")
             screen.query_one("#count", Input).value = "6"
             screen.query_one("#rate", Input).value = "100"
