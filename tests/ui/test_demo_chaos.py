@@ -93,7 +93,11 @@ async def test_f7_cut_shows_reconnecting_with_attempt_and_backoff_then_connected
         await pilot.press("f7")
         assert demo.chaos.link_cut
         await async_wait_until(lambda: saw(PublisherState.RECONNECTING), timeout=30)
-        text = str(app.screen.query_one(ProducerStatus).render())
+        widget = app.screen.query_one(ProducerStatus)
+        # The first reconnecting status comes before its first try is scheduled ("attempt 0"): wait for the one
+        # that says when the next try is.
+        await async_wait_until(lambda: "next try in" in str(widget.render()), timeout=30)
+        text = str(widget.render())
         assert "attempt" in text and "next try in" in text and "backoff" in text
         await pilot.press("f7")
         assert not demo.chaos.link_cut
