@@ -10,6 +10,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tui.console import strip_cycles
 from tui.console.session import Session
 
 
@@ -19,6 +20,8 @@ class SessionApp(App[None]):
     def __init__(self, session: Session, *, cursor_blink: bool = True) -> None:
         """``cursor_blink=False`` freezes cursors (snapshots)."""
         super().__init__()
+        # Painted lines freed by reference counting, not by collector pauses under a flood (see the module).
+        strip_cycles.install()
         self.session = session
         self.cursor_blink = cursor_blink
 
