@@ -109,6 +109,14 @@ class StreamsScreen(ConsoleScreen):
         """Where the panes make their rows: panes sharing a fetch share rows too."""
         self.reading: bool | None = None
         """Whether new panes read Kafka; None follows the app's ``connect`` (off for snapshots)."""
+        # Held, not queried: a key press under a flood asked the DOM for them six times (~1 ms a query).
+        self._tabs = Tabs(id="pane-tabs")
+        self._empty = Static(
+            Text("No panes yet. n: new pane · o: open a saved view · g: consumer lag"),
+            id="streams-empty",
+            markup=False,
+        )
+        self._area = PaneArea(id="panes", classes="-tabs")
 
     def on_mount(self) -> None:
         # One frame clock for every pane: under a flood all panes move in the same screen update.
@@ -117,35 +125,30 @@ class StreamsScreen(ConsoleScreen):
     def _draw_frames(self) -> None:
         cluster = self.session.cluster
         silent = cluster.checked_at is not None and not cluster.up
-        for pane in self.query(StreamPane):
+        for pane in self.panes:
             pane.set_cluster_silent(silent)
             pane.draw_frame()
 
     def compose_body(self) -> ComposeResult:
-        yield Tabs(id="pane-tabs")
-        yield Static(
-            Text("No panes yet. n: new pane · o: open a saved view · g: consumer lag"),
-            id="streams-empty",
-            markup=False,
-        )
-        yield PaneArea(id="panes", classes="-tabs")
+        yield self._tabs
+        yield self._empty
+        yield self._area
 
     # -- panes --------------------------------------------------------------------------------------------
 
     @property
     def panes(self) -> list[StreamPane]:
         """The open panes, in tab order."""
-        return list(self.query(StreamPane))
+        return [child for child in self._area.children if isinstance(child, StreamPane)]
 
     @property
     def active_pane(self) -> StreamPane | None:
         """The pane the keys act on: the active tab."""
-        active = self.query_one("#pane-tabs", Tabs).active
+        active = self._tabs.active
         if not active:
             return None
         pane_id = active.removeprefix("tab-")
-        found = self.query(f"#{pane_id}").results(StreamPane)
-        return next(iter(found), None)
+        return next((pane for pane in self.panes if pane.id == pane_id), None)
 
     async def add_pane(self, spec: PaneSpec, *, reading: bool | None = None) -> StreamPane:
         """Open a pane for ``spec`` and make it active (``reading`` defaults to the app's ``connect``)."""
@@ -166,8 +169,8 @@ class StreamsScreen(ConsoleScreen):
             rows=self.rows,
             id=pane_id,
         )
-        await self.query_one("#panes", Container).mount(pane)
-        tabs = self.query_one("#pane-tabs", Tabs)
+        await self._area.mount(pane)
+        tabs = self._tabs
         await tabs.add_tab(Tab(Text(one_line(spec.title, 30)), id=f"tab-{pane_id}"))
         tabs.active = f"tab-{pane_id}"
         self._show_active()
@@ -180,7 +183,7 @@ class StreamsScreen(ConsoleScreen):
 
     async def close_pane(self, pane: StreamPane) -> None:
         """Close ``pane`` (its reader stops with it)."""
-        tabs = self.query_one("#pane-tabs", Tabs)
+        tabs = self._tabs
         await tabs.remove_tab(f"tab-{pane.id}")
         await pane.remove()
         self._show_active()
@@ -189,7 +192,7 @@ class StreamsScreen(ConsoleScreen):
         active = self.active_pane
         panes = self.panes
         grid = self._grid_shown()
-        container = self.query_one("#panes", Container)
+        container = self._area
         container.set_class(grid, "-grid")
         container.set_class(not grid, "-tabs")
         restyle = []
@@ -202,8 +205,8 @@ class StreamsScreen(ConsoleScreen):
             # Only the panes themselves: ``-active`` changes their border, nothing inside them, and restyling
             # every descendant (as a class change does) cost ~15 ms of CPU per key press under a flood.
             self.app.stylesheet.update_nodes(restyle, animate=True)
-        self.query_one("#streams-empty").display = not panes
-        self.query_one("#pane-tabs").display = bool(panes) and not self.zoomed
+        self._empty.display = not panes
+        self._tabs.display = bool(panes) and not self.zoomed
         self.set_class(self.zoomed, "-zoomed")
 
     def _grid_shown(self) -> bool:
@@ -211,7 +214,7 @@ class StreamsScreen(ConsoleScreen):
         if self.arrangement != "grid" or self.zoomed:
             return False
         count = len(self.panes)
-        height = self.query_one("#panes", Container).size.height or self.size.height
+        height = self._area.size.height or self.size.height
         fits = count <= 1 or height // count >= PANE_CHROME + MIN_PANE_ROWS
         if fits != self.grid_fits and count and height:
             self.grid_fits = fits
@@ -241,7 +244,7 @@ class StreamsScreen(ConsoleScreen):
             return
         for node in focused.ancestors_with_self:
             if isinstance(node, StreamPane) and node is not self.active_pane:
-                self.query_one("#pane-tabs", Tabs).active = f"tab-{node.id}"
+                self._tabs.active = f"tab-{node.id}"
                 break
 
     # -- actions ------------------------------------------------------------------------------------------
@@ -381,7 +384,7 @@ class StreamsScreen(ConsoleScreen):
 
     def activate(self, pane: StreamPane) -> None:
         """Make ``pane`` the active one at once (tab, border, focus), without waiting for the tab's message."""
-        self.query_one("#pane-tabs", Tabs).active = f"tab-{pane.id}"
+        self._tabs.active = f"tab-{pane.id}"
         self._show_active()
         if pane.is_mounted:
             pane.table.focus()
