@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import gc
 import importlib.resources
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.actions import SkipAction
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
@@ -18,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from tui.console.screens.areas import AREAS
-from tui.console.screens.base import report_worker_failure
+from tui.console.screens.base import ConsoleScreen, report_worker_failure
 from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.keys_help import KeysHelpScreen, key_rows
 from tui.console.screens.profiles_dialog import ProfilesDialog
@@ -146,6 +147,11 @@ class EvokafkaApp(SessionApp):
         screen); ``cursor_blink=False`` freezes cursors; ``panes`` opens the console on the streams area with
         these panes (``evokafka watch``)."""
         super().__init__(session, cursor_blink=cursor_blink)
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            # No slides over SSH: a tab's underline gliding after each ] cost ~40 frames a second under a flood
+            # (CPU, bytes on a slow link, and the key's frame waiting for its turn). TEXTUAL_ANIMATIONS=full
+            # brings them back.
+            self.animation_level = "none"
         session.connect = connect
         self.watch_panes = panes
         self.next_profile: str | None = None
@@ -156,6 +162,14 @@ class EvokafkaApp(SessionApp):
         if self.DEFAULT_MODE == "home" and not panes:
             self._later_sheets = [path for path in self.css_path if PurePath(path).name not in HOME_SHEETS]
             self.css_path = [path for path in self.css_path if PurePath(path).name in HOME_SHEETS]
+
+    async def on_event(self, event: events.Event) -> None:
+        # Before the bindings: the screen may hold its background work until the key's frame is painted.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            screen = self.screen
+            if isinstance(screen, ConsoleScreen):
+                screen.key_arriving()
+        await super().on_event(event)
 
     async def on_mount(self) -> None:
         if self.session.connect:
