@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
-
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.protocol.metadata import MetadataRequest
+from typing import TYPE_CHECKING, Any
 
 from tui.kafka.options import writes_refused
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
 
 NO_TOPIC = " evokafka: cluster metadata only (not a topic) "
 """The one name a cluster-only metadata request asks for. Kafka's answer to an empty topic list depends on the
@@ -62,6 +62,8 @@ async def every_topic_of(client: AIOKafkaAdminClient) -> dict[str, int]:
 
 async def cluster_only(client: AIOKafkaAdminClient) -> dict[str, Any]:
     """The cluster's brokers, id and controller (``describe_cluster``'s answer), without any topic's metadata."""
+    from aiokafka.protocol.metadata import MetadataRequest
+
     request = MetadataRequest([NO_TOPIC], allow_auto_topic_creation=False)
     response = await client._send_request(request)
     answer: dict[str, Any] = response.to_object()

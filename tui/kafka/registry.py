@@ -22,10 +22,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 
 from tui import catalog
 from tui.config import KafkaSettings
@@ -43,6 +42,9 @@ from tui.kafka.registry_reader import RegistryProblem, RegistryReader, Subscribe
 from tui.kafka.streams import consumer as groupless_consumer
 from tui.listeners import Listeners
 from tui.status import RegistryHealth, RegistryHealthState
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tui.topology import validate_instance
 
 DEFAULT_TOPIC = "__evokafka_instances"
@@ -324,6 +326,8 @@ class InstanceRegistry(RegistryReader):
     async def _produce(self, instance: str, stored: InstanceSettings | None) -> None:
         if self._task is None or self._consumer is None:
             raise RegistryError("the registry is not started")
+        from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
         producer = await self._started_producer()
         # The topic may have vanished or changed since the last look: write where this registry reads.
         await self._checked()
