@@ -9,7 +9,7 @@ reaching into it themselves, so an aiokafka upgrade that moves it is one module 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui.kafka.options import writes_refused
@@ -48,6 +48,20 @@ def connect_answer(client: AIOKafkaAdminClient | AIOKafkaConsumer) -> dict[str, 
     if not names:
         return None
     return {str(name): len(cluster.partitions_for_topic(name) or ()) for name in names}
+
+
+def kept_connect_answer(client: AIOKafkaAdminClient | AIOKafkaConsumer) -> Callable[[], dict[str, int] | None]:
+    """:func:`connect_answer`, to be read later: after the client has refreshed its metadata for the topics it
+    reads, which replaces what it holds. Keeping it costs nothing: aiokafka replaces its mapping of partitions
+    on every refresh and never changes one in place."""
+    partitions: dict[Any, dict[int, Any]] = client._client.cluster._partitions
+
+    def answer() -> dict[str, int] | None:
+        if not partitions:
+            return None
+        return {str(name): len(of_topic) for name, of_topic in partitions.items()}
+
+    return answer
 
 
 async def every_topic_of(client: AIOKafkaAdminClient) -> dict[str, int]:

@@ -31,6 +31,7 @@ from tui.config import KafkaSettings
 from tui.failures import reason
 from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.metadata import kept_connect_answer
 from tui.kafka.options import (
     ClusterUnreachableError,
     ConnectionOptions,
@@ -95,6 +96,8 @@ class InstanceRegistry(RegistryReader):
         self._sync_targets: dict[int, int] = {}
         self._answered_ends: dict[int, int] = {}
         self._synced = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._connect_answer: Callable[[], dict[str, int] | None] = lambda: None
         self._held: dict[str, None] = {}
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._write_lock = asyncio.Lock()
@@ -133,6 +136,8 @@ class InstanceRegistry(RegistryReader):
         client = groupless_consumer(self.options, fetch_max_wait_ms=50)
         await start_client(client, self.options, timeout=self._connect_timeout())
         self._consumer = client
+        self._connect_answer = kept_connect_answer(client)
+        self._connected.set()
         await self._attach(wait=not self.read_only)
         self._task = asyncio.create_task(self._follow(), name=f"registry:{self.topic}")
         self._watchdog = asyncio.create_task(self._watch_health(), name=f"registry-health:{self.topic}")
@@ -141,6 +146,15 @@ class InstanceRegistry(RegistryReader):
         except TimeoutError:
             await self.stop()
             raise ClusterUnreachableError(f"the registry topic {self.topic} could not be read to its end") from None
+
+    async def topics_at_connect(self) -> dict[str, int] | None:
+        """Once the registry's reader has connected (in :meth:`start`): every topic of the cluster with its
+        partition count, as that connection was answered, or None when the answer listed no topics (Kafka
+        answers a client's first request with none; the test broker with every topic). A command listing the
+        cluster's topics beside the registry (``evokafka instances list``) reads them here rather than asking
+        again through another client: at thousands of topics one answer takes ~100 ms to decode."""
+        await self._connected.wait()
+        return self._connect_answer()
 
     async def stop(self) -> None:
         """Stop following and close the clients. Writes waiting to be seen fail with :class:`RegistryError`.
