@@ -28,8 +28,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from jsonpath_ng.exceptions import JSONPathError
-from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from tui import catalog
 from tui.envelope import Decoded, decode
@@ -189,6 +187,10 @@ class RecordFilter:
         self._text = spec.text.casefold()
         expression = spec.jsonpath.strip()
         if expression:
+            # Imported when a filter has a JSONPath: the console's first frame has none to parse.
+            from jsonpath_ng.exceptions import JSONPathError
+            from jsonpath_ng.ext.parser import parse as parse_jsonpath
+
             try:
                 self._path = parse_jsonpath(expression)
             except (JSONPathError, Exception) as exc:  # the parser raises plain Exceptions too

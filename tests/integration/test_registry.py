@@ -18,7 +18,8 @@ from tui.config import KafkaSettings, load_settings
 from tui.demo.broker import EmbeddedBroker, free_port
 from tui.demo.linkproxy import LinkProxy
 from tui.instance_settings import InstanceSettings
-from tui.kafka.admin import Admin
+from tui.kafka import metadata
+from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
@@ -503,3 +504,19 @@ async def test_a_read_only_registry_drops_the_entries_of_a_vanished_topic(own_br
         await async_wait_until(lambda: watcher.get("later") is not None, 10)
     finally:
         await watcher.stop()
+
+
+async def test_the_topics_its_connection_was_answered_with_are_kept(
+    registries: Factory, settings: KafkaSettings, topic: str, prefix: str
+) -> None:
+    # `evokafka instances list` discovers instances in these instead of asking again through another client.
+    async with Admin(ConnectionOptions.from_settings(settings)) as admin:
+        await admin.create_topics([TopicSpec(f"{prefix}.shop.messages.upsert", 2)])
+        registry = await registries()
+        await admin.create_topics([TopicSpec(f"{prefix}.later.messages.upsert")])
+    assert registry._consumer is not None
+    await metadata.refresh(registry._consumer)  # what the reader holds now is another answer
+    topics = await registry.topics_at_connect()
+    assert topics is not None
+    assert topics[f"{prefix}.shop.messages.upsert"] == 2 and topics[topic] == 1
+    assert f"{prefix}.later.messages.upsert" not in topics  # the connection's answer, not a later one

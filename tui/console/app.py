@@ -172,13 +172,15 @@ class EvokafkaApp(SessionApp):
         await super().on_event(event)
 
     async def on_mount(self) -> None:
-        if self.session.connect:
-            self._run_services()
         if self.watch_panes:
             await self.open_panes(self.watch_panes)
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        # The services start once the first frame is up: their Kafka client (aiokafka) is imported then, not
+        # while the console opens (tests/ui/test_console_start.py).
+        if self.session.connect:
+            self._run_services()
         self.read_later_sheets()
         self._tune_gc()
 
@@ -244,6 +246,9 @@ class EvokafkaApp(SessionApp):
         await self._first_cluster_check(max(self.session.options.connect_timeout_s, 0.5) * 2)
         self._start_publisher()
         self._run_registry()
+        # The Kafka client was imported by the cluster check, after _tune_gc froze what the start-up allocated:
+        # out of the collector's sight too.
+        gc.freeze()
         await self.services_started()
 
     async def _first_cluster_check(self, timeout: float) -> None:

@@ -24,7 +24,7 @@ import contextlib
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui import catalog
 from tui.config import AppSettings, KafkaSettings
@@ -37,15 +37,10 @@ from tui.handles import ChaosControls, LagReader, Sending, StreamReader, TopicSt
 from tui.instance_settings import InstanceSettings
 from tui.instance_source import Change, DiscoveredInstance, InstanceSource, Origin, SourceInstance
 from tui.kafka.admin import Admin
-from tui.kafka.discovery import discover
-from tui.kafka.doctor.probe import accepts_connection
 from tui.kafka.errors import explain
-from tui.kafka.lag import LagMonitor, consumer_groups, group_overview
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
-from tui.kafka.shared import SharedReadings
-from tui.kafka.topicstats import TopicStatsReader
 from tui.listeners import Listeners, Unsubscribe
 from tui.profiles import Profile
 from tui.selection import Selection, StartPosition
@@ -61,6 +56,12 @@ from tui.status import (
     SourceState,
     SourceView,
 )
+
+if TYPE_CHECKING:
+    from tui.kafka.shared import SharedReadings
+
+# The readers, the lag monitor, discovery and the cluster probe are imported where they are first used, not here:
+# they import aiokafka, which the console loads after its first frame, when its services start.
 
 T = TypeVar("T")
 
@@ -301,6 +302,8 @@ class Session:
 
         Readings of the same selection from the same start share one fetch (:mod:`tui.kafka.shared`): three
         panes on a flooded topic decode each record once, not three times."""
+        from tui.kafka.shared import SharedReadings
+
         readings = self._readings
         if readings is None or readings.options is not self.options:
             readings = self._readings = SharedReadings(self.options, self.settings.topic_prefix)
@@ -308,18 +311,26 @@ class Session:
 
     def lag_monitor(self, group: str) -> LagReader:
         """The lag of ``group``, to start and ask again and again (``ValueError`` for an empty id)."""
+        from tui.kafka.lag import LagMonitor
+
         return LagMonitor(self.options, group)
 
     async def consumer_groups(self) -> list[str]:
         """The cluster's consumer groups, sorted."""
+        from tui.kafka.lag import consumer_groups
+
         return await consumer_groups(self.options)
 
     async def group_overview(self) -> list[GroupSummary]:
         """Every consumer group of the cluster with its state, members and total lag, sorted by id."""
+        from tui.kafka.lag import group_overview
+
         return await group_overview(self.options)
 
     def topic_stats(self) -> TopicStatsSource:
         """Counts and rates of the topics under the prefix (close it when done)."""
+        from tui.kafka.topicstats import TopicStatsReader
+
         return TopicStatsReader(self.options, self.settings.topic_prefix)
 
     async def run_doctor(self, sink: Callable[[CheckResult], None]) -> DoctorReport:
@@ -387,6 +398,8 @@ class Session:
 
     async def check_cluster(self) -> ClusterView:
         """Probe each configured broker and read the cluster's metadata; updates :attr:`cluster`."""
+        from tui.kafka.doctor.probe import accepts_connection
+
         # Bounded by the state-within-seconds rule (a probe, not a client's connection: a silent network shows as
         # down within seconds whatever KAFKA_CONNECTION_TIMEOUT and KAFKA_REQUEST_TIMEOUT are).
         timeout = min(max(self.options.connect_timeout_s, 0.5), PROBE_BOUND_S)
@@ -414,6 +427,8 @@ class Session:
 
     async def discover(self) -> dict[str, DiscoveredInstance]:
         """Instances seen in the cluster's topics under ``KAFKA_TOPIC_PREFIX``."""
+        from tui.kafka.discovery import discover
+
         admin = await self._admin_client()
         try:
             return await discover(admin, self.options, self.settings.topic_prefix)

@@ -6,14 +6,14 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
-
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from typing import TYPE_CHECKING, Any
 
 from tui.kafka import metadata
 from tui.kafka.options import ClusterUnreachableError as ClusterUnreachableError
 from tui.kafka.options import ConnectionOptions, ReadOnlyError, start_client, stop_quietly
+
+if TYPE_CHECKING:
+    from aiokafka.admin import AIOKafkaAdminClient
 
 CONNECT_ANSWER_S = 1.0
 """How long after connecting the topic list the connection was answered with stands for "now"."""
@@ -121,6 +121,9 @@ class Admin:
         missing = [s for s in wanted if s.name not in existing]
         if not missing:
             return []
+        from aiokafka.admin import NewTopic
+        from aiokafka.errors import TopicAlreadyExistsError
+
         new = [
             NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication, topic_configs=dict(s.configs))
             for s in missing

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka import TopicPartition
 
@@ -36,9 +36,21 @@ async def discover(
     timeout: float = SCAN_TIMEOUT_S,
 ) -> dict[str, DiscoveredInstance]:
     """Every instance seen under ``prefix``, by name (sorted)."""
+    return await discover_in(await admin.topics(), options, prefix, recent=recent, timeout=timeout)
+
+
+async def discover_in(
+    topics: Mapping[str, int],
+    options: ConnectionOptions,
+    prefix: str,
+    *,
+    recent: int = RECENT_PER_PARTITION,
+    timeout: float = SCAN_TIMEOUT_S,
+) -> dict[str, DiscoveredInstance]:
+    """:func:`discover` in ``topics`` (``{topic: partition count}``, the cluster's topics already known)."""
     found: dict[str, DiscoveredInstance] = {}
     global_topics: dict[str, tuple[TopicRef, int]] = {}
-    for topic, partitions in (await admin.topics()).items():
+    for topic, partitions in topics.items():
         ref = parse_topic(topic, prefix)
         if ref is None:
             continue

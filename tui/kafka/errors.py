@@ -16,8 +16,6 @@ import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 
-from aiokafka import errors as kafka_errors
-
 
 class FailureKind(StrEnum):
     """What broke, in the terms of the reference's troubleshooting list."""
@@ -169,6 +167,10 @@ def _os(exc: BaseException) -> Diagnosis | None:
 
 
 def _kafka(exc: BaseException) -> Diagnosis | None:
+    # Imported here: the error types are looked at when an error is explained, not when this module is imported
+    # (the console imports it before its first frame).
+    from aiokafka import errors as kafka_errors
+
     if isinstance(exc, KeyError) and exc.args and exc.args[0] in _SCRAM_ATTRIBUTES:
         return Diagnosis(
             FailureKind.AUTH,

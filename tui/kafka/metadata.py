@@ -9,14 +9,14 @@ reaching into it themselves, so an aiokafka upgrade that moves it is one module 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
-
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.protocol.metadata import MetadataRequest
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tui.kafka.options import writes_refused
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
 
 NO_TOPIC = " evokafka: cluster metadata only (not a topic) "
 """The one name a cluster-only metadata request asks for. Kafka's answer to an empty topic list depends on the
@@ -50,6 +50,20 @@ def connect_answer(client: AIOKafkaAdminClient | AIOKafkaConsumer) -> dict[str, 
     return {str(name): len(cluster.partitions_for_topic(name) or ()) for name in names}
 
 
+def kept_connect_answer(client: AIOKafkaAdminClient | AIOKafkaConsumer) -> Callable[[], dict[str, int] | None]:
+    """:func:`connect_answer`, to be read later: after the client has refreshed its metadata for the topics it
+    reads, which replaces what it holds. Keeping it costs nothing: aiokafka replaces its mapping of partitions
+    on every refresh and never changes one in place."""
+    partitions: dict[Any, dict[int, Any]] = client._client.cluster._partitions
+
+    def answer() -> dict[str, int] | None:
+        if not partitions:
+            return None
+        return {str(name): len(of_topic) for name, of_topic in partitions.items()}
+
+    return answer
+
+
 async def every_topic_of(client: AIOKafkaAdminClient) -> dict[str, int]:
     """``{topic: partition count}`` of every topic, asked now through an admin client: its ``describe_topics``
     turns the answer into dicts first, which at tens of thousands of topics costs as much as decoding it."""
@@ -62,6 +76,8 @@ async def every_topic_of(client: AIOKafkaAdminClient) -> dict[str, int]:
 
 async def cluster_only(client: AIOKafkaAdminClient) -> dict[str, Any]:
     """The cluster's brokers, id and controller (``describe_cluster``'s answer), without any topic's metadata."""
+    from aiokafka.protocol.metadata import MetadataRequest
+
     request = MetadataRequest([NO_TOPIC], allow_auto_topic_creation=False)
     response = await client._send_request(request)
     answer: dict[str, Any] = response.to_object()

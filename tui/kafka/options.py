@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import ssl
 import tempfile
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
-
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from typing import TYPE_CHECKING, Any
 
 from tui.config import KafkaSettings
 from tui.evolution_env import SslMaterial
 from tui.failures import reason
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient
 
 _MECHANISMS = {"plain": "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512"}
 
@@ -65,43 +67,52 @@ def writes_refused() -> bool:
     return _READ_ONLY.get()
 
 
-class _ReadOnlyProducer(AIOKafkaProducer):  # type: ignore[misc]
-    """A producer that may connect (metadata, the console's producer state) but never sends."""
+@functools.cache
+def _read_only_clients() -> tuple[type[AIOKafkaProducer], type[AIOKafkaAdminClient], type[AIOKafkaConsumer]]:
+    """The producer, admin client and consumer that refuse writes. Made when the first client is built, so that
+    importing these options (the console does before its first frame) does not import aiokafka."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient
 
-    async def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
-        raise ReadOnlyError(f"write to topic {topic}")
+    class _ReadOnlyProducer(AIOKafkaProducer):  # type: ignore[misc]
+        """A producer that may connect (metadata, the console's producer state) but never sends."""
 
-    async def send_batch(self, batch: Any, topic: str, *args: Any, **kwargs: Any) -> Any:
-        raise ReadOnlyError(f"write to topic {topic}")
+        async def send(self, topic: str, *args: Any, **kwargs: Any) -> Any:
+            raise ReadOnlyError(f"write to topic {topic}")
 
-    async def send_offsets_to_transaction(self, *args: Any, **kwargs: Any) -> None:
-        raise ReadOnlyError("commit consumer offsets")
+        async def send_batch(self, batch: Any, topic: str, *args: Any, **kwargs: Any) -> Any:
+            raise ReadOnlyError(f"write to topic {topic}")
 
-
-class _ReadOnlyAdminClient(AIOKafkaAdminClient):  # type: ignore[misc]
-    """An admin client whose every changing call is refused (describing and listing still work)."""
-
-    async def create_topics(self, *args: Any, **kwargs: Any) -> Any:
-        raise ReadOnlyError("create topics")
-
-    async def delete_topics(self, *args: Any, **kwargs: Any) -> Any:
-        raise ReadOnlyError("delete topics")
-
-    async def create_partitions(self, *args: Any, **kwargs: Any) -> Any:
-        raise ReadOnlyError("add partitions")
-
-    async def alter_configs(self, *args: Any, **kwargs: Any) -> Any:
-        raise ReadOnlyError("change topic or broker configuration")
-
-    async def delete_records(self, *args: Any, **kwargs: Any) -> Any:
-        raise ReadOnlyError("delete records")
+        async def send_offsets_to_transaction(self, *args: Any, **kwargs: Any) -> None:
+            raise ReadOnlyError("commit consumer offsets")
 
 
-class _ReadOnlyConsumer(AIOKafkaConsumer):  # type: ignore[misc]
-    """A consumer that never commits a group's offsets."""
+    class _ReadOnlyAdminClient(AIOKafkaAdminClient):  # type: ignore[misc]
+        """An admin client whose every changing call is refused (describing and listing still work)."""
 
-    async def commit(self, *args: Any, **kwargs: Any) -> None:
-        raise ReadOnlyError("commit consumer group offsets")
+        async def create_topics(self, *args: Any, **kwargs: Any) -> Any:
+            raise ReadOnlyError("create topics")
+
+        async def delete_topics(self, *args: Any, **kwargs: Any) -> Any:
+            raise ReadOnlyError("delete topics")
+
+        async def create_partitions(self, *args: Any, **kwargs: Any) -> Any:
+            raise ReadOnlyError("add partitions")
+
+        async def alter_configs(self, *args: Any, **kwargs: Any) -> Any:
+            raise ReadOnlyError("change topic or broker configuration")
+
+        async def delete_records(self, *args: Any, **kwargs: Any) -> Any:
+            raise ReadOnlyError("delete records")
+
+
+    class _ReadOnlyConsumer(AIOKafkaConsumer):  # type: ignore[misc]
+        """A consumer that never commits a group's offsets."""
+
+        async def commit(self, *args: Any, **kwargs: Any) -> None:
+            raise ReadOnlyError("commit consumer group offsets")
+
+    return _ReadOnlyProducer, _ReadOnlyAdminClient, _ReadOnlyConsumer
 
 
 @dataclass(frozen=True)
@@ -136,18 +147,24 @@ class ConnectionOptions:
     def producer(self, **extra: Any) -> AIOKafkaProducer:
         """The only way the project builds a producer: when writes are refused it still connects, but every
         send raises :class:`ReadOnlyError`."""
-        kind = _ReadOnlyProducer if self.refuses_writes else AIOKafkaProducer
+        from aiokafka import AIOKafkaProducer
+
+        kind = _read_only_clients()[0] if self.refuses_writes else AIOKafkaProducer
         return kind(**self.client_kwargs(), **extra)
 
     def admin_client(self) -> AIOKafkaAdminClient:
         """The only way the project builds an admin client (creating, deleting, altering refused when
         read-only)."""
-        kind = _ReadOnlyAdminClient if self.refuses_writes else AIOKafkaAdminClient
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        kind = _read_only_clients()[1] if self.refuses_writes else AIOKafkaAdminClient
         return kind(**self.client_kwargs())
 
     def group_consumer(self, group: str, **extra: Any) -> AIOKafkaConsumer:
         """A consumer of ``group`` that never commits on its own (and cannot commit when read-only)."""
-        kind = _ReadOnlyConsumer if self.refuses_writes else AIOKafkaConsumer
+        from aiokafka import AIOKafkaConsumer
+
+        kind = _read_only_clients()[2] if self.refuses_writes else AIOKafkaConsumer
         kwargs: dict[str, Any] = {**self.client_kwargs(), "enable_auto_commit": False, **extra}
         if self.refuses_writes:
             kwargs["enable_auto_commit"] = False  # auto-commit would not pass through commit()

@@ -22,16 +22,16 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 
 from tui import catalog
 from tui.config import KafkaSettings
 from tui.failures import reason
 from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
+from tui.kafka.metadata import kept_connect_answer
 from tui.kafka.options import (
     ClusterUnreachableError,
     ConnectionOptions,
@@ -43,6 +43,9 @@ from tui.kafka.registry_reader import RegistryProblem, RegistryReader, Subscribe
 from tui.kafka.streams import consumer as groupless_consumer
 from tui.listeners import Listeners
 from tui.status import RegistryHealth, RegistryHealthState
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tui.topology import validate_instance
 
 DEFAULT_TOPIC = "__evokafka_instances"
@@ -93,6 +96,8 @@ class InstanceRegistry(RegistryReader):
         self._sync_targets: dict[int, int] = {}
         self._answered_ends: dict[int, int] = {}
         self._synced = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._connect_answer: Callable[[], dict[str, int] | None] = lambda: None
         self._held: dict[str, None] = {}
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._write_lock = asyncio.Lock()
@@ -131,6 +136,8 @@ class InstanceRegistry(RegistryReader):
         client = groupless_consumer(self.options, fetch_max_wait_ms=50)
         await start_client(client, self.options, timeout=self._connect_timeout())
         self._consumer = client
+        self._connect_answer = kept_connect_answer(client)
+        self._connected.set()
         await self._attach(wait=not self.read_only)
         self._task = asyncio.create_task(self._follow(), name=f"registry:{self.topic}")
         self._watchdog = asyncio.create_task(self._watch_health(), name=f"registry-health:{self.topic}")
@@ -139,6 +146,15 @@ class InstanceRegistry(RegistryReader):
         except TimeoutError:
             await self.stop()
             raise ClusterUnreachableError(f"the registry topic {self.topic} could not be read to its end") from None
+
+    async def topics_at_connect(self) -> dict[str, int] | None:
+        """Once the registry's reader has connected (in :meth:`start`): every topic of the cluster with its
+        partition count, as that connection was answered, or None when the answer listed no topics (Kafka
+        answers a client's first request with none; the test broker with every topic). A command listing the
+        cluster's topics beside the registry (``evokafka instances list``) reads them here rather than asking
+        again through another client: at thousands of topics one answer takes ~100 ms to decode."""
+        await self._connected.wait()
+        return self._connect_answer()
 
     async def stop(self) -> None:
         """Stop following and close the clients. Writes waiting to be seen fail with :class:`RegistryError`.
@@ -324,6 +340,8 @@ class InstanceRegistry(RegistryReader):
     async def _produce(self, instance: str, stored: InstanceSettings | None) -> None:
         if self._task is None or self._consumer is None:
             raise RegistryError("the registry is not started")
+        from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
         producer = await self._started_producer()
         # The topic may have vanished or changed since the last look: write where this registry reads.
         await self._checked()

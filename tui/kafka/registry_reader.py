@@ -11,9 +11,9 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tui.config import KafkaSettings
 from tui.failures import reason
@@ -23,6 +23,9 @@ from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions
 from tui.kafka.streams import consumer as groupless_consumer
 from tui.topology import InstanceNameError, validate_instance
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
 
 log = logging.getLogger("tui.kafka.registry")
 
@@ -107,6 +110,8 @@ class RegistryReader:
                 self._last_answer = loop.time()
                 return False
             await asyncio.sleep(0.1)
+        from aiokafka import TopicPartition
+
         self._partitions = [TopicPartition(self.topic, p) for p in sorted(found)]
         client.assign(self._partitions)
         await client.seek_to_beginning(*self._partitions)

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
-
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.kafka.metadata import partitions_for
 from tui.kafka.options import ConnectionOptions, stop_quietly
 from tui.records import Record
 from tui.selection import StartPosition
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
 
 T = TypeVar("T")
 
@@ -28,6 +29,8 @@ class StreamError(RuntimeError):
 
 def consumer(options: ConnectionOptions, **extra: Any) -> AIOKafkaConsumer:
     """A consumer that joins no group and commits nothing."""
+    from aiokafka import AIOKafkaConsumer
+
     kwargs = options.client_kwargs()
     kwargs.update(
         group_id=None,
@@ -47,6 +50,8 @@ async def assign(
     client: AIOKafkaConsumer, topics: Sequence[str], start: StartPosition, timeout: float
 ) -> list[TopicPartition]:
     """Assign every partition of ``topics`` and seek to ``start``; unknown topics are a :class:`StreamError`."""
+    from aiokafka import TopicPartition
+
     partitions: list[TopicPartition] = []
     missing: list[str] = []
     for topic in topics:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Protocol
-
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
+from typing import TYPE_CHECKING, Protocol
 
 from tui.failures import reason
 from tui.kafka.admin import Admin
 from tui.kafka.options import ConnectionOptions
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
 
 log = logging.getLogger("tui.kafka.publish.publisher")
 
@@ -53,6 +53,8 @@ async def open_connection(
 
     Raises when the cluster cannot be reached (nothing is left open).
     """
+    from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
+
     timeout = max(options.connect_timeout_s, 1.0)
     admin = Admin(options, read_only=read_only)
     await admin.start()

@@ -26,10 +26,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from aiokafka import TopicPartition
+from typing import TYPE_CHECKING
 
 from tui.kafka.options import ConnectionOptions, start_client, stop_quietly
+
+if TYPE_CHECKING:
+    from aiokafka import TopicPartition
 
 log = logging.getLogger("tui.kafka.publish.publisher")
 
@@ -176,7 +178,7 @@ class LossWatch:
         A record not read back is looked for again (up to :data:`VERIFY_READS` reads) before it counts as lost:
         a broker of a cluster sharing its storage may answer a moment late for a topic another one wrote.
         """
-        from aiokafka import AIOKafkaConsumer
+        from aiokafka import AIOKafkaConsumer, TopicPartition
 
         assert isinstance(client, AIOKafkaConsumer)
         part = self._parts[where]

@@ -18,11 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
-
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import ProducerClosed
-from aiokafka.producer.message_accumulator import BatchBuilder
+from typing import TYPE_CHECKING, Any
 
 from tui.config import KafkaSettings
 from tui.failures import reason
@@ -39,6 +35,10 @@ from tui.kafka.publish.records import (
     retriable,
     too_large,
 )
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.producer.message_accumulator import BatchBuilder
 
 # The publisher's logger: `evokafka publish` quiets it by this name, whichever module of the publisher speaks.
 log = logging.getLogger("tui.kafka.publish.publisher")
@@ -225,6 +225,8 @@ class Outbox:
                     handing.cancel()
                     raise
                 # interrupt(): the connection was dropped while the hand-over waited on its producer.
+                from aiokafka.errors import ProducerClosed
+
                 for group in self._current or ():
                     self._attempt_error(group, ProducerClosed("the connection was dropped during the hand-over"))
             except Exception as exc:  # a bug here must not strand the records
@@ -362,6 +364,8 @@ class Outbox:
 
     def abandon_in_flight(self, error: str) -> None:
         """The connection is being dropped: batches still unanswered get another attempt, outcome unknown."""
+        from aiokafka.errors import ProducerClosed
+
         abandoned = list(self._in_flight.values())
         self._in_flight.clear()
         self._sent_at.clear()
@@ -377,6 +381,8 @@ class Outbox:
             return
         self.last_answer = time.monotonic()
         if future.cancelled():
+            from aiokafka.errors import ProducerClosed
+
             for record in records:
                 record.uncertain = True
             self._attempt_error(records, ProducerClosed())

@@ -10,26 +10,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    LeaderNotAvailableError,
-    NotLeaderForPartitionError,
-    UnknownError,
-    UnknownTopicOrPartitionError,
-)
-from aiokafka.partitioner import DefaultPartitioner
+from typing import TYPE_CHECKING, Any
 
 from tui.config import KafkaSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
 
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
+
 # The publisher's logger: `evokafka publish` quiets it by this name, whichever module of the publisher speaks.
 log = logging.getLogger("tui.kafka.publish.publisher")
 
-_PARTITIONER = DefaultPartitioner()
-_TOPIC_UNKNOWN = (UnknownTopicOrPartitionError, NotLeaderForPartitionError, LeaderNotAvailableError, UnknownError)
+
+# Made on first use, not at import: importing the publisher (the console does before its first frame) does not
+# import aiokafka.
+@functools.cache
+def _partitioner() -> Any:
+    from aiokafka.partitioner import DefaultPartitioner
+
+    return DefaultPartitioner()
+
+
+@functools.cache
+def _topic_unknown_errors() -> tuple[type[Exception], ...]:
+    from aiokafka.errors import (
+        LeaderNotAvailableError,
+        NotLeaderForPartitionError,
+        UnknownError,
+        UnknownTopicOrPartitionError,
+    )
+
+    return (UnknownTopicOrPartitionError, NotLeaderForPartitionError, LeaderNotAvailableError, UnknownError)
 
 
 class TopicMissingError(Exception):
@@ -42,7 +56,7 @@ def topic_unknown(exc: BaseException) -> bool:
     ``UnknownError`` is among them: a restarted, empty broker answers a produce to a partition it lost with
     it. Each is worth another attempt once the topic is made again.
     """
-    return isinstance(exc, _TOPIC_UNKNOWN)
+    return isinstance(exc, _topic_unknown_errors())
 
 
 class Placement:
@@ -98,7 +112,9 @@ class Placement:
         """The partition of ``lane`` (the producer's own key hash over the topic's partitions), remembered."""
         known = sorted(await producer.partitions_for(lane[0]))
         if not known:
+            from aiokafka.errors import UnknownTopicOrPartitionError
+
             raise UnknownTopicOrPartitionError(f"no partitions known for {lane[0]}")
-        partition = int(_PARTITIONER(key, known, known))
+        partition = int(_partitioner()(key, known, known))
         self.partitions[lane] = partition
         return partition

@@ -52,9 +52,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
-
-from aiokafka import AIOKafkaProducer
+from typing import TYPE_CHECKING, Any
 
 from tui import catalog, topology
 from tui.config import KafkaSettings
@@ -73,6 +71,9 @@ from tui.kafka.publish.watch import STALL_S, ConnectionWatch
 from tui.kafka.reconnect import ReconnectPolicy
 from tui.listeners import Listeners
 from tui.status import PublisherState, PublisherStatus
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
 
 log = logging.getLogger(__name__)
 

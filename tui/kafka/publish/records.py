@@ -9,9 +9,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, ProducerClosed, RequestTimedOutError
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
-
 from tui import topology
 from tui.status import Delivery
 
@@ -95,6 +92,9 @@ class Counters:
 
 def outcome_unknown(exc: BaseException) -> bool:
     """A failure of a batch that was sent: it may have been written (no answer, or the link broke)."""
+    # Imported here (an error of a sent batch means aiokafka is loaded): importing the publisher does not.
+    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, ProducerClosed, RequestTimedOutError
+
     return isinstance(
         exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed | KafkaConnectionError | RequestTimedOutError
     )
@@ -102,6 +102,8 @@ def outcome_unknown(exc: BaseException) -> bool:
 
 def retriable(exc: BaseException) -> bool:
     """A failure of the link (worth another attempt), not of the record itself."""
+    from aiokafka.errors import KafkaTimeoutError, ProducerClosed
+
     if isinstance(exc, KafkaTimeoutError | TimeoutError | OSError | ProducerClosed):
         return True
     return bool(getattr(exc, "retriable", False))
@@ -118,6 +120,8 @@ def by_seq(record: OutboundRecord) -> int:
 
 def too_large(record: OutboundRecord) -> str | None:
     """Why ``record`` cannot be sent (larger than a request may be), or None."""
+    from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
     size = DefaultRecordBatchBuilder.estimate_size_in_bytes(record.key, record.value, list(record.headers))
     if size <= MAX_REQUEST_BYTES:
         return None
