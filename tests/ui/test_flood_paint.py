@@ -100,6 +100,7 @@ async def test_frames_of_a_busy_pane_leave_no_strip_to_the_collector(saved_garba
 async def test_next_pane_repaints_without_laying_the_screen_out() -> None:
     # The active pane's outline only changes colour: Textual lays the whole screen out again when an outline
     # appears or goes, which made every ] under a flood a full layout and a full repaint.
+    from tests.conftest import async_wait_until
     from tests.ui.conftest import frozen_app
     from tests.ui.test_reading_snapshots import conversation
     from tui.console.screens.streams import StreamsScreen
@@ -115,8 +116,11 @@ async def test_next_pane_repaints_without_laying_the_screen_out() -> None:
         for pane in panes:
             pane.ingest(conversation())
             pane.draw_frame()
-        # The first ] moves the focus into a pane's table (its scrollbars restyle, one layout): not counted.
+        # The first ] moves the focus into a pane's table (its scrollbars restyle, one layout): not counted, and
+        # waited for (on a busy machine it may still be pending after a pause).
         await pilot.press("]")
+        await pilot.pause()
+        await async_wait_until(lambda: not screen._layout_required and not screen._dirty_widgets, timeout=5)
         await pilot.pause()
         layouts: list[bool] = []
         refresh_layout = screen._refresh_layout
