@@ -260,30 +260,29 @@ class SimplePath:
         return True
 
     def matches_value(self, value: bytes, max_parse: int) -> bool:
-        """Whether jsonpath-ng would find something in the parsed value (no match when not JSON or too large)."""
+        """Whether jsonpath-ng would find something in the parsed value (no match when not JSON or too large).
+
+        Most values are ruled out by their bytes alone, before parsing: a name or pattern is not there as written,
+        and no backslash says an escape could write it otherwise.
+        """
         if len(value) > max_parse:
             return False
-        if self._ruled_out(value):
-            return False
+        for name in self.names:
+            if value.find(name) < 0:
+                if value.find(b"\\") < 0:
+                    return False
+                break
+        else:
+            for search in self._searches:
+                if search(value) is None:
+                    if value.find(b"\\") < 0:
+                        return False
+                    break
         try:
             body = orjson.loads(value)
         except orjson.JSONDecodeError:
             return False
         return self.matches_body(body)
-
-    def _ruled_out(self, value: bytes) -> bool:
-        """Whether the bytes alone show that the value cannot match (most values, for a selective filter).
-
-        ``find``, not ``in``: ``bytes.__contains__`` first tries its operand as an integer, at a cost.
-        """
-        for name in self.names:
-            if value.find(name) < 0:
-                # Not there as written; only an escape could write it otherwise.
-                return value.find(b"\\") < 0
-        for search in self._searches:
-            if search(value) is None:
-                return value.find(b"\\") < 0
-        return False
 
 
 def simple_path(path: Any, wrapped: bool) -> SimplePath | None:
