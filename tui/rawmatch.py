@@ -8,21 +8,27 @@ builds the whole :class:`~tui.envelope.Decoded` for that. These tests reach the 
   the same test. For an ASCII needle and a non-ASCII value, a match in the bytes is a match (ASCII characters
   casefold on their own) once the value is known to be UTF-8; no match in the bytes is no match unless the value
   holds one of the few characters whose casefold contains ASCII letters (:data:`ASCII_FOLDING`, e.g. the Kelvin
-  sign folds to ``k``), and only then is the text made and folded.
+  sign folds to ``k``) and the needle's core (the part no such character can produce) is there, and only then is
+  the text made and folded. The key, the header values and the value are searched at once, joined.
 - :class:`SimplePath`: the JSONPath shapes operators type — ``$.data.pushName`` (a member exists) and
   ``$[?(@.data.key.fromMe == true)]`` (one or more comparisons of a member with a literal) — evaluated on the
   parsed body with plain dict lookups and RFC 9535 comparisons, as jsonpath-ng evaluates them. Before parsing,
-  a necessary condition on the bytes: every member name, and for ``==`` the literal, appears as written unless
-  the value holds a backslash (an escape could spell them otherwise). Any other shape is left to jsonpath-ng.
+  necessary conditions on the bytes, unless the value holds a backslash (an escape could spell a name or a
+  literal otherwise): the parents' names appear as written, and the member's name, a colon and its literal (or
+  the first character of the type it must have). Any other shape is left to jsonpath-ng.
 
-Property tests (tests/unit/test_rawmatch.py) check both against the slow answers. Pure domain module.
+Searches use ``bytes.find``, never ``in``: ``bytes.__contains__`` first tries its operand as an integer (an
+exception raised and cleared per call), which costs more than the search of a 500-byte envelope.
+
+Property tests (tests/unit/test_rawmatch.py, tests/unit/test_rawmatch_envelopes.py) check both against the slow
+answers. Pure domain module.
 """
 
 from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +40,20 @@ against the interpreter's Unicode database)."""
 
 _FOLDS_TO_ASCII = re.compile(b"|".join(re.escape(c.encode()) for c in ASCII_FOLDING))
 _ASCII = bytes(range(128))
+_second = operator.itemgetter(1)
+_FOLDED_ASCII = "".join(sorted({c for char in ASCII_FOLDING for c in char.casefold() if c.isascii()}))
+"""The ASCII characters that some non-ASCII character casefolds to (``s`` from ``\u017f``, ``k`` from the Kelvin
+sign, ...)."""
+
+
+def _core(needle: str) -> str:
+    """The longest run of ``needle`` made of characters that no non-ASCII character casefolds to (empty if none).
+
+    Wherever an ASCII needle is in a text's casefold, its core is in the text's bytes, lowered: each of the core's
+    characters can only come from the same ASCII character in either case (one character each), so they are
+    consecutive in the text, and ASCII bytes in UTF-8 are the characters themselves.
+    """
+    return max(re.split(f"[{re.escape(_FOLDED_ASCII)}]", needle), key=len)
 
 
 def _may_fold_to_ascii(raw: bytes) -> bool:
@@ -47,7 +67,7 @@ def _may_fold_to_ascii(raw: bytes) -> bool:
 class TextNeedle:
     """``needle in value.decode().casefold()`` (with the value's length bounded), answered cheaply."""
 
-    __slots__ = ("_bytes", "_folded", "_limit", "_sep")
+    __slots__ = ("_bytes", "_core", "_folded", "_limit", "_sep")
 
     def __init__(self, folded: str, limit: int) -> None:
         self._folded = folded
@@ -58,27 +78,39 @@ class TextNeedle:
         """The needle's bytes when it is ASCII (already lower case: casefold lowers ASCII)."""
         self._sep = next(bytes([b]) for b in range(128) if chr(b) not in folded) if self._bytes else b""
         """An ASCII byte the needle does not hold: parts joined with it can be searched at once."""
+        self._core = _core(folded).encode() if self._bytes else b""
+        """What must be in the lowered bytes for the needle to be in the text (see :func:`_core`); when it is
+        the whole needle, no other character can matter."""
 
-    def in_record(self, key: bytes | None, headers: Iterable[tuple[str, bytes | None]], value: bytes | None) -> bool:
+    def in_record(self, key: bytes | None, headers: Sequence[tuple[str, bytes | None]], value: bytes | None) -> bool:
         """Whether the needle is in the key's, a header value's or the value's text (as :meth:`in_label` and
         :meth:`in_value` say), with one search of them all for the common answer: not there."""
         needle = self._bytes
-        labels = [raw for _, raw in headers if raw is not None]
         if needle is not None and (value is None or len(value) <= self._limit):
-            if value is not None:
-                labels.append(value)
-            if key is not None:
-                labels.append(key)
-            # A byte the needle lacks separates the parts: no match spans two of them.
-            joined = self._sep.join(labels)
-            if needle not in joined.lower() and not _may_fold_to_ascii(joined):
+            try:
+                # Every part at C speed (the header values, the value, the key), joined by a byte the needle lacks
+                # so that no match spans two of them.
+                joined = self._sep.join((*map(_second, headers), value, key))  # type: ignore[arg-type]
+            except TypeError:  # a header without a value, or no key or no value
+                parts = (*map(_second, headers), value, key)
+                joined = self._sep.join([part for part in parts if part is not None])
+            # ``find``, not ``in``: ``bytes.__contains__`` first tries the needle as an integer, at a cost.
+            lowered = joined.lower()
+            if lowered.find(needle) < 0 and (joined.isascii() or not self._may_fold_into(joined, lowered)):
                 return False
-            labels = [raw for _, raw in headers if raw is not None]
         if key is not None and self.in_label(key):
             return True
-        if any(self.in_label(label) for label in labels):
+        if any(self.in_label(raw) for _, raw in headers if raw is not None):
             return True
         return value is not None and self.in_value(value)
+
+    def _may_fold_into(self, joined: bytes, lowered: bytes) -> bool:
+        """Whether the needle, not in the ``lowered`` bytes, may still be in the casefold of their text: not when
+        its core is not there either (see :func:`_core`), nor when the text holds none of :data:`ASCII_FOLDING`."""
+        core = self._core
+        if core == self._bytes or (core and lowered.find(core) < 0):
+            return False
+        return _may_fold_to_ascii(joined)
 
     def in_label(self, raw: bytes) -> bool:
         """Whether the needle is in a key's or header value's text (all of it; undecodable bytes replaced).
@@ -87,7 +119,7 @@ class TextNeedle:
         """
         needle = self._bytes
         if needle is not None:
-            if needle in raw.lower():
+            if raw.lower().find(needle) >= 0:
                 return True
             if not _may_fold_to_ascii(raw):
                 return False
@@ -97,7 +129,7 @@ class TextNeedle:
         """Whether the needle is in the value's text (its first ``limit`` characters; False when not UTF-8)."""
         needle = self._bytes
         if needle is not None and len(value) <= self._limit:
-            if needle in value.lower():
+            if value.lower().find(needle) >= 0:
                 return _is_utf8(value)
             if not _may_fold_to_ascii(value):
                 return False
@@ -176,25 +208,49 @@ class _Comparison:
         # A literal here is a number or a string; a value of another type (or a container) never equals it.
         return _EQUALITY_ONLY[op](False)
 
-    def needles(self) -> list[bytes]:
-        """Bytes that must appear in a value (written without escapes) for this to hold."""
+    def names_needed(self) -> list[bytes]:
+        """Member names, as JSON writes them without escapes, that a value without backslashes holds when this
+        holds: the objects the member is in (the deepest first), and the member itself when it only has to exist."""
         if self.op == "!=":
             return []  # a missing member matches
-        out = [orjson.dumps(name) for name in self.names]
-        if self.op in ("==", "="):
-            literal = self.literal
-            if literal is None or isinstance(literal, bool | str):
-                out.append(orjson.dumps(literal))
-        return out
+        names = self.names if self.op is None else self.names[:-1]
+        return [orjson.dumps(name) for name in reversed(names)]
+
+    def pattern(self) -> bytes | None:
+        """A regular expression that a value without backslashes matches when this compares the member with a
+        literal and holds: the member's name, a colon, and the start of the literal it must equal or of the type
+        it must have (see :meth:`holds`). None for ``!=`` (a missing member matches) and for existence."""
+        op, literal = self.op, self.literal
+        if op is None or op == "!=":
+            return None
+        if literal is None or isinstance(literal, bool):
+            value = re.escape(orjson.dumps(literal))  # only ``found is literal`` holds (never, for < and >)
+        elif isinstance(literal, str):
+            value = re.escape(orjson.dumps(literal)) if op in ("==", "=") else b'"'
+        else:
+            value = b"[-0-9]"  # a number: JSON writes it with a digit or a minus sign first
+        return re.escape(orjson.dumps(self.names[-1])) + _COLON + value
 
 
-@dataclass(frozen=True, slots=True)
+_COLON = rb"[ \t\n\r]*:[ \t\n\r]*"
+"""Between a member's name and its value: a colon and JSON whitespace, nothing else."""
+
+
 class SimplePath:
     """A JSONPath of a simple shape, evaluated without jsonpath-ng (see the module docstring)."""
 
-    comparisons: tuple[_Comparison, ...]
-    """All must hold (a filter); for a plain member path, one existence test."""
-    needles: tuple[bytes, ...]
+    __slots__ = ("_searches", "comparisons", "names", "patterns")
+
+    def __init__(self, comparisons: tuple[_Comparison, ...]) -> None:
+        self.comparisons = comparisons
+        """All must hold (a filter); for a plain member path, one existence test."""
+        self.names = tuple(dict.fromkeys(name for c in comparisons for name in c.names_needed()))
+        """Bytes a value without backslashes holds when it matches (searched first: ``bytes.find`` is cheaper
+        than a regular expression)."""
+        self.patterns = tuple(dict.fromkeys(p for c in comparisons if (p := c.pattern()) is not None))
+        """Regular expressions a value without backslashes matches when it matches (see :meth:`_Comparison.pattern`);
+        searched after the names."""
+        self._searches = tuple(re.compile(pattern).search for pattern in self.patterns)
 
     def matches_body(self, body: Any) -> bool:
         """Whether jsonpath-ng would find something (the body already parsed)."""
@@ -204,14 +260,24 @@ class SimplePath:
         return True
 
     def matches_value(self, value: bytes, max_parse: int) -> bool:
-        """Whether jsonpath-ng would find something in the parsed value (no match when not JSON or too large)."""
+        """Whether jsonpath-ng would find something in the parsed value (no match when not JSON or too large).
+
+        Most values are ruled out by their bytes alone, before parsing: a name or pattern is not there as written,
+        and no backslash says an escape could write it otherwise.
+        """
         if len(value) > max_parse:
             return False
-        needles = self.needles
-        if needles and b"\\" not in value:
-            for needle in needles:
-                if needle not in value:
+        for name in self.names:
+            if value.find(name) < 0:
+                if value.find(b"\\") < 0:
                     return False
+                break
+        else:
+            for search in self._searches:
+                if search(value) is None:
+                    if value.find(b"\\") < 0:
+                        return False
+                    break
         try:
             body = orjson.loads(value)
         except orjson.JSONDecodeError:
@@ -266,8 +332,7 @@ def simple_path(path: Any, wrapped: bool) -> SimplePath | None:
         if not chain:
             return None
         comparisons.append(_Comparison(chain, None, None))
-    needles = tuple(dict.fromkeys(n for c in comparisons for n in c.needles()))
-    return SimplePath(tuple(comparisons), needles)
+    return SimplePath(tuple(comparisons))
 
 
 def _single_field(node: Any) -> str | None:
