@@ -174,3 +174,19 @@ def test_the_console_slides_nothing_unless_asked(monkeypatch: pytest.MonkeyPatch
     assert EvokafkaApp(session, connect=False).animation_level == "none"
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "full")
     assert EvokafkaApp(session, connect=False).animation_level == "full"
+
+
+@pytest.mark.parametrize(("environ", "expected"), [({}, "120"), ({"TEXTUAL_FPS": "30"}, "30")])
+def test_screens_update_up_to_120_times_a_second_unless_told(environ: dict[str, str], expected: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"} | environ
+    # A fresh interpreter, as the evokafka script starts: the package first, then Textual.
+    out = subprocess.run(
+        [sys.executable, "-c", "import tui.cli; from textual import constants, screen; "
+         "print(constants.MAX_FPS, round(1 / screen.UPDATE_PERIOD))"],
+        env=env, capture_output=True, text=True, check=True, timeout=60,
+    )
+    assert out.stdout.split() == [expected, expected]
