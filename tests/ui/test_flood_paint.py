@@ -143,28 +143,6 @@ async def test_next_pane_repaints_without_laying_the_screen_out() -> None:
         assert all(active[1] != inactive[1] for active, inactive in outlines if inactive is not None)
 
 
-async def test_the_gate_holds_until_the_paint_or_its_bound() -> None:
-    import asyncio
-
-    from tui.console.keys_first import KeysFirst
-
-    gate = KeysFirst(max_hold_s=0.05)
-    painted: list[object] = []
-    gate.hold(painted.append)  # the screen's call_after_refresh: called back after the frame
-    assert not gate.is_open and gate.holds == 1
-    waiting = asyncio.create_task(gate.passage())
-    await asyncio.sleep(0)
-    assert not waiting.done()
-    painted[0]()  # type: ignore[operator]  # the frame was painted
-    await asyncio.wait_for(waiting, 1)
-    assert gate.is_open
-    # No frame comes: the gate opens by itself after its bound.
-    gate.hold(lambda callback: None)
-    assert not gate.is_open
-    await asyncio.wait_for(gate.passage(), 1)
-    assert gate.is_open and gate.holds == 2
-
-
 def test_the_console_slides_nothing_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.ui.conftest import frozen_app
     from tui.console.app import EvokafkaApp

@@ -276,48 +276,6 @@ async def test_panes_on_one_topic_share_a_fetch_and_a_paused_one_loses_nothing(
             # The newest rows, each once, in order per partition.
             assert [int(r.record.value[6:-1]) for r in rows] == list(range(total - len(rows), total))
 
-async def test_key_presses_hold_the_readers_and_lose_nothing(
-    console: Console, producer: AIOKafkaProducer, prefix: str, tmp_path: Path
-) -> None:
-    # Each key press holds the panes' batches until its frame is painted (keys_first): under a flood the key's
-    # frame goes first, and every record still arrives, once, in order.
-    total = 6_000
-    topic = f"{prefix}.keys-first"
-    await producer.send_and_wait(topic, b"{}", partition=0)  # make the topic exist; not counted below
-    async with console.app.run_test(size=(120, 40)) as pilot:
-        screen = await open_streams(pilot, tmp_path)
-        panes = [await screen.add_pane(PaneSpec(f"k{n}", Selection(topics=(topic,)), "latest")) for n in range(3)]
-        screen.set_arrangement("grid")
-        await async_wait_until(lambda: all(p.state == "reading" for p in panes), timeout=20)
-
-        async def flood() -> None:
-            for start in range(0, total, 500):
-                futures = [await producer.send(topic, b'{"n": %d}' % n, key=b"k") for n in range(start, start + 500)]
-                await asyncio.gather(*futures)
-
-        sending = asyncio.create_task(flood())
-        gate = screen.keys_first
-        try:
-            await async_wait_until(lambda: panes[0].buffer.received > 0, timeout=30)
-            presses = 0
-            while not sending.done() and presses < 60:
-                before = screen.active_pane
-                await pilot.press("]")
-                presses += 1
-                assert screen.active_pane is not before
-            await asyncio.wait_for(sending, timeout=60)
-            await async_wait_until(lambda: all(p.buffer.received == total for p in panes), timeout=60)
-        finally:
-            sending.cancel()
-        assert gate.holds >= presses > 0
-        await async_wait_until(lambda: gate.is_open, timeout=5)
-        for pane in panes:
-            rows = pane.buffer.snapshot()
-            counters = pane.buffer.counters()
-            assert counters.received == counters.matched == total
-            assert [int(r.record.value[6:-1]) for r in rows] == list(range(total - len(rows), total))
-
-
 HOSTILE: list[tuple[str, bytes | None, bytes]] = [
     ("markup", b"k-markup", orjson.dumps({"event": "messages.upsert", "instance": "h", "data": {
         "pushName": "[bold red]boom[/]", "message": {"conversation": "[link=http://x]click[/link] [b]"}}})),

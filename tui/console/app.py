@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.actions import SkipAction
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
@@ -19,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from tui.console.screens.areas import AREAS
-from tui.console.screens.base import ConsoleScreen, report_worker_failure
+from tui.console.screens.base import report_worker_failure
 from tui.console.screens.confirm_dialog import ConfirmDialog
 from tui.console.screens.keys_help import KeysHelpScreen, key_rows
 from tui.console.screens.profiles_dialog import ProfilesDialog
@@ -162,14 +162,6 @@ class EvokafkaApp(SessionApp):
         if self.DEFAULT_MODE == "home" and not panes:
             self._later_sheets = [path for path in self.css_path if PurePath(path).name not in HOME_SHEETS]
             self.css_path = [path for path in self.css_path if PurePath(path).name in HOME_SHEETS]
-
-    async def on_event(self, event: events.Event) -> None:
-        # Before the bindings: the screen may hold its background work until the key's frame is painted.
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            screen = self.screen
-            if isinstance(screen, ConsoleScreen):
-                screen.key_arriving()
-        await super().on_event(event)
 
     async def on_mount(self) -> None:
         if self.watch_panes:

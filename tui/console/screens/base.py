@@ -158,10 +158,6 @@ class ConsoleScreen(Screen[None]):
         """Whether cursors blink (off for snapshots)."""
         return console_app(self).cursor_blink
 
-    def key_arriving(self) -> None:
-        """A key press arrived for this screen, before any binding or widget handles it (the app calls it):
-        a screen with background work may let the key's frame go first."""
-
     def compose(self) -> ComposeResult:
         session = self.session
         yield ClusterHeader(session, screen_name=self.screen_name, id="cluster-header")

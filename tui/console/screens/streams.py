@@ -27,7 +27,6 @@ from textual.message import Message
 from textual.widgets import Input, Static, Tab, Tabs
 
 from tui.address_book import AddressBook
-from tui.console.keys_first import KeysFirst
 from tui.console.screens.base import ConsoleScreen
 from tui.console.screens.flow_actions import explain_record, redrive_record, trace_record
 from tui.console.screens.prompt_dialog import PromptDialog
@@ -118,8 +117,6 @@ class StreamsScreen(ConsoleScreen):
             markup=False,
         )
         self._area = PaneArea(id="panes", classes="-tabs")
-        self.keys_first = KeysFirst()
-        """Held by each key press until its frame is painted: the panes' readers wait at it (keys_first)."""
 
     def on_mount(self) -> None:
         # One frame clock for every pane: under a flood all panes move in the same screen update.
@@ -170,7 +167,6 @@ class StreamsScreen(ConsoleScreen):
             clocked=False,
             names=self.names,
             rows=self.rows,
-            keys_first=self.keys_first,
             id=pane_id,
         )
         await self._area.mount(pane)
@@ -179,11 +175,6 @@ class StreamsScreen(ConsoleScreen):
         tabs.active = f"tab-{pane_id}"
         self._show_active()
         return pane
-
-    def key_arriving(self) -> None:
-        # Under a flood the readers would take a batch at every turn of the loop between the key and its frame.
-        if self._area.children:
-            self.keys_first.hold(self.call_after_refresh)
 
     def _reading(self) -> bool:
         if self.reading is not None:

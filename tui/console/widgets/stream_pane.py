@@ -34,7 +34,6 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.address_book import TEACHING_EVENTS, AddressBook
-from tui.console.keys_first import KeysFirst
 from tui.console.widgets.find_bar import FindBar
 from tui.console.widgets.stream_rows import ROW_PARSE_LIMIT, BatchRows, Columns, StreamRow
 from tui.console.widgets.stream_table import StreamTable
@@ -105,7 +104,6 @@ class StreamPane(Vertical, can_focus=False):
         clocked: bool = True,
         names: AddressBook | None = None,
         rows: BatchRows | None = None,
-        keys_first: KeysFirst | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="stream-pane")
@@ -135,8 +133,6 @@ class StreamPane(Vertical, can_focus=False):
         self._title_line = Static(self._title_text(), classes="stream-pane--title", markup=False)
         self._header_line = Static(Columns.for_width(80).header(), classes="stream-pane--header", markup=False)
         self.names = names if names is not None else AddressBook()
-        self._keys_first = keys_first
-        """The gate a batch waits at while a key press's frame is pending (the screen's: see keys_first)."""
         self._rows = rows if rows is not None else BatchRows()
         """Where rows are made: panes given the same one (and the same batches) share rows."""
         self._table = StreamTable(self.buffer, self.prefix, names=self.names)
@@ -203,10 +199,7 @@ class StreamPane(Vertical, can_focus=False):
         try:
             # ``follow`` survives the cluster going away: it reports each reconnect attempt (shown in the
             # title) and carries on reading when the broker is back.
-            gate = self._keys_first
             async for batch in sub.follow(self._reader_changed, initial_delay_ms=self.retry_delay_ms):
-                if gate is not None:
-                    await gate.passage()
                 self.ingest(batch)
                 # Let key presses and frames in between batches, whatever the inbound rate.
                 await asyncio.sleep(0)
