@@ -89,6 +89,24 @@ def test_panes_given_the_same_batch_share_its_rows() -> None:
     assert rows.rows(batch, AddressBook()) is not first  # rows name people from their own book
 
 
+def test_a_filtered_pane_makes_rows_for_its_matches_only_and_shares_them() -> None:
+    names = AddressBook()
+    batch = [_row("MESSAGES_UPSERT", {"n": n}).record for n in range(5)]
+    rows = BatchRows()
+    picked = rows.pick(batch, names, [1, 3])
+    assert [row.record for row in picked] == [batch[1], batch[3]]
+    assert rows.pick(batch, names, [3, 4])[0] is picked[1]  # a second filtered pane on the batch
+    every = rows.rows(batch, names)  # then a pane without a filter: the rows made so far are its rows too
+    assert [row.record for row in every] == batch
+    assert every[1] is picked[0] and every[3] is picked[1]
+    assert rows.pick(batch, names, [0, 3]) == [every[0], every[3]]
+    assert rows.pick(list(batch), names, [3])[0] is not every[3]  # another batch
+    # And the other way round: rows made for every record first are the ones picked.
+    rows = BatchRows()
+    every = rows.rows(batch, names)
+    assert rows.pick(batch, names, [2]) == [every[2]]
+
+
 def test_a_row_weighs_its_record_once() -> None:
     record = Record("t", 0, 1, 0, 0, b"key", b"v" * 1000, [("event", b"messages.upsert"), ("empty", None)])
     expected = RECORD_OVERHEAD + 3 + 1000 + 2 * HEADER_OVERHEAD + len("event") + len(b"messages.upsert") + len("empty")

@@ -58,6 +58,28 @@ def test_a_run_whose_worst_round_misses_does_not_hold() -> None:
     assert _goal(combined, "tail_vs_confluent")["holds_per_run"] == [False]
 
 
+def test_a_paired_worst_round_is_judged_against_the_baseline_read_beside_it() -> None:
+    goal = Goal(GoalKind.RATIO_AT_LEAST, 0.9, ">= 0.9x")
+
+    def judged(samples: list[float], baseline: list[float]) -> dict[str, Any]:
+        figure = Figure("f", 0, "records/s", "f", baseline_name="b", goal=goal, samples=samples, baseline_samples=baseline)
+        figure.value, figure.baseline_value = sorted(samples)[1], sorted(baseline)[1]
+        return figure.to_json()
+
+    # A slow round of the machine slowed both: against the baseline's median (100) it would be 0.85x; against the
+    # baseline read beside it (80), 1.06x.
+    slow = judged([110, 120, 85], [100, 110, 80])
+    assert slow["paired_ratios"] == [1.1, 1.091, 1.062]
+    assert slow["baseline"]["samples"] == [100, 110, 80]
+    assert slow["worst_holds"] is True
+    # A round slower than the baseline beside it misses, whatever the medians say.
+    missed = judged([110, 120, 85], [100, 110, 100])
+    assert missed["holds"] is True and missed["worst_holds"] is False
+    # Not paired (no baseline rounds): the worst round against the baseline's median, as before.
+    figure = Figure("f", 110, "records/s", "f", baseline_name="b", baseline_value=100, goal=goal, samples=[110, 120, 85])
+    assert "paired_ratios" not in figure.to_json() and figure.to_json()["worst_holds"] is False
+
+
 def test_the_table_has_a_row_per_goal_with_median_worst_spread_and_verdict() -> None:
     table = markdown_table(combine([_report(40, 1.2), _report(61, 1.1), _report(45, 1.3)]))
     lines = table.splitlines()

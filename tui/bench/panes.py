@@ -10,12 +10,14 @@ and never mounted: what is measured is the pipeline, not the screen (the console
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tui.console.widgets.stream_pane import BATCH_MAX, StreamPane
 from tui.filters import FilterSpec
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.subscription import StreamSubscription
+from tui.records import Record
 from tui.selection import PaneSpec, Selection
 
 PANE_CAPACITY = 5000
@@ -42,19 +44,21 @@ class PanePipeline:
         )
         self.batch_max = BATCH_MAX
         self.batches = 0
+        self._batches: AsyncIterator[list[Record]] | None = None
 
     async def start(self) -> None:
         """Connect and position the subscription (not timed)."""
         await self.subscription.start()
 
     async def consume(self, count: int) -> None:
-        """Run the pane's reading loop until ``count`` records went through it."""
+        """Run the pane's reading loop until ``count`` records went through it in all (called again, it reads on)."""
         buffer = self.pane.buffer
-        async for batch in self.subscription.batches():
-            self.pane.ingest(batch)
+        if self._batches is None:
+            self._batches = aiter(self.subscription.batches())
+        batches = self._batches
+        while buffer.received < count:
+            self.pane.ingest(await anext(batches))
             self.batches += 1
-            if buffer.received >= count:
-                return
             # As the pane's worker does: let other work in between batches.
             await asyncio.sleep(0)
 

@@ -67,6 +67,9 @@ class Figure:
     """The individual rounds behind ``value`` (the median of them), when there were several."""
     higher_is_better: bool | None = None
     """Which way is better, for ``worst``; None: from the goal, else from the unit (``…/s`` is a rate)."""
+    baseline_samples: list[float] = field(default_factory=list)
+    """The baseline's rounds, when each was measured beside the same round of ``samples`` (paired): the worst
+    round is then judged against its own baseline round, not against the baseline's median."""
 
     @property
     def better_high(self) -> bool:
@@ -118,13 +121,26 @@ class Figure:
         if len(self.samples) > 1:
             out["samples"] = [_round(s) for s in self.samples]
             out.update({k: _round(v) for k, v in self.rounds().items()})
+            paired = self.paired_ratios()
+            if paired:
+                out["baseline"]["samples"] = [_round(s) for s in self.baseline_samples]
+                out["paired_ratios"] = [round(r, 3) for r in paired]
             if self.goal is not None:
-                # Every round must clear the bar, not only the median: the worst round is judged too (a ratio
-                # against the baseline's median: the baseline's own rounds are not paired with these).
+                # Every round must clear the bar, not only the median: the worst round is judged too — a ratio
+                # against the baseline round measured beside it when paired, else against the baseline's median.
                 worst = self.rounds()["worst"]
-                worst_ratio = None if not self.baseline_value else worst / self.baseline_value
+                if paired:
+                    worst_ratio: float | None = min(paired) if self.better_high else max(paired)
+                else:
+                    worst_ratio = None if not self.baseline_value else worst / self.baseline_value
                 out["worst_holds"] = self.goal.holds(worst, worst_ratio)
         return out
+
+    def paired_ratios(self) -> list[float]:
+        """Each round against the baseline round measured beside it (empty unless paired)."""
+        if len(self.baseline_samples) != len(self.samples) or not all(self.baseline_samples):
+            return []
+        return [s / b for s, b in zip(self.samples, self.baseline_samples, strict=True)]
 
 
 @dataclass(slots=True)

@@ -232,12 +232,13 @@ class StreamPane(Vertical, can_focus=False):
             if teaches:
                 self._teach.append(record)
         flt = self.filter
-        rows = self._rows.rows(records, self.names)
         if flt.accepts_all:
-            matched = rows
+            matched = self._rows.rows(records, self.names)
         else:
+            # Rows are made for the matches only (most records of a filtered pane fail its filter).
             test = flt.matches_record
-            matched = [row for row, record in zip(rows, records, strict=True) if test(record, max_parse=ROW_PARSE_LIMIT)]
+            found = [i for i, record in enumerate(records) if test(record, max_parse=ROW_PARSE_LIMIT)]
+            matched = self._rows.pick(records, self.names, found)
         self.buffer.add(len(records), matched)
         return len(matched)
 

@@ -12,7 +12,7 @@ characters as visible escapes (``\\x1b``). Undecodable records are shown, flagge
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -143,13 +143,36 @@ class BatchRows:
         self._batch: list[Record] | None = None
         self._names: AddressBook | None = None
         self._rows: list[StreamRow] = []
+        self._some: list[StreamRow | None] | None = None
+        """Rows made for some records of the batch only (filtered panes), by index; None: all are made."""
 
     def rows(self, batch: list[Record], names: AddressBook) -> list[StreamRow]:
         """A row for each record of ``batch``, in order (shared with the other panes given the same batch)."""
         if batch is not self._batch or names is not self._names:
-            self._batch, self._names = batch, names
+            self._batch, self._names, self._some = batch, names, None
             self._rows = [StreamRow(record) for record in batch]
+        elif self._some is not None:
+            self._rows = [row if row is not None else StreamRow(record) for row, record in zip(self._some, batch, strict=True)]
+            self._some = None
         return self._rows
+
+    def pick(self, batch: list[Record], names: AddressBook, indices: Sequence[int]) -> list[StreamRow]:
+        """The rows of the records of ``batch`` at ``indices`` (a filtered pane's matches): only those are made,
+        and shared as :meth:`rows` shares them."""
+        if batch is not self._batch or names is not self._names:
+            self._batch, self._names, self._rows = batch, names, []
+            self._some = [None] * len(batch)
+        some = self._some
+        if some is None:
+            rows = self._rows
+            return [rows[i] for i in indices]
+        picked: list[StreamRow] = []
+        for i in indices:
+            row = some[i]
+            if row is None:
+                row = some[i] = StreamRow(batch[i])
+            picked.append(row)
+        return picked
 
 
 _SHORT_EVENTS = {
