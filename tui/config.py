@@ -63,6 +63,9 @@ class KafkaSettings(BaseSettings):
         extra="ignore",
         env_file=None,
         validate_default=True,
+        # Validators are built on first use: settings are loaded through the subclasses of _isolated, so this
+        # class's own would cost the console's start for nothing.
+        defer_build=True,
     )
 
     # Basic connection
@@ -187,7 +190,9 @@ class KafkaSettings(BaseSettings):
 class AppSettings(BaseSettings):
     """evokafka's own settings (``EVOKAFKA_*``), and the Evolution API server to take instances from."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_file=None, populate_by_name=True)
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", env_file=None, populate_by_name=True, defer_build=True
+    )
 
     registry_topic: str = Field(
         "__evokafka_instances",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -227,3 +229,20 @@ def test_app_settings_registry_topic_has_no_dots() -> None:
         load_app_settings(None, environ={"EVOKAFKA_REGISTRY_TOPIC": "evolution.registry.x"})
     assert info.value.lines[0].startswith("EVOKAFKA_REGISTRY_TOPIC=")
     assert load_app_settings(None, environ={}).registry_topic == "__evokafka_instances"
+
+
+def test_loading_builds_only_the_validators_it_uses() -> None:
+    # Loading validates through the isolated subclasses: the public classes' own validators are never built
+    # (each costs the console's start). Checked in a fresh interpreter: this one may have built them already.
+    code = (
+        "from tui.config import AppSettings, KafkaSettings, load_app_settings, load_settings\n"
+        "s = load_settings(None, environ={}, brokers='h:1')\n"
+        "a = load_app_settings(None, environ={})\n"
+        "assert isinstance(s, KafkaSettings) and isinstance(a, AppSettings)\n"
+        "print(KafkaSettings.__pydantic_complete__, AppSettings.__pydantic_complete__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "False"]
+    # Built on first direct use, as before.
+    assert KafkaSettings(brokers=["h:1"]).brokers == ["h:1"]

@@ -20,18 +20,15 @@ from textual.worker import Worker
 
 from tui.console.screens.areas import AREAS
 from tui.console.screens.base import report_worker_failure
-from tui.console.screens.confirm_dialog import ConfirmDialog
-from tui.console.screens.keys_help import KeysHelpScreen, key_rows
-from tui.console.screens.profiles_dialog import ProfilesDialog
 from tui.console.session import Session
 from tui.console.session_app import SessionApp
-from tui.selection import PaneSpec
 
 if TYPE_CHECKING:
     from tui.console.screens.streams import StreamsScreen
+    from tui.selection import PaneSpec
 
 # Each area's screen module is imported when its area first opens (plain imports, visible to mypy), so the first
-# frame waits only for the home screen's.
+# frame waits only for the home screen's; the dialogs (keys, profiles, the quit question) when first shown.
 
 
 def _home() -> Screen[None]:
@@ -297,6 +294,8 @@ class EvokafkaApp(SessionApp):
     async def action_request_quit(self, anywhere: bool) -> None:
         """``q`` quits from a top screen (on a screen opened over another it says that Esc goes back); Ctrl-C
         quits from ``anywhere``. Either asks once while records are still in flight."""
+        from tui.console.screens.confirm_dialog import ConfirmDialog
+
         top = self.screen
         if isinstance(top, ConfirmDialog) and self._quit_asked:
             top.dismiss(True)  # q or Ctrl-C again, in the question itself: yes
@@ -315,6 +314,8 @@ class EvokafkaApp(SessionApp):
 
     @work(exclusive=True, group="quit-question", exit_on_error=False)
     async def _ask_quit(self, in_flight: int) -> None:
+        from tui.console.screens.confirm_dialog import ConfirmDialog
+
         self.read_later_sheets()
         yes = await self.push_screen_wait(
             ConfirmDialog(
@@ -337,6 +338,8 @@ class EvokafkaApp(SessionApp):
 
     def action_show_keys(self) -> None:
         """List every key of this screen and the global ones."""
+        from tui.console.screens.keys_help import KeysHelpScreen, key_rows
+
         screen = self.screen
         if isinstance(screen, KeysHelpScreen):
             return
@@ -347,6 +350,8 @@ class EvokafkaApp(SessionApp):
     @work(exclusive=True, group="profiles", exit_on_error=False)
     async def action_profiles(self) -> None:
         """Switch to another named connection profile (the console opens again on it)."""
+        from tui.console.screens.profiles_dialog import ProfilesDialog
+
         current = self.session.profile.name if self.session.profile is not None else None
         self.read_later_sheets()
         chosen = await self.push_screen_wait(ProfilesDialog(current))

@@ -28,22 +28,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui import catalog
 from tui.config import AppSettings, KafkaSettings
-from tui.diagnosis import CheckResult, DoctorReport
 from tui.evolution.client import EvolutionAuthError, EvolutionConfigError
 from tui.evolution.source import SOURCE_ERRORS, RegistrySource, SourceConfigError, choose_source
 from tui.failures import reason
-from tui.group_lag import GroupSummary
-from tui.handles import ChaosControls, LagReader, Sending, StreamReader, TopicStatsSource
-from tui.instance_settings import InstanceSettings
-from tui.instance_source import Change, DiscoveredInstance, InstanceSource, Origin, SourceInstance
-from tui.kafka.admin import Admin
-from tui.kafka.errors import explain
+from tui.instance_source import Change, Origin, SourceInstance
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.listeners import Listeners, Unsubscribe
-from tui.profiles import Profile
-from tui.selection import Selection, StartPosition
 from tui.status import (
     ChaosState,
     ClusterView,
@@ -58,10 +50,20 @@ from tui.status import (
 )
 
 if TYPE_CHECKING:
+    from tui.diagnosis import CheckResult, DoctorReport
+    from tui.group_lag import GroupSummary
+    from tui.handles import ChaosControls, LagReader, Sending, StreamReader, TopicStatsSource
+    from tui.instance_settings import InstanceSettings
+    from tui.instance_source import DiscoveredInstance, InstanceSource
+    from tui.kafka.admin import Admin
     from tui.kafka.shared import SharedReadings
+    from tui.profiles import Profile
+    from tui.selection import Selection, StartPosition
 
 # The readers, the lag monitor, discovery and the cluster probe are imported where they are first used, not here:
-# they import aiokafka, which the console loads after its first frame, when its services start.
+# they import aiokafka, which the console loads after its first frame, when its services start. What the session
+# only names in its signatures (records, selections, the doctor's results) is imported for the type checker alone,
+# and the admin client and the error explanations when first used: the first frame waits for none of them.
 
 T = TypeVar("T")
 
@@ -455,6 +457,8 @@ class Session:
         self._set_registry_view(replace(self.registry_view, state=RegistryState.STOPPED))
 
     async def _admin_client(self) -> Admin:
+        from tui.kafka.admin import Admin
+
         if self._admin is None:
             self._admin = await Admin(self.options, read_only=self.read_only).start()
         return self._admin
@@ -467,4 +471,6 @@ class Session:
 
 def explain_failure(exc: BaseException) -> str:
     """One line for people: what failed and, where known, why (the doctor's reading of the error)."""
+    from tui.kafka.errors import explain
+
     return explain(exc)

@@ -40,7 +40,6 @@ from tui.kafka.options import (
     stop_quietly,
 )
 from tui.kafka.registry_reader import RegistryProblem, RegistryReader, Subscriber, _cancelling, _settle
-from tui.kafka.streams import consumer as groupless_consumer
 from tui.listeners import Listeners
 from tui.status import RegistryHealth, RegistryHealthState
 
@@ -132,6 +131,8 @@ class InstanceRegistry(RegistryReader):
         if not self.read_only:
             async with Admin(self.options) as admin:
                 await admin.create_topics([TopicSpec(self.topic, configs={"cleanup.policy": "compact"})])
+        from tui.kafka.streams import consumer as groupless_consumer  # with the client, after the first frame
+
         # A short fetch wait: the broker may hold a fetch until it expires, and a change should show at once.
         client = groupless_consumer(self.options, fetch_max_wait_ms=50)
         await start_client(client, self.options, timeout=self._connect_timeout())

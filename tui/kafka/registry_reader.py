@@ -21,7 +21,6 @@ from tui.instance_settings import InstanceSettings, InstanceSettingsError, check
 from tui.kafka import metadata
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions
-from tui.kafka.streams import consumer as groupless_consumer
 from tui.topology import InstanceNameError, validate_instance
 
 if TYPE_CHECKING:
@@ -178,6 +177,8 @@ class RegistryReader:
         # Entries not found again by the end of the replay are gone with the old topic.
         self._replaying = set(self._items)
         self._reread = False
+        from tui.kafka.streams import consumer as groupless_consumer  # with the client, after the first frame
+
         # A fresh consumer: aiokafka's fetcher kept the old topic's state and never fetched the new one.
         fresh = groupless_consumer(self.options, fetch_max_wait_ms=50)
         try:
