@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import sys
 import time
 
@@ -21,7 +20,9 @@ PAINT_TIMEOUT_S = 30.0
 async def first_paint(brokers: str, prefix: str) -> float:
     """Seconds from the start of this function's imports to the first painted frame."""
     started = time.perf_counter()
-    gc.disable()  # as `evokafka` opens the console (tui.cli.console_cmd.open_console); on after the first frame
+    from tui import collector
+
+    collector.hold()  # as `evokafka` opens the console (tui.cli.console_cmd.open_console); on after the first frame
     from tui.bench.frames import FrameProbe
     from tui.config import load_app_settings, load_settings
     from tui.console.app import EvokafkaApp

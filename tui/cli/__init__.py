@@ -5,7 +5,6 @@ Every subcommand lives in its own module and registers itself on :data:`cli`.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -13,7 +12,7 @@ import traceback
 
 import click
 
-from tui import __version__
+from tui import __version__, collector
 from tui.cli.common import Context, enter_read_only, user_errors
 
 SUBCOMMANDS: dict[str, str] = {
@@ -195,7 +194,7 @@ def cli(
 
         open_console(ctx.obj)  # the console turns the collector on after its first frame (see main)
     else:
-        gc.enable()  # the subcommand's module is imported (see main)
+        collector.release()  # the subcommand's module is imported (see main)
 
 
 
@@ -209,10 +208,9 @@ def _quiet_logging() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: click errors become one line on stderr (exit 2), never a traceback."""
     _quiet_logging()
-    # Starting imports a few hundred thousand objects (click, pydantic, aiokafka, Textual) and frees none of
-    # them: the collector's passes over them cost a fifth of the start. It is off until the subcommand's module
-    # is imported (the console: until its first frame), and on again whatever happens.
-    gc.disable()
+    # Off until the subcommand's module is imported (the console: until its first frame), and on again whatever
+    # happens (tui.collector).
+    collector.hold()
     try:
         cli.main(args=argv, prog_name="evokafka", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -235,4 +233,4 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"evokafka: error: {exc.__class__.__name__}: {exc}", err=True)
         sys.exit(1)
     finally:
-        gc.enable()
+        collector.release()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 from typing import TYPE_CHECKING
 
+from tui import collector
 from tui.cli.common import Context, fail
 from tui.kafka.options import ConnectionSetupError
 
@@ -41,7 +41,7 @@ def open_console(ctx: Context, panes: tuple[PaneSpec, ...] = ()) -> None:
     while True:
         # Off while the console imports and builds what its first frame needs; the app turns it on after that
         # frame (EvokafkaApp._tune_gc).
-        gc.disable()
+        collector.hold()
         app = build_console(ctx, panes)
         app.run()
         if app.next_profile is None:

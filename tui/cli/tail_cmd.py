@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 
 import click
 
+from tui import collector
 from tui.cli.common import Context, fail, pass_context, run
 from tui.kafka.options import ConnectionOptions, ConnectionSetupError
 from tui.kafka.streams import StreamError
@@ -69,10 +69,8 @@ def command(
 
     # Reading allocates a few dozen short-lived, acyclic objects per record (the client's, the decoded body,
     # the line): collections of the young generation find nothing to free, and each full one walks every
-    # object made at start-up (pydantic, aiokafka). Move those out of the collector's sight and collect the
-    # young generation less often; memory stays bounded (a batch at a time is alive).
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    # object made at start-up (pydantic, aiokafka). Memory stays bounded (a batch at a time is alive).
+    collector.settle(collector.READER_YOUNG)
     try:
         run(tail)
     except StreamError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib.resources
 import os
 from collections.abc import Callable, Iterable
@@ -18,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from tui import collector
 from tui.console.screens.areas import AREAS
 from tui.console.screens.base import report_worker_failure
 from tui.console.session import Session
@@ -210,9 +210,7 @@ class EvokafkaApp(SessionApp):
         # took ~260 ms each and landed on key latency: move those objects out of the collector's sight once
         # the first frame is up, and collect the young generation less often. The command line keeps the
         # collector off until then (tui.cli.console_cmd.open_console): on again here.
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
-        gc.enable()
+        collector.settle(collector.CONSOLE_YOUNG)
 
     # -- extension points: a console that brings its own cluster (the demo) hooks in here ---------------
 
@@ -237,7 +235,7 @@ class EvokafkaApp(SessionApp):
         self._run_registry()
         # The Kafka client was imported by the cluster check, after _tune_gc froze what the start-up allocated:
         # out of the collector's sight too.
-        gc.freeze()
+        collector.freeze_imports()
         await self.services_started()
 
     async def _first_cluster_check(self, timeout: float) -> None:
