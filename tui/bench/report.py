@@ -123,7 +123,8 @@ class Figure:
             out.update({k: _round(v) for k, v in self.rounds().items()})
             paired = self.paired_ratios()
             if paired:
-                out["baseline"]["samples"] = [_round(s) for s in self.baseline_samples]
+                if "baseline" in out:
+                    out["baseline"]["samples"] = [_round(s) for s in self.baseline_samples]
                 out["paired_ratios"] = [round(r, 3) for r in paired]
             if self.goal is not None:
                 # Every round must clear the bar, not only the median: the worst round is judged too — a ratio
