@@ -357,6 +357,9 @@ async def test_pane_switch_acts_at_once_and_leaves_fields_alone(console: Console
         footer = screen.query_one(ConsoleFooter)
         # The newest pane takes the focus, and the footer lists its keys (each a message or two away).
         await async_wait_until(lambda: screen.focused is b.table and bool(footer.children), timeout=10)
+        # The footer recomposes after a refresh: let a pending one land before its keys are taken.
+        await pilot.pause()
+        await pilot.pause()
         keys = list(footer.children)
         await pilot.press("]")
         # Active, bordered and focused by the key itself, not by the tab's message coming round later.

@@ -174,6 +174,9 @@ class StreamsScreen(ConsoleScreen):
         await tabs.add_tab(Tab(Text(one_line(spec.title, 30)), id=f"tab-{pane_id}"))
         tabs.active = f"tab-{pane_id}"
         self._show_active()
+        # Focused now, not when the tab's message comes round: until then a focus event of the pane before it
+        # (still queued) would make that pane the active one again in the grid (on_descendant_focus).
+        self.set_focus(pane.table)
         return pane
 
     def _reading(self) -> bool:
