@@ -170,13 +170,8 @@ class StreamsScreen(ConsoleScreen):
             id=pane_id,
         )
         await self._area.mount(pane)
-        tabs = self._tabs
-        await tabs.add_tab(Tab(Text(one_line(spec.title, 30)), id=f"tab-{pane_id}"))
-        tabs.active = f"tab-{pane_id}"
-        self._show_active()
-        # Focused now, not when the tab's message comes round: until then a focus event of the pane before it
-        # (still queued) would make that pane the active one again in the grid (on_descendant_focus).
-        self.set_focus(pane.table)
+        await self._tabs.add_tab(Tab(Text(one_line(spec.title, 30)), id=f"tab-{pane_id}"))
+        self.activate(pane)
         return pane
 
     def _reading(self) -> bool:
@@ -390,7 +385,9 @@ class StreamsScreen(ConsoleScreen):
         self._tabs.active = f"tab-{pane.id}"
         self._show_active()
         if pane.is_mounted:
-            pane.table.focus()
+            # Focused now (Widget.focus waits for the app's next turn): until then a queued focus event of the
+            # pane before it would make that pane the active one again in the grid (on_descendant_focus).
+            self.set_focus(pane.table)
 
     @work(exclusive=True, group="streams-dialog", exit_on_error=False)
     async def action_export(self, reveal: bool) -> None:
