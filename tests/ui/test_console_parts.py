@@ -9,8 +9,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tests.ui.conftest import FROZEN_NOW, frozen_app, producer_status
-from tui.cli.common import Context
-from tui.cli.console_cmd import build_console
+from tui.cli.common import Context, InputProblem
+from tui.cli.console_cmd import open_session
 from tui.console import messages
 from tui.console.bridge import listen
 from tui.console.widgets.event_chooser import rank
@@ -22,20 +22,24 @@ from tui.status import ChaosState, PublisherState, RegistryEntryChanged, SourceE
 def test_command_line_options_reach_the_console(tmp_path: Path) -> None:
     env = tmp_path / "console.env"
     env.write_text("KAFKA_TOPIC_PREFIX = fromfile\nKAFKA_BROKERS = file-host:9092\n", encoding="utf-8")
-    app = build_console(Context(env_file=str(env), brokers="cli-host:9093", read_only=True))
-    assert app.session.settings.brokers == ["cli-host:9093"]
-    assert app.session.settings.topic_prefix == "fromfile"
-    assert app.session.read_only and app.session.publisher.read_only and app.session.registry.read_only
+    session = open_session(Context(env_file=str(env), brokers="cli-host:9093", read_only=True))
+    assert session.settings.brokers == ["cli-host:9093"]
+    assert session.settings.topic_prefix == "fromfile"
+    assert session.read_only and session.publisher.read_only and session.registry.read_only
 
 
-def test_bad_settings_exit_2_before_the_console_opens(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        build_console(Context(brokers="no-port"))
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("evokafka: KAFKA_BROKERS")
+def test_read_only_from_the_env_file_reaches_every_client_of_the_session(tmp_path: Path) -> None:
+    env = tmp_path / "console.env"
+    env.write_text("KAFKA_BROKERS = file-host:9092\nEVOKAFKA_READ_ONLY = true\n", encoding="utf-8")
+    # As the console reads it, inside its running app: no process-wide scope, the session carries the flag.
+    session = open_session(Context(env_file=str(env)), enter_scope=False)
+    assert session.read_only and session.publisher.read_only and session.registry.read_only
+
+
+def test_bad_settings_are_one_line_each() -> None:
+    with pytest.raises(InputProblem) as problem:
+        open_session(Context(brokers="no-port"))
+    assert len(problem.value.lines) == 1 and problem.value.lines[0].startswith("KAFKA_BROKERS")
 
 
 async def test_countdown_follows_the_clock() -> None:

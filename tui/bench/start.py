@@ -1,12 +1,13 @@
 """Scenario ``start``: how long ``evokafka --help`` and the console's first paint take, against ``python -c pass``.
 
 Each is a fresh process of the same interpreter, timed from spawn: ``--help`` until the process exits, the
-console until it reports its first painted frame (a headless run of the real app on the bench's broker, see
-:mod:`tui.bench.firstpaint`). Each figure is the median of several runs; the ratio to the bare interpreter's
+console until it reports its first painted frame, and until the first frame of its home (a headless run of the
+real app, opened as the command line opens it, on the bench's broker, see :mod:`tui.bench.firstpaint`). Each
+figure is the median of several runs; the ratio to the bare interpreter's
 start is what compares between machines. Before timing, evokafka's bytecode is compiled (as installing a wheel
 does; an editable install under ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module on every start)
 and one untimed run warms the file cache. The console's first paint has a goal (< 500 ms from spawn); ``--help``
-is reported, not judged.
+and the home's first frame (``console_home_paint``) are reported, not judged.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ async def time_process(
 ) -> float:
     """Seconds from spawn until exit, or until a stdout line starting with ``until_line`` appears (kept in
     ``seen``)."""
+    if until_line is not None:
+        return (await time_lines(args, (until_line,), env=env, seen=seen))[0]
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
         *args,
@@ -61,23 +64,44 @@ async def time_process(
     )
     try:
         async with asyncio.timeout(RUN_TIMEOUT_S):
-            if until_line is None:
-                _, err = await process.communicate()
-                elapsed = time.perf_counter() - started
-                if process.returncode != 0:
-                    raise RuntimeError(f"{' '.join(args[-3:])} exited {process.returncode}: {err.decode()[-300:]}")
-                return elapsed
+            _, err = await process.communicate()
+            elapsed = time.perf_counter() - started
+            if process.returncode != 0:
+                raise RuntimeError(f"{' '.join(args[-3:])} exited {process.returncode}: {err.decode()[-300:]}")
+            return elapsed
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def time_lines(
+    args: list[str], lines: tuple[str, ...], *, env: dict[str, str] | None = None, seen: list[str] | None = None
+) -> list[float]:
+    """Seconds from spawn until each stdout line starting with one of ``lines`` appears, in that order (the lines
+    kept in ``seen``); the child is killed after the last (its orderly shutdown is not measured)."""
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env if env is not None else child_env(),
+    )
+    times: list[float] = []
+    try:
+        async with asyncio.timeout(RUN_TIMEOUT_S):
             assert process.stdout is not None
-            while True:
+            while len(times) < len(lines):
                 line = await process.stdout.readline()
                 if not line:
                     err = await process.stderr.read() if process.stderr else b""
-                    raise RuntimeError(f"no first paint: {err.decode(errors='replace').strip()[-300:]}")
-                if line.decode().startswith(until_line):
+                    raise RuntimeError(f"no {lines[len(times)]}: {err.decode(errors='replace').strip()[-300:]}")
+                if line.decode().startswith(lines[len(times)]):
+                    times.append(time.perf_counter() - started)
                     if seen is not None:
                         seen.append(line.decode().strip())
-                    # Measured: the child's orderly shutdown is not part of the figure, so it is not awaited.
-                    return time.perf_counter() - started
+            return times
     finally:
         if process.returncode is None:
             process.kill()
@@ -96,7 +120,7 @@ def compile_bytecode() -> bool:
 
 async def run(ctx: BenchContext) -> ScenarioResult:
     """Measure the start scenario."""
-    from tui.bench.firstpaint import MARKER
+    from tui.bench.firstpaint import HOME_MARKER, MARKER
 
     result = ScenarioResult(NAME)
     runs = _runs(ctx)
@@ -104,16 +128,19 @@ async def run(ctx: BenchContext) -> ScenarioResult:
     bare: list[float] = []
     helps: list[float] = []
     paints: list[float] = []
+    homes: list[float] = []
     markers: list[str] = []
     paint_args = [sys.executable, "-m", "tui.bench.firstpaint", "--brokers", ctx.bootstrap, "--prefix", ctx.prefix]
     # Untimed: the first start after an install reads every file from disk.
     await time_process([*evokafka_command(), "--help"])
-    await time_process(paint_args, until_line=MARKER)
+    await time_lines(paint_args, (MARKER, HOME_MARKER))
     for n in range(runs):
         ctx.progress(f"start run {n + 1}/{runs}")
         bare.append(await time_process([sys.executable, "-c", "pass"]))
         helps.append(await time_process([*evokafka_command(), "--help"]))
-        paints.append(await time_process(paint_args, until_line=MARKER, seen=markers))
+        first, home = await time_lines(paint_args, (MARKER, HOME_MARKER), seen=markers)
+        paints.append(first)
+        homes.append(home)
     baseline = median(bare)
     result.details = {
         "runs": runs,
@@ -137,14 +164,27 @@ async def run(ctx: BenchContext) -> ScenarioResult:
             "console_first_paint",
             median(paints) * 1000,
             "ms",
-            "the console (headless, on the bench broker), spawn to first painted frame",
+            "the console as the command line opens it (headless, on the bench broker), spawn to its first painted "
+            "frame: the opening screen, before the settings are read",
             baseline_name="python -c pass",
             baseline_value=baseline * 1000,
             goal=Goal(GoalKind.VALUE_BELOW, 500.0, "< 500 ms"),
             samples=[p * 1000 for p in paints],
         )
     )
-    cpu = [float(m.split("cpu=", 1)[1]) * 1000 for m in markers if "cpu=" in m]
+    result.add(
+        Figure(
+            "console_home_paint",
+            median(homes) * 1000,
+            "ms",
+            "the same console, spawn to the first frame of its home with the settings read and the session open "
+            "(reported, not judged: what the first paint was before the console opened ahead of its settings)",
+            baseline_name="python -c pass",
+            baseline_value=baseline * 1000,
+            samples=[h * 1000 for h in homes],
+        )
+    )
+    cpu = [float(m.split("cpu=", 1)[1]) * 1000 for m in markers if m.startswith(MARKER) and "cpu=" in m]
     if cpu:
         result.add(
             Figure(

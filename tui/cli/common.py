@@ -40,27 +40,36 @@ class Context:
 
     def profile(self) -> Profile | None:
         """The ``--profile`` chosen (None: none); an unknown or unreadable one exits 2 with one line."""
+        return _or_exit(self.read_profile)
+
+    def read_profile(self) -> Profile | None:
+        """:meth:`profile`, raising :class:`InputProblem` instead of exiting."""
         if self.profile_name is None:
             return None
         from tui.profiles import ProfileError, ProfileStore
 
         if self.env_file is not None:
-            fail("give --profile or --env-file, not both")
+            raise InputProblem(["give --profile or --env-file, not both"])
         try:
             return ProfileStore().get(self.profile_name)
         except ProfileError as exc:
-            fail(str(exc))
+            raise InputProblem([str(exc)]) from None
 
     def with_profile(self, name: str) -> Context:
         """The same options on another profile (the console's profile switcher)."""
         return replace(self, profile_name=name, env_file=None)
 
     def _env_file(self) -> str | None:
-        profile = self.profile()
+        profile = self.read_profile()
         return str(profile.path) if profile is not None else self.env_file
 
     def settings(self, **overrides: Any) -> KafkaSettings:
         """The effective :class:`KafkaSettings`; invalid → exit 2 with one line per bad variable."""
+        return _or_exit(lambda: self.read_settings(**overrides))
+
+    def read_settings(self, *, enter_scope: bool = True, **overrides: Any) -> KafkaSettings:
+        """:meth:`settings`, raising :class:`InputProblem` instead of exiting (``enter_scope``: see
+        :meth:`read_app_settings`)."""
         from tui.config import ConfigError, load_settings
 
         if self.brokers:
@@ -68,29 +77,54 @@ class Context:
         try:
             settings = load_settings(self._env_file(), **overrides)
         except ConfigError as exc:
-            fail_lines(exc.lines)
+            raise InputProblem(exc.lines) from None
         if not self.read_only:
             # EVOKAFKA_READ_ONLY may come from the environment or the .env file: every command that reaches
             # Kafka asks for these settings first, so this is where the process learns it is read-only.
-            self.app_settings()
+            self.read_app_settings(enter_scope=enter_scope)
         return settings
 
     def app_settings(self, **overrides: Any) -> AppSettings:
         """The effective :class:`AppSettings` (read-only flag applied; a production profile is read-only unless
         ``--read-write``)."""
+        return _or_exit(lambda: self.read_app_settings(**overrides))
+
+    def read_app_settings(self, *, enter_scope: bool = True, **overrides: Any) -> AppSettings:
+        """:meth:`app_settings`, raising :class:`InputProblem` instead of exiting.
+
+        Settings that make the process read-only enter the command's read-only scope (:func:`enter_read_only`)
+        unless ``enter_scope`` is False: the console reads its settings inside its running app, where the scope
+        could not be left again, and its session carries the flag to every client it builds instead."""
         from tui.config import ConfigError, load_app_settings
 
-        profile = self.profile()
+        profile = self.read_profile()
         if self.read_only or (profile is not None and profile.production and not self.read_write):
             overrides["read_only"] = True
         try:
             app = load_app_settings(self._env_file(), **overrides)
         except ConfigError as exc:
-            fail_lines(exc.lines)
+            raise InputProblem(exc.lines) from None
         if app.read_only and not self.read_only:
             self.read_only = True
-            enter_read_only()
+            if enter_scope:
+                enter_read_only()
         return app
+
+
+class InputProblem(Exception):
+    """The user's input cannot be used: one line per problem (the command exits 2 with them)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def _or_exit(read: Callable[[], T]) -> T:
+    """``read()``; an :class:`InputProblem` exits 2 with its lines."""
+    try:
+        return read()
+    except InputProblem as exc:
+        fail_lines(exc.lines)
 
 
 def enter_read_only() -> None:

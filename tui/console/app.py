@@ -19,12 +19,11 @@ from textual.worker import Worker
 
 from tui import collector
 from tui.console.screens.areas import AREAS
-from tui.console.screens.base import report_worker_failure
-from tui.console.session import Session
-from tui.console.session_app import SessionApp
+from tui.console.session_app import OpeningFailed, SessionApp, report_worker_failure
 
 if TYPE_CHECKING:
     from tui.console.screens.streams import StreamsScreen
+    from tui.console.session import Session
     from tui.selection import PaneSpec
 
 # Each area's screen module is imported when its area first opens (plain imports, visible to mypy), so the first
@@ -93,6 +92,8 @@ SCREENS_BY_MODE: dict[str, Callable[[], Screen[None]]] = {
 
 
 SERVICE_WORKERS = "services"
+OPENING_ACTIONS = frozenset({"request_quit", "quit"})
+"""What keys can do while the console is still opening (:class:`OpeningConsole`)."""
 STOP_TIMEOUT_S = 10.0
 
 
@@ -103,6 +104,8 @@ def stylesheets() -> list[str | PurePath]:
     return [*sheets]
 
 
+OPENING_SHEETS = frozenset({"app.tcss"})
+"""What the opening screen's first frame is styled by (:class:`OpeningConsole`)."""
 HOME_SHEETS = frozenset({"app.tcss", "main.tcss"})
 """What the home screen's first frame is styled by. Textual parses every sheet at start, and again for each
 change: a console opening on the home reads the other areas' sheets right after its first frame."""
@@ -134,7 +137,7 @@ class EvokafkaApp(SessionApp):
 
     def __init__(
         self,
-        session: Session,
+        session: Session | None,
         *,
         connect: bool = True,
         cursor_blink: bool = True,
@@ -142,14 +145,17 @@ class EvokafkaApp(SessionApp):
     ) -> None:
         """``connect=False`` starts no Kafka work (snapshots: the session's ``connect`` fact says so to every
         screen); ``cursor_blink=False`` freezes cursors; ``panes`` opens the console on the streams area with
-        these panes (``evokafka watch``)."""
+        these panes (``evokafka watch``). ``session`` is None only for :class:`OpeningConsole`, which opens it
+        after its first frame."""
         super().__init__(session, cursor_blink=cursor_blink)
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             # No slides over SSH: a tab's underline gliding after each ] cost ~40 frames a second under a flood
             # (CPU, bytes on a slow link, and the key's frame waiting for its turn). TEXTUAL_ANIMATIONS=full
             # brings them back.
             self.animation_level = "none"
-        session.connect = connect
+        self.connect = connect
+        if session is not None:
+            session.connect = connect
         self.watch_panes = panes
         self.next_profile: str | None = None
         """The profile the operator switched to: the command line opens the console again on it."""
@@ -161,7 +167,7 @@ class EvokafkaApp(SessionApp):
             self.css_path = [path for path in self.css_path if PurePath(path).name in HOME_SHEETS]
 
     async def on_mount(self) -> None:
-        if self.watch_panes:
+        if self.session_open and self.watch_panes:
             await self.open_panes(self.watch_panes)
         self.call_after_refresh(self._after_first_frame)
 
@@ -172,6 +178,12 @@ class EvokafkaApp(SessionApp):
             self._run_services()
         self.read_later_sheets()
         self._tune_gc()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Before the session is open (:class:`OpeningConsole`) only quitting works."""
+        if not self.session_open and action not in OPENING_ACTIONS:
+            return False
+        return super().check_action(action, parameters)
 
     def read_later_sheets(self) -> None:
         """Read the sheets the first frame did without (once; before any other screen shows)."""
@@ -303,6 +315,9 @@ class EvokafkaApp(SessionApp):
                 raise SkipAction()  # a modal's own keys come first (app keys reach it only with priority)
             self.notify("Esc goes back; q quits from a top screen (Ctrl-C quits from anywhere)", timeout=3)
             return
+        if not self.session_open:
+            self.exit()  # still opening: nothing in flight, no services to stop
+            return
         in_flight = max(self.session.publisher_status.in_flight, 0)
         if in_flight and not self._quit_asked:
             self._quit_asked = True
@@ -360,6 +375,8 @@ class EvokafkaApp(SessionApp):
     async def stop_services(self) -> None:
         """Stop the publisher (flushing), the registry and the admin client; bounded."""
         self.workers.cancel_group(self, SERVICE_WORKERS)
+        if not self.session_open:
+            return
         await asyncio.wait_for(self.session.stop(), timeout=STOP_TIMEOUT_S * 2)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -384,3 +401,104 @@ class EvokafkaApp(SessionApp):
                 binding.tooltip or f"key {binding.key_display or binding.key}",
                 lambda node=active.node, action=binding.action: self.run_action(action, node),
             )
+
+
+def _opening() -> Screen[None]:
+    from tui.console.screens.opening import OpeningScreen
+
+    return OpeningScreen()
+
+
+SessionOpener = Callable[[], "Session"]
+"""Reads and validates the settings and builds the console's session (on the event loop, after :func:`warm`);
+raises :class:`tui.console.session_app.OpeningFailed` with the lines to print when the settings cannot be used."""
+
+
+def warm() -> None:
+    """Import what opening the session and its home need (pydantic, the settings, the session, the home screen);
+    run in a thread after the first frame, so the event loop stays free to answer ``q``."""
+    import tui.config
+    import tui.console.screens.main
+    import tui.console.session  # noqa: F401
+
+
+class OpeningConsole(EvokafkaApp):
+    """The console as ``evokafka`` opens it: its first frame comes before its settings are read.
+
+    pydantic with the settings and evokafka's session are most of the way to a first frame (measured with
+    callgrind: about a third of its instructions). Here the first frame is the opening screen
+    (:class:`tui.console.screens.opening.OpeningScreen`); then :func:`warm` imports them in a thread, the
+    ``opener`` reads and validates the settings and builds the session, and the console turns to its home, or to
+    the panes ``evokafka watch`` asked for, and starts its services. Settings that cannot be used close the
+    console: :attr:`failure` holds their lines and exit code, which the command line prints.
+    """
+
+    DEFAULT_MODE = "opening"
+    MODES = {**EvokafkaApp.MODES, "opening": _opening}
+
+    def __init__(
+        self,
+        opener: SessionOpener,
+        *,
+        source: str = "",
+        connect: bool = True,
+        cursor_blink: bool = True,
+        panes: tuple[PaneSpec, ...] = (),
+        prepare: Callable[[], None] = warm,
+    ) -> None:
+        """``source`` says where the settings come from (the opening screen shows it); ``prepare`` runs in a
+        thread before ``opener`` (tests hold it to see the opening screen)."""
+        super().__init__(None, connect=connect, cursor_blink=cursor_blink, panes=panes)
+        self._opener = opener
+        self._prepare = prepare
+        self._source = source
+        self.failure: OpeningFailed | None = None
+        """Why the session could not be opened (the console closed): the lines to print and the exit code."""
+        self._later_sheets = [path for path in self.css_path if PurePath(path).name not in OPENING_SHEETS]
+        self.css_path = [path for path in self.css_path if PurePath(path).name in OPENING_SHEETS]
+
+    async def on_mount(self) -> None:
+        from tui.console.screens.opening import OpeningScreen
+
+        screen = self.screen
+        if isinstance(screen, OpeningScreen) and self._source:
+            screen.show_state(f"Reading the settings ({self._source}) and opening the session…")
+        await super().on_mount()
+
+    def _after_first_frame(self) -> None:
+        # The collector stays off (the command line held it) while the session's modules are imported and its
+        # home composed, as when the console opens on its home: on once that frame is up.
+        self._open()
+
+    @work(exclusive=True, group="opening", exit_on_error=False, name="opening")
+    async def _open(self) -> None:
+        try:
+            await asyncio.to_thread(self._prepare)
+            session = self._opener()
+        except Exception as exc:  # one line on the way out, never a traceback on the console
+            self.failure = (
+                exc if isinstance(exc, OpeningFailed)
+                else OpeningFailed([f"error: {exc.__class__.__name__}: {exc}"], code=1)
+            )
+            self._tune_gc()
+            self.exit(return_code=self.failure.code)
+            return
+        self.open_session(session)
+        session.connect = self.connect
+        if self.watch_panes:
+            await self.open_panes(self.watch_panes)
+        else:
+            # The home's sheets now; the others right after its first frame, as when the console opens on it.
+            later, self._later_sheets = self._later_sheets, []
+            for path in later:
+                if PurePath(path).name in HOME_SHEETS:
+                    self.stylesheet.read(path)  # applied as the home mounts (a new mode's screen restyles all)
+                else:
+                    self._later_sheets.append(path)
+            await self.switch_mode("home")
+            self.call_after_refresh(self.read_later_sheets)
+        self.call_after_refresh(self._tune_gc)
+        # The opening mode stays (one idle screen, never shown again: no key opens it): removing it could race
+        # the app's own closing of every mode when the operator quits at that moment.
+        if session.connect:
+            self._run_services()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import Reactive
@@ -18,22 +18,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from tui.console.session import Session
-from tui.console.session_app import console_app, session_of
+from tui.console.session_app import console_app, report_worker_failure, session_of
 from tui.console.widgets.cluster_header import ClusterHeader
 from tui.console.widgets.producer_status import ProducerStatus
-
-
-def report_worker_failure(app: App[Any], event: Worker.StateChanged) -> None:
-    """Turn a worker's failure into a visible notification (``Worker.StateChanged`` does not bubble, so
-    the app and every console screen call this from their one handler)."""
-    error = event.worker.error
-    if event.state is WorkerState.ERROR and error is not None:
-        text = str(error) or error.__class__.__name__
-        app.notify(f"{event.worker.name}: {text}", title=error.__class__.__name__, severity="error", timeout=8)
-
 
 HELP_KEY = "question_mark"
 """The key that lists every key (:class:`tui.console.screens.keys_help.KeysHelpScreen`); the footer always shows it."""
