@@ -97,7 +97,9 @@ def safe_json_bytes(obj: Any) -> bytes:
         line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).encode(
             "utf-8", errors="backslashreplace"
         )
-    if line.isascii() and b"\x7f" not in line:
+    # find, not ``in``: ``in`` on bytes first tries its operand as an integer, and raises and clears a formatted
+    # TypeError for every line (~1,800 instructions of ~75,000 per tail line in callgrind).
+    if line.isascii() and line.find(b"\x7f") < 0:
         return line
     text = line.decode("utf-8")
     if text.isprintable():  # every character the class names is unprintable: the common case costs one C call

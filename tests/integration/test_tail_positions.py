@@ -15,6 +15,8 @@ from aiokafka import TopicPartition
 from tui.config import KafkaSettings
 from tui.kafka.options import ConnectionOptions
 from tui.kafka.streams import consumer
+from tui.kafka.tail import BATCH_RECORDS, read
+from tui.selection import StartPosition
 
 pytestmark = pytest.mark.broker
 
@@ -85,3 +87,24 @@ async def test_last_n_and_future_time_are_exact_despite_the_end_offsets(settings
     assert await asyncio.to_thread(tail, settings, topic, "2099-01-01T00:00:00Z") == []
     everything = await asyncio.to_thread(tail, settings, topic, "2000-01-01T00:00:00Z")
     assert len(everything) == PARTITIONS * PER_PARTITION
+
+
+async def test_read_hands_over_every_record_in_bounded_batches(settings: KafkaSettings, prefix: str) -> None:
+    """A reader's batches stay at BATCH_RECORDS or fewer (what keeps ``tail``'s memory and page faults down) and
+    lose, repeat or reorder nothing of a partition, when far more is there at once."""
+    topic = f"{prefix}.bounded.messages.upsert"
+    from tui.kafka.admin import Admin, TopicSpec
+
+    options = ConnectionOptions.from_settings(settings)
+    async with Admin(options) as admin:
+        await admin.create_topics([TopicSpec(topic, partitions=PARTITIONS)])
+    await fill_batched(settings, topic)
+    assert BATCH_RECORDS < PARTITIONS * PER_PARTITION
+    sizes: list[int] = []
+    offsets: dict[int, list[int]] = {p: [] for p in range(PARTITIONS)}
+    async for batch in read(options, [topic], StartPosition.parse("earliest"), stop_at_end=True):
+        sizes.append(len(batch))
+        for record in batch:
+            offsets[record.partition].append(record.offset)
+    assert max(sizes) <= BATCH_RECORDS
+    assert offsets == {p: list(range(PER_PARTITION)) for p in range(PARTITIONS)}

@@ -94,3 +94,23 @@ def test_the_usual_envelope_and_what_leaves_its_way() -> None:
     assert json_lines([]) == b""
     first = orjson.loads(json_lines(records[:1]))
     assert first["value"]["apikey"] == "********" and first["key"] == "acme" and first["size"] == len(value)
+
+
+def test_depth_near_the_limit_whatever_the_length() -> None:
+    """The shortest envelope nested deeper than MAX_DEPTH is written as to_json writes it (as text, with its
+    problem); one just within, and a short one whose brackets are in a string, take the usual way."""
+    head = b'{"event":"e","instance":"i","d":'
+
+    def nested(levels: int) -> bytes:  # the envelope is one level, ``levels`` lists inside it
+        return head + b"[" * levels + b"]" * levels + b"}"
+
+    deep, within = nested(MAX_DEPTH), nested(MAX_DEPTH - 1)
+    in_text = b'{"event":"' + b"[{" * MAX_DEPTH + b'","instance":"i"}'
+    assert len(deep) - (2 * MAX_DEPTH + 1) < 40  # close to the bound tail_lines counts from
+    records = [Record("t", 0, n, 2, 0, None, value, ()) for n, value in enumerate((deep, within, in_text))]
+    lines = json_lines(records)
+    assert lines == _reference(records, False)
+    deep_line, within_line, in_text_line = (orjson.loads(line) for line in lines.splitlines())
+    assert "value_text" in deep_line and deep_line["problems"]
+    assert "value" in within_line and "problems" not in within_line
+    assert in_text_line["value"]["event"] == "[{" * MAX_DEPTH

@@ -11,6 +11,11 @@ from tui.kafka.streams import StreamError, assign, consumer, stop_client, to_rec
 from tui.records import Record
 from tui.selection import StartPosition
 
+BATCH_RECORDS = 500
+"""Records per batch at most (``getmany``'s ``max_records``): a batch's objects (the client's records, ours, the
+lines written) then fit in memory the process already holds. At 5,000 every batch took fresh pages: reading
+100,000 envelopes to stdout cost ~135,000 minor page faults and ~0.4 s of system time against ~42,000 and ~0.13 s
+at 500 (peak RSS 92 MB against 57 MB), for the same instructions per record from 250 to 5,000 (callgrind)."""
 END_IDLE_MS = 1000
 """How long a reader stopping at the end must see no record, caught up with fresh end offsets, before it ends."""
 END_STALL_MS = 15_000
@@ -43,7 +48,7 @@ async def read(
         loop = asyncio.get_running_loop()
         last_record = loop.time()
         while True:
-            batches = await client.getmany(timeout_ms=batch_timeout_ms, max_records=5000)
+            batches = await client.getmany(timeout_ms=batch_timeout_ms, max_records=BATCH_RECORDS)
             if batches:
                 records = to_records(batches)
                 if records:
