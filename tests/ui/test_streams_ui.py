@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -379,29 +378,6 @@ async def test_pane_switch_acts_at_once_and_leaves_fields_alone(console: Console
         await pilot.press("]", "[")
         # Typing in a field, the brackets are text: the pane stays.
         assert field.value.endswith("][") and screen.active_pane is b
-
-
-async def test_a_key_press_is_answered_before_the_panes_next_frame(console: Console, tmp_path: Path) -> None:
-    async with console.app.run_test(size=(100, 30)) as pilot:
-        screen = await open_streams(pilot, tmp_path)
-        pane = await screen.add_pane(PaneSpec("a", Selection(topics=("t",))), reading=False)
-        app = console.app
-        before = app.last_key_at
-        await pilot.press("]")
-        assert app.last_key_at > before  # every key press is noted as it arrives
-        # Right after a key, the panes' frame waits one tick (the key's own frame comes first) ...
-        app.last_key_at = time.monotonic()
-        frames = pane.frames
-        screen._draw_frames()
-        assert pane.frames == frames
-        # ... never two in a row, however fast the keys come ...
-        app.last_key_at = time.monotonic()
-        screen._draw_frames()
-        assert pane.frames == frames + 1
-        # ... and without a key the frames follow their clock.
-        app.last_key_at = float("-inf")
-        screen._draw_frames()
-        assert pane.frames == frames + 2
 
 
 async def test_only_drawn_rows_are_decoded(console: Console, tmp_path: Path) -> None:

@@ -3,10 +3,8 @@ to it from any screen or widget: :func:`session_of`, :func:`console_app`."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
-from textual import events
 from textual.app import App
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -46,13 +44,6 @@ class SessionApp(App[None]):
         strip_cycles.install()
         self._session = session
         self.cursor_blink = cursor_blink
-        self.last_key_at = float("-inf")
-        """When the last key press arrived (``time.monotonic()``): the streams put their frame after its answer."""
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            self.last_key_at = time.monotonic()
-        await super().on_event(event)
 
     @property
     def session(self) -> Session:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -34,7 +33,6 @@ from tui.console.screens.prompt_dialog import PromptDialog
 from tui.console.screens.record_detail import RecordDetailScreen
 from tui.console.screens.subscription_dialog import SubscriptionDialog
 from tui.console.screens.view_picker import ViewPicker
-from tui.console.session_app import console_app
 from tui.console.widgets.stream_lag import LagPanel
 from tui.console.widgets.stream_pane import FRAME_RATE, StreamPane, export_records
 from tui.console.widgets.stream_rows import BatchRows
@@ -52,8 +50,6 @@ MAX_WEIGHT = 6
 """How much taller than the others ``+`` can make a pane in the grid."""
 DISCOVERY_TIMEOUT_S = 1.5
 """Bound on looking for instances seen only in topics before the subscription dialog opens."""
-KEY_FIRST_S = 0.06
-"""A frame of the panes due this soon after a key press waits one tick (:meth:`StreamsScreen._draw_frames`)."""
 
 
 class PaneArea(Container):
@@ -121,20 +117,12 @@ class StreamsScreen(ConsoleScreen):
             markup=False,
         )
         self._area = PaneArea(id="panes", classes="-tabs")
-        self._held_for_key = False
 
     def on_mount(self) -> None:
         # One frame clock for every pane: under a flood all panes move in the same screen update.
         self.set_interval(1 / FRAME_RATE, self._draw_frames)
 
     def _draw_frames(self) -> None:
-        # A key first: a frame of the panes due just after a key press waits one tick, so the frame that answers
-        # the key does not also repaint every pane's rows (under a flood that doubled its wait). Never two ticks in
-        # a row: rows still move at least FRAME_RATE / 2 times a second while keys keep coming.
-        if not self._held_for_key and time.monotonic() - console_app(self).last_key_at < KEY_FIRST_S:
-            self._held_for_key = True
-            return
-        self._held_for_key = False
         cluster = self.session.cluster
         silent = cluster.checked_at is not None and not cluster.up
         for pane in self.panes:
