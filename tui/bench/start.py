@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import compileall
+import contextlib
 import os
 import shutil
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tui.bench.report import Figure, Goal, GoalKind, ScenarioResult, median
@@ -47,65 +49,54 @@ def child_env() -> dict[str, str]:
     return env
 
 
-async def time_process(
-    args: list[str], *, until_line: str | None = None, env: dict[str, str] | None = None, seen: list[str] | None = None
-) -> float:
-    """Seconds from spawn until exit, or until a stdout line starting with ``until_line`` appears (kept in
-    ``seen``)."""
-    if until_line is not None:
-        return (await time_lines(args, (until_line,), env=env, seen=seen))[0]
-    started = time.perf_counter()
+@contextlib.asynccontextmanager
+async def _spawned(args: list[str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``args`` started with :func:`child_env`, stdout and stderr piped; killed on the way out if still running
+    (a child's orderly shutdown is not part of any figure)."""
     process = await asyncio.create_subprocess_exec(
         *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=env if env is not None else child_env(),
+        env=child_env(),
     )
     try:
         async with asyncio.timeout(RUN_TIMEOUT_S):
-            _, err = await process.communicate()
-            elapsed = time.perf_counter() - started
-            if process.returncode != 0:
-                raise RuntimeError(f"{' '.join(args[-3:])} exited {process.returncode}: {err.decode()[-300:]}")
-            return elapsed
+            yield process
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
 
 
-async def time_lines(
-    args: list[str], lines: tuple[str, ...], *, env: dict[str, str] | None = None, seen: list[str] | None = None
-) -> list[float]:
+async def time_process(args: list[str]) -> float:
+    """Seconds from spawn until exit; raises when the process fails."""
+    started = time.perf_counter()
+    async with _spawned(args) as process:
+        _, err = await process.communicate()
+        elapsed = time.perf_counter() - started
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[-3:])} exited {process.returncode}: {err.decode()[-300:]}")
+        return elapsed
+
+
+async def time_lines(args: list[str], lines: tuple[str, ...], *, seen: list[str] | None = None) -> list[float]:
     """Seconds from spawn until each stdout line starting with one of ``lines`` appears, in that order (the lines
-    kept in ``seen``); the child is killed after the last (its orderly shutdown is not measured)."""
+    kept in ``seen``); the child is killed after the last."""
     started = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env if env is not None else child_env(),
-    )
     times: list[float] = []
-    try:
-        async with asyncio.timeout(RUN_TIMEOUT_S):
-            assert process.stdout is not None
-            while len(times) < len(lines):
-                line = await process.stdout.readline()
-                if not line:
-                    err = await process.stderr.read() if process.stderr else b""
-                    raise RuntimeError(f"no {lines[len(times)]}: {err.decode(errors='replace').strip()[-300:]}")
-                if line.decode().startswith(lines[len(times)]):
-                    times.append(time.perf_counter() - started)
-                    if seen is not None:
-                        seen.append(line.decode().strip())
-            return times
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    async with _spawned(args) as process:
+        assert process.stdout is not None
+        while len(times) < len(lines):
+            line = await process.stdout.readline()
+            if not line:
+                err = await process.stderr.read() if process.stderr else b""
+                raise RuntimeError(f"no {lines[len(times)]}: {err.decode(errors='replace').strip()[-300:]}")
+            if line.decode().startswith(lines[len(times)]):
+                times.append(time.perf_counter() - started)
+                if seen is not None:
+                    seen.append(line.decode().strip())
+    return times
 
 
 def compile_bytecode() -> bool:
