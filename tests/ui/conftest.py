@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,3 +180,72 @@ def frozen_app(
     # Pictures of where things end, not of a moment in a slide (a tab's underline): no animations.
     app.animation_level = "none"
     return app
+
+
+FIRST_FRAME_CHILD = """
+import asyncio, json, sys
+from tui.bench.frames import FrameProbe
+
+LATER = {later!r}
+
+
+async def main() -> None:
+{build}
+    at_first_frame: list[str] = []
+
+    def first_frame() -> bool:
+        at_first_frame.extend(m for m in LATER if m in sys.modules)
+        return True
+
+    probe = FrameProbe(app).install()
+    painted = probe.watch(first_frame)
+    async with app.run_test(headless=True, size={size!r}):
+        await asyncio.wait_for(painted, timeout=30)
+        first_screen = type(app.screen).__name__
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not (app.session_open and app.session.cluster.up and
+                   str(app.session.registry_view.state) == "synced" and
+                   str(app.session.publisher.status.state) == "connected"):
+            if loop.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        session = app.session
+        result = {{
+            "at_first_frame": at_first_frame,
+            "later": [m for m in LATER if m in sys.modules],
+            "first_screen": first_screen,
+            "screen": type(app.screen).__name__,
+            "brokers": session.settings.brokers,
+            "prefix": session.settings.topic_prefix,
+            "cluster_up": session.cluster.up,
+            "registry": str(session.registry_view.state),
+            "publisher": str(session.publisher.status.state),
+        }}
+        await app.stop_services()
+    print(json.dumps(result))
+
+
+asyncio.run(main())
+"""
+"""A fresh interpreter that builds the console (``build``: statements, indented, that set ``app`` from
+``sys.argv``), notes which of ``LATER`` are imported at its first frame, waits (bounded) for its services to be up
+and prints what it saw as JSON."""
+
+
+def first_frame_child(
+    build: str,
+    later: Iterable[str],
+    args: Iterable[str],
+    *,
+    size: tuple[int, int] = (120, 40),
+    **run: Any,
+) -> dict[str, Any]:
+    """Run :data:`FIRST_FRAME_CHILD` with ``args``; what it saw (the test fails on a failed child)."""
+    code = FIRST_FRAME_CHILD.format(later=tuple(later), build=build, size=size)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, check=False, **run
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return seen

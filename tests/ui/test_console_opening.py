@@ -7,7 +7,6 @@ works.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import pty
 import re
@@ -26,6 +25,8 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import async_wait_until
+from tests.ui.conftest import first_frame_child
+from tui.bench.start import child_env
 from tui.cli.common import Context
 from tui.cli.console_cmd import opening_console
 from tui.console.app import OpeningConsole, warm
@@ -48,76 +49,31 @@ NOT_AT_FIRST_FRAME = (
 )
 """Modules the opening frame does without (checked in a fresh interpreter: this one has imported them)."""
 
-CHILD = """
-import asyncio, json, sys
-from tui.bench.frames import FrameProbe
-from tui.cli.common import Context
-from tui.cli.console_cmd import opening_console
+BUILD = """
+    from tui.cli.common import Context
+    from tui.cli.console_cmd import opening_console
 
-LATER = {later!r}
-
-
-async def main() -> None:
     app = opening_console(Context(brokers=sys.argv[1]))
-    at_first_frame: list[str] = []
-
-    def first_frame() -> bool:
-        at_first_frame.extend(m for m in LATER if m in sys.modules)
-        return True
-
-    probe = FrameProbe(app).install()
-    painted = probe.watch(first_frame)
-    async with app.run_test(headless=True, size=(80, 24)):
-        await asyncio.wait_for(painted, timeout=30)
-        first_screen = type(app.screen).__name__
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while not (app.session_open and app.session.cluster.up and
-                   str(app.session.registry_view.state) == "synced" and
-                   str(app.session.publisher.status.state) == "connected"):
-            if loop.time() > deadline:
-                break
-            await asyncio.sleep(0.05)
-        session = app.session
-        result = {{
-            "at_first_frame": at_first_frame,
-            "first_screen": first_screen,
-            "screen": type(app.screen).__name__,
-            "brokers": session.settings.brokers,
-            "prefix": session.settings.topic_prefix,
-            "cluster_up": session.cluster.up,
-            "registry": str(session.registry_view.state),
-            "publisher": str(session.publisher.status.state),
-        }}
-        await app.stop_services()
-    print(json.dumps(result))
-
-
-asyncio.run(main())
 """
+"""The console as the command line opens it."""
 
 
 def _child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "EVOKAFKA_", "EVOLUTION_API_"))}
-    env.update(extra)
-    return env
+    return {**child_env(), **extra}
 
 
 @pytest.mark.broker
 def test_the_first_frame_comes_before_the_settings_and_the_services_follow(
     broker: EmbeddedBroker, prefix: str, tmp_path: Path
 ) -> None:
-    code = CHILD.format(later=NOT_AT_FIRST_FRAME)
-    result = subprocess.run(
-        [sys.executable, "-c", code, broker.bootstrap],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    seen = first_frame_child(
+        BUILD,
+        NOT_AT_FIRST_FRAME,
+        (broker.bootstrap,),
+        size=(80, 24),
         cwd=tmp_path,  # no ./.env of the developer's
         env=_child_env(KAFKA_TOPIC_PREFIX=prefix, KAFKA_AUTO_CREATE_TOPICS="true"),
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["at_first_frame"] == [], f"imported before the first frame: {seen['at_first_frame']}"
     assert seen["first_screen"] == "OpeningScreen"
     # The settings were read after that frame, from the environment and the command line, and the services run.

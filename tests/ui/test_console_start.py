@@ -5,14 +5,11 @@ client (aiokafka) and the JSONPath parser are imported after that frame, when th
 from __future__ import annotations
 
 import gc
-import json
-import subprocess
-import sys
 from pathlib import PurePath
 
 import pytest
 
-from tests.ui.conftest import frozen_app
+from tests.ui.conftest import first_frame_child, frozen_app
 from tui.console.app import HOME_SHEETS, stylesheets
 from tui.console.screens.main import MainScreen
 from tui.demo.broker import EmbeddedBroker
@@ -68,65 +65,21 @@ LATER = (
 )
 """Modules the first frame does without (checked in a fresh interpreter: this one has imported them already)."""
 
-CHILD = """
-import asyncio, json, sys
-from tui.bench.frames import FrameProbe
-from tui.config import load_app_settings, load_settings
-from tui.console.app import EvokafkaApp
-from tui.console.session import Session
-from tui.status import PublisherState, RegistryState
+BUILD = """
+    from tui.config import load_app_settings, load_settings
+    from tui.console.app import EvokafkaApp
+    from tui.console.session import Session
 
-LATER = {later!r}
-
-
-async def main() -> None:
-    settings = load_settings(None, environ={{}}, brokers=sys.argv[1], topic_prefix=sys.argv[2],
+    settings = load_settings(None, environ={}, brokers=sys.argv[1], topic_prefix=sys.argv[2],
                              auto_create_topics="true")
-    app = EvokafkaApp(Session.build(settings, load_app_settings(None, environ={{}})))
-    session = app.session
-    at_first_frame: list[str] = []
-
-    def first_frame() -> bool:
-        at_first_frame.extend(m for m in LATER if m in sys.modules)
-        return True
-
-    probe = FrameProbe(app).install()
-    painted = probe.watch(first_frame)
-    async with app.run_test(headless=True, size=(120, 40)):
-        await asyncio.wait_for(painted, timeout=30)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while not (
-            session.cluster.up
-            and session.registry_view.state is RegistryState.SYNCED
-            and session.publisher.status.state is PublisherState.CONNECTED
-        ):
-            if loop.time() > deadline:
-                break
-            await asyncio.sleep(0.05)
-        result = {{
-            "at_first_frame": at_first_frame,
-            "later": [m for m in LATER if m in sys.modules],
-            "cluster_up": session.cluster.up,
-            "registry": str(session.registry_view.state),
-            "publisher": str(session.publisher.status.state),
-        }}
-        await app.stop_services()
-    print(json.dumps(result))
-
-
-asyncio.run(main())
+    app = EvokafkaApp(Session.build(settings, load_app_settings(None, environ={})))
 """
+"""The console with its session built first (the demo's and the bench's way)."""
 
 
 @pytest.mark.broker
 def test_the_first_frame_does_not_wait_for_the_kafka_client(broker: EmbeddedBroker, prefix: str) -> None:
-    code = CHILD.format(later=LATER)
-    result = subprocess.run(
-        [sys.executable, "-c", code, broker.bootstrap, prefix], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = first_frame_child(BUILD, LATER, (broker.bootstrap, prefix))
     assert seen["at_first_frame"] == [], f"imported before the first frame: {seen['at_first_frame']}"
     # The services started after the first frame: the client is loaded and connected.
     assert "aiokafka" in seen["later"]

@@ -9,7 +9,7 @@ from tui import collector
 from tui.cli.common import Context, InputProblem, fail, fail_lines
 
 if TYPE_CHECKING:
-    from tui.console.app import OpeningConsole, SessionOpener
+    from tui.console.app import OpeningConsole
     from tui.console.session import Session
     from tui.selection import PaneSpec
 
@@ -54,8 +54,7 @@ def opening_console(ctx: Context, panes: tuple[PaneSpec, ...] = ()) -> OpeningCo
         except InputProblem as exc:
             raise OpeningFailed(exc.lines) from None
 
-    session_opener: SessionOpener = opener
-    return OpeningConsole(session_opener, source=settings_source(ctx), panes=panes)
+    return OpeningConsole(opener, source=settings_source(ctx), panes=panes)
 
 
 def open_console(ctx: Context, panes: tuple[PaneSpec, ...] = ()) -> None:
