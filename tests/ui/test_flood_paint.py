@@ -170,3 +170,96 @@ def test_screens_update_up_to_120_times_a_second_unless_told(environ: dict[str, 
         env=env, capture_output=True, text=True, check=True, timeout=60,
     )
     assert out.stdout.split() == [expected, expected]
+
+
+async def test_next_pane_draws_no_row_again_and_a_change_does() -> None:
+    # ] moves the focus and recolours two outlines: nothing in the tables changes, so every drawn line is reused
+    # (under a flood each table line cost ~0.15 ms and a press repainted every table three or four times). A moved
+    # cursor, a learned name or a new row do draw their lines again.
+    from tests.conftest import async_wait_until
+    from tests.ui.conftest import frozen_app
+    from tests.ui.test_reading_snapshots import conversation
+    from tui.console.screens.streams import StreamsScreen
+    from tui.selection import PaneSpec, Selection
+
+    app = frozen_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, StreamsScreen)
+        panes = [await screen.add_pane(PaneSpec(name, Selection(topics=("t",))), reading=False) for name in "abc"]
+        screen.set_arrangement("grid")
+        for pane in panes:
+            pane.ingest(conversation())
+            pane.draw_frame()
+        for _ in panes:
+            await pilot.press("]")
+            await pilot.pause()
+        await async_wait_until(lambda: not screen._dirty_widgets, timeout=5)
+
+        def drawn() -> list[dict[int, object]]:
+            return [{key: entry[2] for key, entry in pane.table._strips.items()} for pane in panes]
+
+        before = drawn()
+        assert all(before)
+        for _ in range(4):
+            await pilot.press("]")
+            await pilot.pause()
+        after = drawn()
+        assert all(after[i][key] is strip for i in range(3) for key, strip in before[i].items())
+        # The same screen as a fresh drawing of every line would give.
+        table = panes[0].table
+        shown = [table.render_line(y).text for y in range(table.size.height)]
+        table._strips = {}
+        assert [table.render_line(y).text for y in range(table.size.height)] == shown
+
+        # The cursor moving up draws the two lines it leaves and reaches.
+        table.focus()
+        await pilot.pause()
+        before = drawn()[0]
+        await pilot.press("up")
+        await pilot.pause()
+        after = drawn()[0]
+        changed = [key for key in before if after.get(key) is not before[key]]
+        assert len(changed) == 2
+        # A name learned changes every line's key: all drawn again.
+        table.names.remember("5511999999999@s.whatsapp.net", "Someone New")
+        table.refresh()
+        await pilot.pause()
+        again = drawn()[0]
+        assert again and all(strip is not after.get(key) for key, strip in again.items())
+
+
+async def test_a_tab_activated_by_a_key_is_not_shown_twice() -> None:
+    # ]/[ activate the pane at once; the tab's own message that follows must not lay it out again (nor focus it).
+    from tests.ui.conftest import frozen_app
+    from tests.ui.test_reading_snapshots import conversation
+    from tui.console.screens.streams import StreamsScreen
+    from tui.selection import PaneSpec, Selection
+
+    app = frozen_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, StreamsScreen)
+        panes = [await screen.add_pane(PaneSpec(name, Selection(topics=("t",))), reading=False) for name in "ab"]
+        for pane in panes:
+            pane.ingest(conversation())
+        await pilot.pause()
+        shown: list[object] = []
+        show = screen._show_active
+
+        def counted() -> None:
+            shown.append(screen.active_pane)
+            show()
+
+        screen._show_active = counted  # type: ignore[method-assign]
+        await pilot.press("]")
+        await pilot.pause()
+        assert len(shown) == 1 and screen.focused is shown[0].table  # type: ignore[attr-defined]
+        # A tab chosen on the tab bar itself (no activate before it) is still shown.
+        other = next(pane for pane in panes if pane is not shown[0])
+        screen._tabs.active = f"tab-{other.id}"
+        await pilot.pause()
+        assert len(shown) == 2 and screen.active_pane is other and other.has_class("-active")
+        assert screen.focused is other.table

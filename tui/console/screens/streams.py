@@ -226,8 +226,11 @@ class StreamsScreen(ConsoleScreen):
 
     @on(Tabs.TabActivated)
     def _tab_changed(self) -> None:
-        self._show_active()
         pane = self.active_pane
+        if pane is not None and pane.has_class("-active") and self.focused is pane.table:
+            # ``activate`` showed it already (]/[ and the number keys): the tab's message comes after.
+            return
+        self._show_active()
         if pane is not None and pane.is_mounted:
             pane.table.focus()
 

@@ -32,6 +32,8 @@ SCAN_PER_FRAME = 400
 """Buffered rows tested per frame when ``/`` starts narrowing (new ones are all tested as they arrive)."""
 SHIFT_STEP = 20
 """Characters ``←``/``→`` scroll the summary by."""
+MAX_CACHED_LINES = 256
+"""Drawn lines kept for drawing again (a few screens of rows; the cache starts over past it)."""
 
 
 class StreamTable(ScrollView, can_focus=True):
@@ -107,6 +109,15 @@ class StreamTable(ScrollView, can_focus=True):
         self._line_style: Style | None = None
         self._line_width: int | None = None
         self._line_columns: tuple[int, bool, Columns] | None = None
+        self._strips: dict[int, tuple[StreamRow, bool, Strip]] = {}
+        """Drawn lines by row (``id``): the row, whether the cursor was on it, the line. A line is drawn again only
+        when its row, the cursor on it or :attr:`_strips_key` changed — a focus change, a pane's outline or the
+        tab bar repaint the table without anything in it changing, and a quiet stream shows mostly the same rows
+        frame after frame."""
+        self._cursor_style: Style | None = None
+        self._strips_key: tuple[object, ...] = ()
+        """What every cached line depends on besides its row: width, shift, wide columns, the names learned,
+        the line's and the cursor's styles."""
 
     # -- what is shown ------------------------------------------------------------------------------------
 
@@ -213,12 +224,19 @@ class StreamTable(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every line of this pass shares, asked once: the widget's style walks every ancestor, and a
         # following pane redraws all its lines ten times a second.
-        self._line_style = self.rich_style
-        self._line_width = self.scrollable_content_region.width
+        style = self._line_style = self.rich_style
+        width = self._line_width = self.scrollable_content_region.width
+        # The cursor's colour is from the stylesheet (Textual keeps it until the styles change): a theme or
+        # style change that touches either style draws every line again.
+        self._cursor_style = self.get_component_rich_style("stream-table--cursor")
+        key = (width, self.shift, self.wide, self.names.version, style, self._cursor_style)
+        if key != self._strips_key or len(self._strips) > MAX_CACHED_LINES:
+            self._strips_key = key
+            self._strips = {}
         try:
             return super().render_lines(crop)
         finally:
-            self._line_style = self._line_width = None
+            self._line_style = self._line_width = self._cursor_style = None
 
     def _columns(self, width: int) -> Columns:
         cached = self._line_columns
@@ -233,6 +251,10 @@ class StreamTable(ScrollView, can_focus=True):
         row = self.row_at(index) if index < self._count else None
         if row is None:
             return Strip.blank(width, style)
+        on_cursor = index == self.cursor
+        cached = self._strips.get(id(row)) if self._line_width is not None else None
+        if cached is not None and cached[0] is row and cached[1] == on_cursor:
+            return cached[2]
         # Segments straight from the row's pieces (no rich Text layout per line: a frame draws ~20 rows per
         # pane); the strip is cut or padded to the width, the last cell an ellipsis when cut.
         segments = row_segments(row, self._columns(width), self.topics, width, names=self.names, shift=self.shift)
@@ -241,10 +263,13 @@ class StreamTable(ScrollView, can_focus=True):
             # A wide character at the cut may leave a cell short: padded again after the ellipsis.
             strip = Strip([*strip.crop(0, max(width - 1, 0)), Segment("…")])
         strip = strip.extend_cell_length(width)
-        if index == self.cursor:
-            cursor_style = self.get_component_rich_style("stream-table--cursor")
+        if on_cursor:
+            cursor_style = self._cursor_style or self.get_component_rich_style("stream-table--cursor")
             strip = strip.apply_style(cursor_style)
-        return strip.apply_style(style) if style else strip
+        strip = strip.apply_style(style) if style else strip
+        if self._line_width is not None:
+            self._strips[id(row)] = (row, on_cursor, strip)
+        return strip
 
     # -- moving -------------------------------------------------------------------------------------------
 
