@@ -263,3 +263,24 @@ async def test_a_tab_activated_by_a_key_is_not_shown_twice() -> None:
         await pilot.pause()
         assert len(shown) == 2 and screen.active_pane is other and other.has_class("-active")
         assert screen.focused is other.table
+
+
+async def test_no_rule_styles_a_stream_table_by_focus() -> None:
+    # StreamTable skips Textual's restyle on focus changes (watch_has_focus): right only while no stylesheet rule
+    # that can match a table depends on focus. A rule added later fails here, not silently on screen.
+    from tests.ui.conftest import frozen_app
+    from tui.console.screens.streams import StreamsScreen
+    from tui.selection import PaneSpec, Selection
+
+    app = frozen_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, StreamsScreen)
+        pane = await screen.add_pane(PaneSpec("a", Selection(topics=("t",))), reading=False)
+        await pilot.pause()
+        table = pane.table
+        rules_map = app.stylesheet.rules_map
+        rules = {rule for name in rules_map.keys() & table._selector_names for rule in rules_map[name]}
+        assert rules, "the table's rules were not found"
+        assert not [rule for rule in rules if rule.pseudo_classes & {"focus", "focus-within"}]
