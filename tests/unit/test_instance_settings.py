@@ -100,11 +100,41 @@ def test_registry_value_round_trip() -> None:
         ({"enabled": True, "events": [1]}, "'events'"),
         ({"enabled": True, "events": [], "updated_at": 5}, "'updated_at'"),
         ({"enabled": True, "events": ["NOPE_NOPE"]}, "NOPE_NOPE"),
+        ({"enabled": True, "events": [["CALL"]]}, "'events'"),
+        ({"enabled": True, "events": [{"name": "CALL"}]}, "'events'"),
+        ({"enabled": True, "events": ["CALL", None]}, "'events'"),
+        ({"enabled": False, "events": ["NOPE_NOPE"]}, "NOPE_NOPE"),
+        # The value's fields are checked in order: an unknown event is reported after the other fields.
+        ({"enabled": True, "events": ["NOPE_NOPE"], "token": 5}, "'token'"),
+        ({"enabled": True, "events": ["NOPE_NOPE"], "updated_at": 5}, "'updated_at'"),
+        ({"enabled": True, "events": ["NOPE_NOPE"], "sent": "x"}, "'sent'"),
+        ({"enabled": True, "events": ["CALL"] * 65 + [1]}, "'events'"),
+        ({"enabled": True, "events": ["CALL"] * 65 + ["NOPE_NOPE"]}, "NOPE_NOPE"),
     ],
 )
 def test_a_registry_value_of_another_shape_is_one_clear_error(value: Any, problem: str) -> None:
     with pytest.raises(InstanceSettingsError, match=problem):
         InstanceSettings.from_json(value)
+
+
+def test_registry_values_parse_the_same_every_time() -> None:
+    """Event lists are remembered once resolved (a replay parses thousands of values): a list seen before, in
+    another value or after an error, gives the same answer as the first time."""
+    for _ in range(3):
+        with pytest.raises(InstanceSettingsError, match="NOPE_NOPE"):
+            InstanceSettings.from_json({"enabled": True, "events": ["CALL", "NOPE_NOPE"]})
+        with pytest.raises(InstanceSettingsError, match="'events'"):
+            InstanceSettings.from_json({"enabled": True, "events": ["CALL", 1]})
+        first = InstanceSettings.from_json({"enabled": True, "events": ["call", "MESSAGES_UPSERT"], "updated_at": "t1"})
+        assert first == InstanceSettings(True, ("MESSAGES_UPSERT", "CALL"), "t1")
+        second = InstanceSettings.from_json(
+            {"enabled": True, "events": ["call", "MESSAGES_UPSERT"], "updated_at": "t2", "sent": ["call"], "token": "k"}
+        )
+        assert second == InstanceSettings(True, ("MESSAGES_UPSERT", "CALL"), "t2", sent=("call",), token="k")
+        off = InstanceSettings.from_json({"enabled": False, "events": ["call"], "updated_at": "t3"})
+        assert off == InstanceSettings(False, (), "t3")
+        token_only = InstanceSettings.from_json({"enabled": False, "events": [], "updated_at": "t4", "has_record": False})
+        assert not token_only.has_record
 
 
 def test_set_body_as_the_reference_sends_it() -> None:

@@ -244,7 +244,8 @@ class RegistryReader:
                 name = bytes(key).decode("utf-8")
             except UnicodeDecodeError:
                 raise InstanceSettingsError("key is not UTF-8") from None
-            validate_instance(name, self.settings.topic_prefix)
+            if name not in self._items:  # a name held was checked when it was read (the prefix never changes)
+                validate_instance(name, self.settings.topic_prefix)
             check_stored_size(value)
             if value is None:
                 settings: InstanceSettings | None = None
