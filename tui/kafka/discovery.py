@@ -50,6 +50,8 @@ async def discover_in(
     """:func:`discover` in ``topics`` (``{topic: partition count}``, the cluster's topics already known)."""
     found: dict[str, DiscoveredInstance] = {}
     global_topics: dict[str, tuple[TopicRef, int]] = {}
+    legal: dict[str, bool] = {}
+    """Whether each instance name seen is legal: an instance has a topic per event (31 at most)."""
     for topic, partitions in topics.items():
         ref = parse_topic(topic, prefix)
         if ref is None:
@@ -57,9 +59,14 @@ async def discover_in(
         if ref.layout is Layout.GLOBAL:
             global_topics[topic] = (ref, partitions)
             continue
-        if ref.instance is None or not _legal(ref.instance, prefix):
+        name = ref.instance
+        if name is None:
             continue
-        _seen(found, ref.instance, Layout.INSTANCE, ref.event.wire, None)
+        ok = legal.get(name)
+        if ok is None:
+            ok = legal[name] = _legal(name, prefix)
+        if ok:
+            _seen(found, name, Layout.INSTANCE, ref.event.wire, None)
     if global_topics:
         await _scan_global(options, prefix, global_topics, found, recent, timeout)
     return dict(sorted(found.items()))

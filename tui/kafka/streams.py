@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tui.kafka.metadata import partitions_for
 from tui.kafka.options import ConnectionOptions, stop_quietly
 from tui.records import Record
-from tui.selection import StartPosition
 
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from tui.selection import StartPosition  # selection and its filters: not for a command that only connects
 
 T = TypeVar("T")
 
