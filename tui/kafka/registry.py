@@ -138,8 +138,10 @@ class InstanceRegistry(RegistryReader):
         await start_client(client, self.options, timeout=self._connect_timeout())
         self._consumer = client
         self._connect_answer = kept_connect_answer(client)
-        self._connected.set()
         await self._attach(wait=not self.read_only)
+        # Told once the replay's first fetch is asked for: what a caller does with the topics (``instances list``
+        # parses thousands of names) then runs while the broker prepares that answer, not before asking.
+        self._connected.set()
         self._task = asyncio.create_task(self._follow(), name=f"registry:{self.topic}")
         self._watchdog = asyncio.create_task(self._watch_health(), name=f"registry-health:{self.topic}")
         try:
@@ -149,8 +151,9 @@ class InstanceRegistry(RegistryReader):
             raise ClusterUnreachableError(f"the registry topic {self.topic} could not be read to its end") from None
 
     async def topics_at_connect(self) -> dict[str, int] | None:
-        """Once the registry's reader has connected (in :meth:`start`): every topic of the cluster with its
-        partition count, as that connection was answered, or None when the answer listed no topics (Kafka
+        """Once the registry's reader has connected and begun its replay (in :meth:`start`, before the replay
+        ends): every topic of the cluster with its partition count, as that connection was answered, or None
+        when the answer listed no topics (Kafka
         answers a client's first request with none; the test broker with every topic). A command listing the
         cluster's topics beside the registry (``evokafka instances list``) reads them here rather than asking
         again through another client: at thousands of topics one answer takes ~100 ms to decode."""
