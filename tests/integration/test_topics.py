@@ -18,7 +18,7 @@ from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions, ReadOnlyError
 from tui.kafka.registry import InstanceRegistry
-from tui.kafka.topics import create_missing, diff, plan
+from tui.kafka.topics import cluster_diff, create_missing, diff, plan, registry_diff, registry_instances
 from tui.topology import Layout
 
 pytestmark = pytest.mark.broker
@@ -116,6 +116,49 @@ async def test_diff_names_missing_unexpected_partitions_and_the_evolution_mismat
     assert text.returncode == 1
     assert "misnamed (1): Evolution API 2.3.6 auto-creates global topics named from its settings keys" in text.stdout
     assert "publishes to" in text.stdout and "2 partitions, planned 3" in text.stdout
+
+
+async def test_diff_reads_the_cluster_s_topics_once_and_answers_as_before(
+    settings: KafkaSettings, prefix: str, seeded: str
+) -> None:
+    # `topics diff` takes the topics from the registry reader's connection (the test broker lists every topic
+    # there) instead of connecting again after the replay: one answer listing the topics, the same diff.
+    from io import BytesIO
+
+    from aiokafka.protocol import metadata as protocol
+
+    options = ConnectionOptions.from_settings(settings)
+    async with Admin(options) as admin:
+        await admin.create_topics(
+            [TopicSpec(f"{prefix}.beta.messages.upsert", 3), TopicSpec(f"{prefix}.zeta.messages.upsert", 3)]
+        )
+    listing: list[int] = []
+    classes = [a for name, a in vars(protocol).items() if name.startswith("MetadataResponse_v")]
+    installed = {answer: answer.__dict__.get("decode") for answer in classes}
+
+    def counting(decode: Any) -> classmethod:  # type: ignore[type-arg]
+        def count(cls: type, data: BytesIO) -> object:
+            decoded = decode.__func__(cls, data)
+            if any(topic[1] == f"{prefix}.zeta.messages.upsert" for topic in decoded.topics):  # type: ignore[attr-defined]
+                listing.append(len(decoded.topics))  # type: ignore[attr-defined]
+            return decoded
+
+        return classmethod(count)
+
+    for answer, decode in installed.items():
+        assert isinstance(decode, classmethod)  # the compiled decoders (tui.kafka.metadata)
+        answer.decode = counting(decode)  # type: ignore[attr-defined]
+    try:
+        result = await registry_diff(settings, options, seeded, (Layout.INSTANCE,))
+    finally:
+        for answer, decode in installed.items():
+            answer.decode = decode  # type: ignore[attr-defined]
+    assert len(listing) == 1
+    before = await cluster_diff(
+        settings, options, await registry_instances(settings, options, seeded), (Layout.INSTANCE,)
+    )
+    assert result == before
+    assert result.unexpected == (f"{prefix}.zeta.messages.upsert",)
 
 
 async def test_create_shows_then_creates_the_missing_ones(settings: KafkaSettings, prefix: str, seeded: str) -> None:

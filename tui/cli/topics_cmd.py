@@ -15,7 +15,15 @@ from tui.config import AppSettings, KafkaSettings
 from tui.instance_settings import InstanceSettings
 from tui.kafka.doctor.probe import unreachable_reason
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions, ConnectionSetupError, ReadOnlyError
-from tui.kafka.topics import TopicDiff, cluster_diff, create_missing, plan, planned_json, registry_instances
+from tui.kafka.topics import (
+    TopicDiff,
+    cluster_diff,
+    create_missing,
+    plan,
+    planned_json,
+    registry_diff,
+    registry_instances,
+)
 from tui.topology import Layout, PlannedTopic
 
 T = TypeVar("T")
@@ -166,7 +174,7 @@ def diff_command(ctx: Context, layout: str, as_json: bool) -> None:
     env = _Env(ctx)
 
     async def work() -> TopicDiff:
-        return await cluster_diff(env.settings, env.options, await env.instances(), _LAYOUTS[layout])
+        return await registry_diff(env.settings, env.options, env.app.registry_topic, _LAYOUTS[layout])
 
     result = env.call(work)
     if as_json:
