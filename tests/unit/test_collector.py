@@ -48,3 +48,25 @@ def test_a_late_import_is_frozen_too() -> None:
     late = [[n] for n in range(500)]
     collector.freeze_imports()
     assert gc.get_freeze_count() >= before + len(late)
+
+
+def test_a_subcommand_runs_with_its_imports_frozen_and_the_collector_on() -> None:
+    # evokafka's entry point freezes what starting a subcommand imported (checked in a fresh interpreter: this
+    # one has imported everything already): the collector never walks it, nor does the interpreter at exit.
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys\n"
+        "from tui.cli import main\n"
+        "try:\n"
+        "    main(['config'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "frozen = gc.get_freeze_count()\n"
+        "sys.stderr.write(f'{gc.isenabled()} {frozen} {\"pydantic\" in sys.modules}\\n')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={"PATH": ""})
+    enabled, frozen, imported = result.stderr.strip().splitlines()[-1].split()
+    assert (enabled, imported) == ("True", "True")
+    assert int(frozen) > 20_000  # click, pydantic and the config command's modules: 37,000 objects here
