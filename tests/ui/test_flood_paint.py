@@ -156,8 +156,8 @@ def test_the_console_slides_nothing_unless_asked(monkeypatch: pytest.MonkeyPatch
     assert EvokafkaApp(session, connect=False).animation_level == "full"
 
 
-@pytest.mark.parametrize(("environ", "expected"), [({}, "120"), ({"TEXTUAL_FPS": "30"}, "30")])
-def test_screens_update_up_to_120_times_a_second_unless_told(environ: dict[str, str], expected: str) -> None:
+@pytest.mark.parametrize(("environ", "expected"), [({}, "240"), ({"TEXTUAL_FPS": "30"}, "30")])
+def test_screens_update_up_to_240_times_a_second_unless_told(environ: dict[str, str], expected: str) -> None:
     import os
     import subprocess
     import sys
