@@ -202,6 +202,12 @@ async def test_next_pane_draws_no_row_again_and_a_change_does() -> None:
 
         before = drawn()
         assert all(before)
+        # Neither rows nor records are kept by the drawn lines (a row the buffer let go must not stay in memory).
+        from tui.console.widgets.stream_rows import StreamRow
+        from tui.records import Record
+
+        kept = [part for pane in panes for entry in pane.table._strips.values() for part in (*entry, *entry[0])]
+        assert not [part for part in kept if isinstance(part, StreamRow | Record)]
         for _ in range(4):
             await pilot.press("]")
             await pilot.pause()

@@ -109,11 +109,13 @@ class StreamTable(ScrollView, can_focus=True):
         self._line_style: Style | None = None
         self._line_width: int | None = None
         self._line_columns: tuple[int, bool, Columns] | None = None
-        self._strips: dict[int, tuple[StreamRow, bool, Strip]] = {}
-        """Drawn lines by row (``id``): the row, whether the cursor was on it, the line. A line is drawn again only
-        when its row, the cursor on it or :attr:`_strips_key` changed — a focus change, a pane's outline or the
-        tab bar repaint the table without anything in it changing, and a quiet stream shows mostly the same rows
-        frame after frame."""
+        self._strips: dict[int, tuple[tuple[str, int, int, int], bool, Strip]] = {}
+        """Drawn lines by row (``id``): which record the row holds (topic, partition, offset, timestamp), whether the cursor was
+        on it, the line. A line is drawn again only when its row, the cursor on it or :attr:`_strips_key` changed —
+        a focus change, a pane's outline or the tab bar repaint the table without anything in it changing, and a
+        quiet stream shows mostly the same rows frame after frame. Neither the row nor its record is kept here (a
+        row the buffer let go would stay in memory, with its value, up to 1 MB); an ``id`` that comes round again
+        for another row matches only if that row holds the same record."""
         self._cursor_style: Style | None = None
         self._strips_key: tuple[object, ...] = ()
         """What every cached line depends on besides its row: width, shift, wide columns, the names learned,
@@ -253,7 +255,9 @@ class StreamTable(ScrollView, can_focus=True):
             return Strip.blank(width, style)
         on_cursor = index == self.cursor
         cached = self._strips.get(id(row)) if self._line_width is not None else None
-        if cached is not None and cached[0] is row and cached[1] == on_cursor:
+        record = row.record
+        where = (record.topic, record.partition, record.offset, record.timestamp)
+        if cached is not None and cached[1] == on_cursor and cached[0] == where:
             return cached[2]
         # Segments straight from the row's pieces (no rich Text layout per line: a frame draws ~20 rows per
         # pane); the strip is cut or padded to the width, the last cell an ellipsis when cut.
@@ -268,7 +272,7 @@ class StreamTable(ScrollView, can_focus=True):
             strip = strip.apply_style(cursor_style)
         strip = strip.apply_style(style) if style else strip
         if self._line_width is not None:
-            self._strips[id(row)] = (row, on_cursor, strip)
+            self._strips[id(row)] = (where, on_cursor, strip)
         return strip
 
     # -- moving -------------------------------------------------------------------------------------------
