@@ -110,12 +110,12 @@ class StreamTable(ScrollView, can_focus=True):
         self._line_width: int | None = None
         self._line_columns: tuple[int, bool, Columns] | None = None
         self._strips: dict[int, tuple[tuple[str, int, int, int], bool, Strip]] = {}
-        """Drawn lines by row (``id``): which record the row holds (topic, partition, offset, timestamp), whether the cursor was
-        on it, the line. A line is drawn again only when its row, the cursor on it or :attr:`_strips_key` changed —
-        a focus change, a pane's outline or the tab bar repaint the table without anything in it changing, and a
-        quiet stream shows mostly the same rows frame after frame. Neither the row nor its record is kept here (a
-        row the buffer let go would stay in memory, with its value, up to 1 MB); an ``id`` that comes round again
-        for another row matches only if that row holds the same record."""
+        """Drawn lines by row (``id``): which record the row holds (topic, partition, offset, timestamp), whether
+        the cursor was on it, the line. A line is drawn again only when its row, the cursor on it or
+        :attr:`_strips_key` changed — a focus change, a pane's outline or the tab bar repaint the table without
+        anything in it changing, and a quiet stream shows mostly the same rows frame after frame. Neither the row
+        nor its record is kept here (a row the buffer let go would stay in memory, with its value, up to 1 MB); an
+        ``id`` that comes round again for another row matches only if that row holds the same record."""
         self._cursor_style: Style | None = None
         self._strips_key: tuple[object, ...] = ()
         """What every cached line depends on besides its row: width, shift, wide columns, the names learned,
