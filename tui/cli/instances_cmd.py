@@ -337,7 +337,6 @@ class _Env:
         if registry is not None:
             topics = await registry.topics_at_connect()
             if topics is not None:
-                topics.pop("__consumer_offsets", None)
                 return await discover_in(topics, self.options, self.settings.topic_prefix), None
         admin = Admin(self.options)
         try:

@@ -152,13 +152,16 @@ class InstanceRegistry(RegistryReader):
 
     async def topics_at_connect(self) -> dict[str, int] | None:
         """Once the registry's reader has connected and begun its replay (in :meth:`start`, before the replay
-        ends): every topic of the cluster with its partition count, as that connection was answered, or None
-        when the answer listed no topics (Kafka
-        answers a client's first request with none; the test broker with every topic). A command listing the
-        cluster's topics beside the registry (``evokafka instances list``) reads them here rather than asking
+        ends): every topic of the cluster with its partition count (internal ``__consumer_offsets`` left out, as
+        :meth:`Admin.topics` leaves it), as that connection was answered, or None when the answer listed no topics
+        (Kafka answers a client's first request with none; the test broker with every topic). A command listing
+        the cluster's topics beside the registry (``evokafka instances list``) reads them here rather than asking
         again through another client: at thousands of topics one answer takes ~100 ms to decode."""
         await self._connected.wait()
-        return self._connect_answer()
+        topics = self._connect_answer()
+        if topics is not None:
+            topics.pop("__consumer_offsets", None)
+        return topics
 
     async def stop(self) -> None:
         """Stop following and close the clients. Writes waiting to be seen fail with :class:`RegistryError`.

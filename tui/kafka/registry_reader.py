@@ -17,7 +17,7 @@ import orjson
 
 from tui.config import KafkaSettings
 from tui.failures import reason
-from tui.instance_settings import MAX_STORED_BYTES, InstanceSettings, InstanceSettingsError, check_stored_size
+from tui.instance_settings import InstanceSettings, InstanceSettingsError, check_stored_size
 from tui.kafka import metadata
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ClusterUnreachableError, ConnectionOptions
@@ -248,8 +248,7 @@ class RegistryReader:
                 raise InstanceSettingsError("key is not UTF-8") from None
             if name not in self._items:  # a name held was checked when it was read (the prefix never changes)
                 validate_instance(name, self.settings.topic_prefix)
-            if value is not None and len(value) > MAX_STORED_BYTES:
-                check_stored_size(value)  # says why
+            check_stored_size(value)
             if value is None:
                 settings: InstanceSettings | None = None
             else:

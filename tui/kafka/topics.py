@@ -179,7 +179,6 @@ async def registry_diff(
         await registry.stop()
     if topics is None:
         return await cluster_diff(settings, options, instances, layouts)
-    topics.pop("__consumer_offsets", None)  # as Admin.topics leaves it out
     return diff(plan(settings, instances, layouts), topics, settings.topic_prefix)
 
 
