@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import repeat
 from typing import Any, Protocol
 
 from tui import catalog
@@ -120,7 +121,8 @@ class InstanceSettings:
         """Parse a registry value; :class:`InstanceSettingsError` when it is not of that shape.
 
         A registry replay parses every record of the topic (10,000 at scale, on the command's critical path):
-        the checks take the common shapes first (a ``dict`` from ``orjson``, event lists seen before)."""
+        the checks take the common shapes first (a ``dict`` from ``orjson``; event lists resolved before, through
+        :func:`_stored_events`'s bounded cache)."""
         if type(value) is not dict and not isinstance(value, Mapping):
             raise InstanceSettingsError("not a JSON object")
         get = value.get
@@ -129,9 +131,8 @@ class InstanceSettings:
         updated_at = get("updated_at", "")
         if enabled is not True and enabled is not False:  # a bool (bool cannot be subclassed)
             raise InstanceSettingsError("'enabled' is not true/false")
-        if not isinstance(events, list):
+        if not isinstance(events, list) or not all(map(isinstance, events, repeat(str))):
             raise InstanceSettingsError("'events' is not a list of names")
-        ordered = _parsed_events(enabled, events)  # a list holding anything but names raises here
         if not isinstance(updated_at, str):
             raise InstanceSettingsError("'updated_at' is not a string")
         sent = get("sent")
@@ -140,8 +141,10 @@ class InstanceSettings:
         token = get("token", "")
         if not isinstance(token, str):
             raise InstanceSettingsError("'token' is not a string")
-        if isinstance(ordered, _Unknown):
-            raise InstanceSettingsError(ordered.message)
+        try:
+            ordered = _stored_events(enabled, tuple(events))
+        except catalog.UnknownEventError as exc:
+            raise InstanceSettingsError(str(exc)) from None
         return cls(
             enabled,
             ordered,
@@ -154,13 +157,6 @@ class InstanceSettings:
 
 CACHED_LIST_NAMES = 64
 """Event lists up to this long are remembered once resolved (a real one has at most 31 names)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Unknown:
-    """An event list naming an unknown event: the error's message (remembered like a resolved list)."""
-
-    message: str
 
 
 def _stored_events(enabled: bool, events: tuple[str, ...]) -> tuple[str, ...]:
@@ -178,31 +174,6 @@ def _resolve_events(enabled: bool, events: tuple[str, ...]) -> tuple[str, ...]:
 
 
 _resolved_events = lru_cache(maxsize=4096)(_resolve_events)
-
-
-def _parse_events(enabled: bool, events: tuple[Any, ...]) -> tuple[str, ...] | _Unknown:
-    """A registry value's ``events`` as stored, or why not: :class:`InstanceSettingsError` when it holds
-    anything but names, an :class:`_Unknown` for an unknown name (reported after the value's other fields)."""
-    if not all(isinstance(e, str) for e in events):
-        raise InstanceSettingsError("'events' is not a list of names")
-    try:
-        return _resolve_events(enabled, events)
-    except catalog.UnknownEventError as exc:
-        return _Unknown(str(exc))
-
-
-_parsed_short = lru_cache(maxsize=4096)(_parse_events)
-"""The same bounded cache as :data:`_resolved_events`, for registry values (a raised error is not kept)."""
-
-
-def _parsed_events(enabled: bool, events: list[Any]) -> tuple[str, ...] | _Unknown:
-    """:func:`_parse_events` of a registry value's list, remembered when short."""
-    if len(events) > CACHED_LIST_NAMES:
-        return _parse_events(enabled, tuple(events))
-    try:
-        return _parsed_short(enabled, tuple(events))
-    except TypeError:  # an unhashable element (an object, a list): not a name
-        raise InstanceSettingsError("'events' is not a list of names") from None
 
 
 def parse_set_body(body: Any) -> InstanceSettings:
