@@ -9,9 +9,10 @@ read-only mode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui import catalog
 from tui.config import KafkaSettings
@@ -19,6 +20,9 @@ from tui.instance_settings import InstanceSettings
 from tui.kafka.admin import Admin, TopicSpec
 from tui.kafka.options import ConnectionOptions
 from tui.topology import Layout, PlannedTopic, parse_topic, topic_name, topic_plan
+
+if TYPE_CHECKING:
+    from tui.kafka.registry import InstanceRegistry
 
 
 def planned_json(topic: PlannedTopic) -> dict[str, Any]:
@@ -146,12 +150,21 @@ async def registry_instances(
 
     :class:`ClusterUnreachableError` when the cluster does not answer.
     """
+    async with _read_registry(settings, options, registry_topic) as registry:
+        return registry.all()
+
+
+@contextlib.asynccontextmanager
+async def _read_registry(
+    settings: KafkaSettings, options: ConnectionOptions, registry_topic: str
+) -> AsyncIterator[InstanceRegistry]:
+    """The registry, started read-only (replayed to its end), stopped on the way out."""
     from tui.kafka.registry import InstanceRegistry
 
     registry = InstanceRegistry(settings, topic=registry_topic, options=options, read_only=True)
     await registry.start()
     try:
-        return registry.all()
+        yield registry
     finally:
         await registry.stop()
 
@@ -168,15 +181,9 @@ async def registry_diff(
     listed them (the test broker lists every topic there): one connection and one decode of a list that takes
     ~20-70 ms to decode at 6,200 topics, instead of a second client asking again after the replay. Else they
     are asked through an admin client, as :func:`cluster_diff` does."""
-    from tui.kafka.registry import InstanceRegistry
-
-    registry = InstanceRegistry(settings, topic=registry_topic, options=options, read_only=True)
-    await registry.start()
-    try:
+    async with _read_registry(settings, options, registry_topic) as registry:
         instances = registry.all()
         topics = await registry.topics_at_connect()
-    finally:
-        await registry.stop()
     if topics is None:
         return await cluster_diff(settings, options, instances, layouts)
     return diff(plan(settings, instances, layouts), topics, settings.topic_prefix)
