@@ -11,7 +11,9 @@ Modes:
   every ``--key-interval`` a ``]`` (next pane) is sent the way the terminal driver sends keys; the latency is the
   time to the first painted frame that shows the newly active pane.
 - ``e2e``: for ``--seconds``, every row that becomes visible on a painted frame: frame time minus the envelope's
-  ``timestamp`` (set by the publisher when the event was handed over).
+  ``timestamp`` (set by the publisher when the event was handed over). Beside it, where the time went: each
+  record's arrival at the pane (``arrival_*``: its ingest minus the record's producer timestamp) and how late the
+  event loop woke for a 10 ms sleep (``loop_late_*``).
 - ``memory``: RSS when the panes are ready, then as each pane passes checkpoints up to ``--records``; each
   pane's buffered bytes and drops at the end (the byte budget's run feeds records of 1 MB).
 
@@ -139,16 +141,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu_began = time.process_time()
         try:
             if args.mode == "flood":
-                import os
-                if os.environ.get("XGC"):
-                    gc.set_debug(gc.DEBUG_SAVEALL)
                 result = await _flood(app, probe, screen, panes, args)
-                if os.environ.get("XGC"):
-                    from collections import Counter
-                    gc.set_debug(0)
-                    result["garbage"] = Counter(type(o).__qualname__ for o in gc.garbage).most_common(25)
-                    result["gen0types"] = Counter(type(o).__qualname__ for o in gc.get_objects(0)).most_common(15)
-                    gc.garbage.clear()
             elif args.mode == "e2e":
                 result = await _end_to_end(probe, panes, args)
             else:
@@ -239,7 +232,29 @@ async def _end_to_end(probe: FrameProbe, panes: list[Any], args: argparse.Namesp
     pane = panes[0]
     seen: set[tuple[int, int]] = set()
     latencies: list[float] = []
+    arrivals: list[float] = []
+    late: list[float] = []
     measuring = False
+    ingest = pane.ingest
+
+    def ingest_timed(records: list[Any]) -> int:
+        # Each record in the console's hands, against the producer's timestamp: a slow row that was already late
+        # here was held up before the console (publisher, broker, machine), not by it.
+        if measuring:
+            now_ms = time.time() * 1000
+            arrivals.extend([now_ms - record.timestamp for record in records])
+        return int(ingest(records))
+
+    pane.ingest = ingest_timed
+
+    async def tick() -> None:
+        # How late the event loop wakes for a 10 ms sleep: the console's own stalls.
+        loop = asyncio.get_running_loop()
+        while True:
+            at = loop.time()
+            await asyncio.sleep(0.01)
+            if measuring:
+                late.append(loop.time() - at - 0.01)
 
     def on_frame() -> bool:
         # Runs on every painted frame: the rows of the first pane that this frame shows for the first time.
@@ -264,10 +279,13 @@ async def _end_to_end(probe: FrameProbe, panes: list[Any], args: argparse.Namesp
     await _wait_for(lambda: pane.buffer.received > 0, SETUP_TIMEOUT_S, "records reaching the pane")
     # Rows already buffered were published before the window: only rows that arrive from now on count.
     seen.update((row.record.partition, row.record.offset) for row in pane.buffer)
+    ticker = asyncio.create_task(tick())
     measuring = True
     began = time.perf_counter()
     await asyncio.sleep(args.seconds)  # the measuring window itself: frames are observed meanwhile
     elapsed = time.perf_counter() - began
+    measuring = False
+    ticker.cancel()
     return {
         "seconds": elapsed,
         "rows_measured": len(latencies),
@@ -276,6 +294,13 @@ async def _end_to_end(probe: FrameProbe, panes: list[Any], args: argparse.Namesp
         "p99_ms": percentile(latencies, 99) * 1000,
         "max_ms": max(latencies, default=0.0) * 1000,
         "frames": probe.frames,
+        # Where the time went: to the console (every record, from its producer timestamp to the pane's ingest) and
+        # the event loop's lateness waking for a 10 ms sleep.
+        "arrival_p50_ms": percentile(arrivals, 50),
+        "arrival_p99_ms": percentile(arrivals, 99),
+        "arrival_max_ms": max(arrivals, default=0.0),
+        "loop_late_p99_ms": percentile(late, 99) * 1000,
+        "loop_late_max_ms": max(late, default=0.0) * 1000,
     }
 
 
