@@ -54,6 +54,12 @@ async def seeded(settings: KafkaSettings, prefix: str) -> str:
     return topic
 
 
+async def create(settings: KafkaSettings, *topics: TopicSpec) -> None:
+    """Topics put on the test broker as an operator or Evolution API would have."""
+    async with Admin(ConnectionOptions.from_settings(settings)) as admin:
+        await admin.create_topics(list(topics))
+
+
 async def test_plan_lists_both_layouts_with_partitions_and_replication(
     settings: KafkaSettings, prefix: str, seeded: str
 ) -> None:
@@ -87,17 +93,14 @@ async def test_plan_lists_both_layouts_with_partitions_and_replication(
 async def test_diff_names_missing_unexpected_partitions_and_the_evolution_mismatch(
     settings: KafkaSettings, prefix: str, seeded: str
 ) -> None:
-    options = ConnectionOptions.from_settings(settings)
-    async with Admin(options) as admin:
-        await admin.create_topics(
-            [
-                TopicSpec(f"{prefix}.beta.messages.upsert", partitions=3),  # as planned
-                TopicSpec(f"{prefix}.beta.connection.update", partitions=2),  # wrong count
-                TopicSpec(f"{prefix}.zeta.messages.upsert", partitions=3),  # not in the plan
-                TopicSpec(f"{prefix}.alpha.group.participants.update", partitions=3),  # Evolution's name
-                TopicSpec(f"{prefix}.not-an-event-topic", partitions=1),  # ignored
-            ]
-        )
+    await create(
+        settings,
+        TopicSpec(f"{prefix}.beta.messages.upsert", partitions=3),  # as planned
+        TopicSpec(f"{prefix}.beta.connection.update", partitions=2),  # wrong count
+        TopicSpec(f"{prefix}.zeta.messages.upsert", partitions=3),  # not in the plan
+        TopicSpec(f"{prefix}.alpha.group.participants.update", partitions=3),  # Evolution's name
+        TopicSpec(f"{prefix}.not-an-event-topic", partitions=1),  # ignored
+    )
     done = await asyncio.to_thread(cli, settings, seeded, "topics", "diff", "--json")
     assert done.returncode == 1, done.stderr
     out: dict[str, Any] = json.loads(done.stdout)
@@ -127,11 +130,8 @@ async def test_diff_reads_the_cluster_s_topics_once_and_answers_as_before(
 
     from aiokafka.protocol import metadata as protocol
 
+    await create(settings, TopicSpec(f"{prefix}.beta.messages.upsert", 3), TopicSpec(f"{prefix}.zeta.messages.upsert", 3))
     options = ConnectionOptions.from_settings(settings)
-    async with Admin(options) as admin:
-        await admin.create_topics(
-            [TopicSpec(f"{prefix}.beta.messages.upsert", 3), TopicSpec(f"{prefix}.zeta.messages.upsert", 3)]
-        )
     listing: list[int] = []
     classes = [a for name, a in vars(protocol).items() if name.startswith("MetadataResponse_v")]
     # Each answer class's decode, counted: aiokafka's (inherited) or one the class defines itself.

@@ -7,12 +7,14 @@ import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.message import Message
 from textual.notifications import Notify
+from textual.pilot import Pilot
 
 from tests.conftest import async_wait_until
 from tui.config import KafkaSettings, load_app_settings, load_settings
@@ -24,6 +26,10 @@ from tui.instance_settings import InstanceSettings
 from tui.kafka.publish.publisher import EventPublisher
 from tui.kafka.registry import InstanceRegistry
 from tui.status import ClusterView, PublisherState, PublisherStatus, RegistryState, RegistryView
+
+if TYPE_CHECKING:
+    from tui.console.screens.streams import StreamsScreen
+    from tui.console.widgets.stream_pane import StreamPane
 
 FROZEN_NOW = 1_709_550_600.0
 """2024-03-04T10:30:00Z, the reference's example time: every clock in a snapshot reads this."""
@@ -181,6 +187,26 @@ def frozen_app(
     app.animation_level = "none"
     return app
 
+
+
+@asynccontextmanager
+async def still_panes(
+    names: str, *, size: tuple[int, int] = (120, 40), grid: bool = False
+) -> AsyncIterator[tuple[Pilot[None], StreamsScreen, list[StreamPane]]]:
+    """The frozen console on Streams with a pane for each letter of ``names``, each on topic ``t`` and reading
+    nothing: the test gives the rows (``pane.ingest``). ``grid``: the panes side by side, not tabbed."""
+    from tui.console.screens.streams import StreamsScreen
+    from tui.selection import PaneSpec, Selection
+
+    app = frozen_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, StreamsScreen)
+        panes = [await screen.add_pane(PaneSpec(name, Selection(topics=("t",))), reading=False) for name in names]
+        if grid:
+            screen.set_arrangement("grid")
+        yield pilot, screen, panes
 
 FIRST_FRAME_CHILD = """
 import asyncio, json, sys

@@ -65,18 +65,10 @@ def test_a_one_piece_line_is_not_kept_in_itself(saved_garbage: list[object]) -> 
 
 
 async def test_frames_of_a_busy_pane_leave_no_strip_to_the_collector(saved_garbage: list[object]) -> None:
-    from tests.ui.conftest import frozen_app
+    from tests.ui.conftest import still_panes
     from tests.ui.test_reading_snapshots import _record, conversation
-    from tui.console.screens.streams import StreamsScreen
-    from tui.selection import PaneSpec, Selection
 
-    app = frozen_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, StreamsScreen)
-        panes = [await screen.add_pane(PaneSpec(name, Selection(topics=("t",))), reading=False) for name in "abc"]
-        screen.set_arrangement("grid")
+    async with still_panes("abc", grid=True) as (pilot, screen, panes):
         await pilot.pause()
         gc.collect()
         saved_garbage.clear()
@@ -101,18 +93,10 @@ async def test_next_pane_repaints_without_laying_the_screen_out() -> None:
     # The active pane's outline only changes colour: Textual lays the whole screen out again when an outline
     # appears or goes, which made every ] under a flood a full layout and a full repaint.
     from tests.conftest import async_wait_until
-    from tests.ui.conftest import frozen_app
+    from tests.ui.conftest import still_panes
     from tests.ui.test_reading_snapshots import conversation
-    from tui.console.screens.streams import StreamsScreen
-    from tui.selection import PaneSpec, Selection
 
-    app = frozen_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, StreamsScreen)
-        panes = [await screen.add_pane(PaneSpec(name, Selection(topics=("t",))), reading=False) for name in "abc"]
-        screen.set_arrangement("grid")
+    async with still_panes("abc", grid=True) as (pilot, screen, panes):
         for pane in panes:
             pane.ingest(conversation())
             pane.draw_frame()
@@ -177,18 +161,10 @@ async def test_next_pane_draws_no_row_again_and_a_change_does() -> None:
     # (under a flood each table line cost ~0.15 ms and a press repainted every table three or four times). A moved
     # cursor, a learned name or a new row do draw their lines again.
     from tests.conftest import async_wait_until
-    from tests.ui.conftest import frozen_app
+    from tests.ui.conftest import still_panes
     from tests.ui.test_reading_snapshots import conversation
-    from tui.console.screens.streams import StreamsScreen
-    from tui.selection import PaneSpec, Selection
 
-    app = frozen_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, StreamsScreen)
-        panes = [await screen.add_pane(PaneSpec(name, Selection(topics=("t",))), reading=False) for name in "abc"]
-        screen.set_arrangement("grid")
+    async with still_panes("abc", grid=True) as (pilot, screen, panes):
         for pane in panes:
             pane.ingest(conversation())
             pane.draw_frame()
@@ -238,17 +214,10 @@ async def test_next_pane_draws_no_row_again_and_a_change_does() -> None:
 
 async def test_a_tab_activated_by_a_key_is_not_shown_twice() -> None:
     # ]/[ activate the pane at once; the tab's own message that follows must not lay it out again (nor focus it).
-    from tests.ui.conftest import frozen_app
+    from tests.ui.conftest import still_panes
     from tests.ui.test_reading_snapshots import conversation
-    from tui.console.screens.streams import StreamsScreen
-    from tui.selection import PaneSpec, Selection
 
-    app = frozen_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, StreamsScreen)
-        panes = [await screen.add_pane(PaneSpec(name, Selection(topics=("t",))), reading=False) for name in "ab"]
+    async with still_panes("ab") as (pilot, screen, panes):
         for pane in panes:
             pane.ingest(conversation())
         await pilot.pause()
@@ -274,19 +243,12 @@ async def test_a_tab_activated_by_a_key_is_not_shown_twice() -> None:
 async def test_no_rule_styles_a_stream_table_by_focus() -> None:
     # StreamTable skips Textual's restyle on focus changes (watch_has_focus): right only while no stylesheet rule
     # that can match a table depends on focus. A rule added later fails here, not silently on screen.
-    from tests.ui.conftest import frozen_app
-    from tui.console.screens.streams import StreamsScreen
-    from tui.selection import PaneSpec, Selection
+    from tests.ui.conftest import still_panes
 
-    app = frozen_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, StreamsScreen)
-        pane = await screen.add_pane(PaneSpec("a", Selection(topics=("t",))), reading=False)
+    async with still_panes("a") as (pilot, _screen, (pane,)):
         await pilot.pause()
         table = pane.table
-        rules_map = app.stylesheet.rules_map
+        rules_map = pilot.app.stylesheet.rules_map
         rules = {rule for name in rules_map.keys() & table._selector_names for rule in rules_map[name]}
         assert rules, "the table's rules were not found"
         assert not [rule for rule in rules if rule.pseudo_classes & {"focus", "focus-within"}]

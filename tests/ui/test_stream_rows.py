@@ -136,18 +136,11 @@ def test_jump_positions() -> None:
 
 
 async def test_narrowing_a_full_buffer_is_spread_over_frames() -> None:
-    from tests.ui.conftest import frozen_app
+    from tests.ui.conftest import still_panes
     from tests.ui.test_reading_snapshots import conversation
-    from tui.console.screens.streams import StreamsScreen
     from tui.console.widgets.stream_table import SCAN_PER_FRAME
-    from tui.selection import PaneSpec, Selection
 
-    app = frozen_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("s")
-        screen = app.screen
-        assert isinstance(screen, StreamsScreen)
-        pane = await screen.add_pane(PaneSpec("p", Selection(topics=("t",))), reading=False)
+    async with still_panes("p", size=(80, 24)) as (pilot, _screen, (pane,)):
         records = conversation() * 250  # 3,000 rows, none drawn yet
         pane.ingest(records)
         pane.draw_frame()
