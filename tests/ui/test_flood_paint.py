@@ -198,18 +198,18 @@ async def test_next_pane_draws_no_row_again_and_a_change_does() -> None:
         # The cursor moving up draws the two lines it leaves and reaches.
         table.focus()
         await pilot.pause()
-        before = drawn()[0]
+        first = drawn()[0]
         await pilot.press("up")
         await pilot.pause()
-        after = drawn()[0]
-        changed = [key for key in before if after.get(key) is not before[key]]
+        moved = drawn()[0]
+        changed = [key for key in first if moved.get(key) is not first[key]]
         assert len(changed) == 2
         # A name learned changes every line's key: all drawn again.
         table.names.remember("5511999999999@s.whatsapp.net", "Someone New")
         table.refresh()
         await pilot.pause()
         again = drawn()[0]
-        assert again and all(strip is not after.get(key) for key, strip in again.items())
+        assert again and all(strip is not moved.get(key) for key, strip in again.items())
 
 
 async def test_a_tab_activated_by_a_key_is_not_shown_twice() -> None:
