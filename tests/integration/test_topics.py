@@ -130,7 +130,9 @@ async def test_diff_reads_the_cluster_s_topics_once_and_answers_as_before(
 
     from aiokafka.protocol import metadata as protocol
 
-    await create(settings, TopicSpec(f"{prefix}.beta.messages.upsert", 3), TopicSpec(f"{prefix}.zeta.messages.upsert", 3))
+    await create(
+        settings, TopicSpec(f"{prefix}.beta.messages.upsert", 3), TopicSpec(f"{prefix}.zeta.messages.upsert", 3)
+    )
     options = ConnectionOptions.from_settings(settings)
     listing: list[int] = []
     classes = [a for name, a in vars(protocol).items() if name.startswith("MetadataResponse_v")]

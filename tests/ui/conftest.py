@@ -188,7 +188,6 @@ def frozen_app(
     return app
 
 
-
 @asynccontextmanager
 async def still_panes(
     names: str, *, size: tuple[int, int] = (120, 40), grid: bool = False
@@ -207,6 +206,7 @@ async def still_panes(
         if grid:
             screen.set_arrangement("grid")
         yield pilot, screen, panes
+
 
 FIRST_FRAME_CHILD = """
 import asyncio, json, sys
