@@ -241,8 +241,8 @@ async def _end_to_end(probe: FrameProbe, panes: list[Any], args: argparse.Namesp
         # Each record in the console's hands, against the producer's timestamp: a slow row that was already late
         # here was held up before the console (publisher, broker, machine), not by it.
         if measuring:
-            now_ms = time.time() * 1000
-            arrivals.extend([now_ms - record.timestamp for record in records])
+            now = time.time()
+            arrivals.extend([now - record.timestamp / 1000 for record in records])
         return int(ingest(records))
 
     pane.ingest = ingest_timed
@@ -296,9 +296,9 @@ async def _end_to_end(probe: FrameProbe, panes: list[Any], args: argparse.Namesp
         "frames": probe.frames,
         # Where the time went: to the console (every record, from its producer timestamp to the pane's ingest) and
         # the event loop's lateness waking for a 10 ms sleep.
-        "arrival_p50_ms": percentile(arrivals, 50),
-        "arrival_p99_ms": percentile(arrivals, 99),
-        "arrival_max_ms": max(arrivals, default=0.0),
+        "arrival_p50_ms": percentile(arrivals, 50) * 1000,
+        "arrival_p99_ms": percentile(arrivals, 99) * 1000,
+        "arrival_max_ms": max(arrivals, default=0.0) * 1000,
         "loop_late_p99_ms": percentile(late, 99) * 1000,
         "loop_late_max_ms": max(late, default=0.0) * 1000,
     }
